@@ -1,0 +1,54 @@
+// A cpp-httplib TaskQueue that serves every accepted connection on its own thread.
+//
+// httplib's default ThreadPool has a fixed number of workers, and a keep-alive
+// connection holds one for its whole life, so a handful of idle clients can stall
+// everyone else. This queue starts one small-stack thread per connection instead,
+// up to `max_connections`; beyond that enqueue() blocks, so the accept loop pauses
+// and new connections wait in the kernel's listen backlog rather than being dropped.
+#pragma once
+
+#include <httplib.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+namespace common {
+
+class ThreadPerConnectionQueue : public httplib::TaskQueue {
+ public:
+  // `drain_timeout`: how long shutdown() waits for running connections to finish.
+  ThreadPerConnectionQueue(std::size_t max_connections, std::chrono::milliseconds drain_timeout,
+                           std::size_t stack_bytes = 256 * 1024);
+  ~ThreadPerConnectionQueue() override;
+
+  void enqueue(std::function<void()> fn) override;
+
+  // Waits (bounded by drain_timeout) until every connection thread has finished.
+  void shutdown() override;
+
+  // Number of connection threads alive right now.
+  std::size_t live() const;
+
+  // True when the last shutdown() returned with threads still running.
+  bool drain_timed_out() const;
+
+ private:
+  struct State {
+    mutable std::mutex mutex;
+    std::condition_variable changed;  // signalled whenever `live` drops
+    std::size_t live = 0;             // guards: mutex
+  };
+  // Shared with the threads, so a thread that outlives a timed-out shutdown()
+  // still has valid state to decrement.
+  std::shared_ptr<State> state_;
+  const std::size_t max_connections_;
+  const std::chrono::milliseconds drain_timeout_;
+  const std::size_t stack_bytes_;
+  bool drain_timed_out_ = false;
+};
+
+}  // namespace common

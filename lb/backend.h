@@ -1,0 +1,87 @@
+// One upstream server and everything the load balancer knows about it.
+//
+// Like nginx's upstream peer, a Backend owns its own counters. Selection reads
+// `healthy` and `active_requests` without a lock (atomics); health changes go
+// through record_check()/mark_down(), which serialise on `health_mutex_`.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "lb/backend_url.h"
+#include "lb/health_state.h"
+#include "lb/upstream_pool.h"
+
+namespace lb {
+
+struct BackendSettings {
+  int rise = 1;                          // passing checks to come back
+  int fall = 1;                          // failing checks to be taken out
+  std::size_t max_idle_connections = 128;
+  std::chrono::milliseconds max_idle_time{30000};
+};
+
+// The outcome of the latest health observation, for logs and /status.
+struct LastCheck {
+  bool passed = false;
+  std::string detail;  // "200", "connection refused", ...
+  std::chrono::system_clock::time_point when{};
+};
+
+class Backend {
+ public:
+  Backend(BackendSpec spec, const BackendSettings& settings);
+
+  const BackendSpec spec;
+  const std::string url;  // canonical, e.g. "http://127.0.0.1:8001"
+  const std::string id;   // short stable opaque id derived from the URL
+
+  int weight() const { return spec.weight; }
+  bool healthy() const { return healthy_.load(std::memory_order_acquire); }
+
+  // Records an active health-check result. Returns true when the backend's
+  // verdict flipped (the caller logs the change).
+  bool record_check(bool passed, const std::string& detail);
+  // Passive failure seen while proxying (e.g. connection refused): out of
+  // rotation at once, until active checks bring it back. True if it flipped.
+  bool mark_down(const std::string& detail);
+  LastCheck last_check() const;
+
+  UpstreamPool& pool() { return pool_; }
+
+  std::atomic<int> active_requests{0};     // requests being forwarded right now
+  std::atomic<uint64_t> requests_total{0};  // requests sent to this backend
+  std::atomic<uint64_t> failures_total{0};  // connect errors, timeouts, bad responses
+
+ private:
+  std::atomic<bool> healthy_{false};
+  mutable std::mutex health_mutex_;
+  HealthState health_;    // guards: health_mutex_
+  LastCheck last_check_;  // guards: health_mutex_
+  UpstreamPool pool_;
+};
+
+using BackendList = std::vector<std::shared_ptr<Backend>>;
+
+// Counts a request as in flight on `backend` for exactly the guard's lifetime,
+// so least-connections never sees a leaked count, whatever path the request takes.
+class ActiveRequestGuard {
+ public:
+  explicit ActiveRequestGuard(Backend& backend) : backend_(backend) {
+    backend_.active_requests.fetch_add(1, std::memory_order_relaxed);
+    backend_.requests_total.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~ActiveRequestGuard() { backend_.active_requests.fetch_sub(1, std::memory_order_relaxed); }
+  ActiveRequestGuard(const ActiveRequestGuard&) = delete;
+  ActiveRequestGuard& operator=(const ActiveRequestGuard&) = delete;
+
+ private:
+  Backend& backend_;
+};
+
+}  // namespace lb

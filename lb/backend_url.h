@@ -1,0 +1,24 @@
+// Parsing of the --backend flag: `http://host:port[,weight=N]`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace lb {
+
+// What one --backend flag (or config entry) says about a backend.
+struct BackendSpec {
+  std::string scheme;  // "http" or "https"
+  std::string host;    // without brackets for IPv6 literals
+  uint16_t port = 0;
+  int weight = 1;      // 1..1000
+
+  // Canonical URL, e.g. "http://127.0.0.1:8001" or "http://[::1]:8001".
+  std::string url() const;
+};
+
+// Parses `URL[,weight=N]`. Throws std::invalid_argument with a one-line message
+// naming what is wrong (unknown scheme, missing host, bad port, bad weight, ...).
+BackendSpec parse_backend_spec(const std::string& text);
+
+}  // namespace lb

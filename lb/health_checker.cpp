@@ -1,0 +1,86 @@
+#include "lb/health_checker.h"
+
+#include <httplib.h>
+
+#include <vector>
+
+#include "common/log.h"
+
+namespace lb {
+
+namespace {
+
+std::string describe(httplib::Error error) {
+  switch (error) {
+    case httplib::Error::Connection: return "connection refused";
+    case httplib::Error::ConnectionTimeout: return "connect timeout";
+    case httplib::Error::Read: return "timeout or read error";
+    case httplib::Error::Write: return "write error";
+    case httplib::Error::SSLConnection: return "TLS handshake failed";
+    case httplib::Error::SSLServerVerification: return "TLS certificate verification failed";
+    default: return httplib::to_string(error);
+  }
+}
+
+}  // namespace
+
+Probe make_http_probe(const std::string& path, std::chrono::milliseconds timeout) {
+  return [path, timeout](const Backend& backend) {
+    httplib::Client client(backend.url);
+    client.set_connection_timeout(timeout);
+    client.set_read_timeout(timeout);
+    client.set_write_timeout(timeout);
+    client.set_keep_alive(false);
+    auto response = client.Get(path.c_str());
+    if (!response) return ProbeResult{false, describe(response.error())};
+    bool passed = response->status >= 200 && response->status < 300;
+    return ProbeResult{passed, passed ? std::to_string(response->status)
+                                      : "status " + std::to_string(response->status)};
+  };
+}
+
+void log_health_change(const Backend& backend, bool healthy, const std::string& detail) {
+  common::log_line("[Health Check] " + backend.url + (healthy ? " is HEALTHY" : " is UNHEALTHY (" + detail + ")"));
+}
+
+HealthChecker::HealthChecker(BackendList backends, Probe probe, std::chrono::milliseconds interval)
+    : backends_(std::move(backends)), probe_(std::move(probe)), interval_(interval) {}
+
+HealthChecker::~HealthChecker() { stop(); }
+
+void HealthChecker::run_round() {
+  std::vector<ProbeResult> results(backends_.size());
+  std::vector<std::thread> probes;
+  probes.reserve(backends_.size());
+  for (size_t i = 0; i < backends_.size(); ++i) {
+    probes.emplace_back([&, i] { results[i] = probe_(*backends_[i]); });
+  }
+  for (auto& probe : probes) probe.join();
+  for (size_t i = 0; i < backends_.size(); ++i) {
+    if (backends_[i]->record_check(results[i].passed, results[i].detail)) {
+      log_health_change(*backends_[i], backends_[i]->healthy(), results[i].detail);
+    }
+  }
+}
+
+void HealthChecker::start() { thread_ = std::thread([this] { loop(); }); }
+
+void HealthChecker::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void HealthChecker::loop() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!wake_.wait_for(lock, interval_, [this] { return stopping_; })) {
+    lock.unlock();
+    run_round();
+    lock.lock();
+  }
+}
+
+}  // namespace lb

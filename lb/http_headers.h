@@ -1,0 +1,33 @@
+// Header rules shared by the request and response sides of the proxy.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "lb/message_head.h"
+
+namespace lb {
+
+// ASCII case-insensitive comparison (header names are case-insensitive).
+bool iequals(std::string_view a, std::string_view b);
+
+// True when `list` (a comma-separated header value) contains `token`, ignoring case.
+bool header_list_contains(std::string_view list, std::string_view token);
+
+// Hop-by-hop headers describe one connection, so a proxy must not pass them on
+// (RFC 9110 7.6.1): Connection and every header it names, Keep-Alive,
+// Proxy-Connection, TE, Trailer, Transfer-Encoding (re-framed by us) and Upgrade.
+// `connection_values` are the message's Connection header values joined by ",".
+bool is_hop_by_hop(std::string_view name, std::string_view connection_values);
+
+// All Connection header values of `head`, joined with ",".
+std::string connection_tokens(const MessageHead& head);
+
+// The first value of header `name`, or an empty view (with `found` false).
+std::string_view find_header(const MessageHead& head, std::string_view name, bool* found = nullptr);
+
+// Checks a request head for what http-parser accepts but a proxy must not:
+// returns an empty string when acceptable, else the reason for a 400.
+std::string validate_request(const MessageHead& head);
+
+}  // namespace lb

@@ -1,0 +1,429 @@
+#include "lb/proxy_connection.h"
+
+#include <chrono>
+
+#include "common/log.h"
+#include "lb/error_response.h"
+#include "lb/health_checker.h"
+#include "lb/http_headers.h"
+
+namespace lb {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// Methods that may be sent twice without changing the outcome (RFC 9110 9.2.2).
+bool is_idempotent(std::string_view method) {
+  for (auto m : {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"}) {
+    if (method == m) return true;
+  }
+  return false;
+}
+
+void append_header(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name).append(": ").append(value).append("\r\n");
+}
+
+}  // namespace
+
+ProxyConnection::ProxyConnection(ProxyContext& context, std::unique_ptr<Stream> client,
+                                 const char* forwarded_proto)
+    : context_(context),
+      settings_(context.settings),
+      client_(std::move(client)),
+      forwarded_proto_(forwarded_proto),
+      client_ip_(peer_address(client_->fd())),
+      request_parser_(HTTP_REQUEST, context.settings.max_header_bytes),
+      response_parser_(HTTP_RESPONSE, context.settings.max_header_bytes) {}
+
+void ProxyConnection::serve() {
+  const int fd = client_->fd();
+  context_.registry.add(fd);
+  for (;;) {
+    // Between requests the connection is idle, unless a pipelined request is already buffered.
+    bool buffered = client_begin_ < client_end_;
+    if (!buffered && !context_.registry.enter_idle(fd)) break;
+    if (buffered && context_.registry.stopping()) break;
+    if (read_request_head() != HeadResult::Ready) break;
+    if (!handle_request()) break;
+  }
+  context_.registry.remove(fd);
+}
+
+// Step 1: parse the request head, enforcing the idle, header and size limits.
+ProxyConnection::HeadResult ProxyConnection::read_request_head() {
+  request_parser_.reset();
+  request_parser_.set_body_sink(nullptr);
+  bool started = client_begin_ < client_end_;
+  Clock::time_point deadline = Clock::now() + settings_.header_timeout;
+  if (started) context_.registry.enter_busy(client_->fd());
+
+  for (;;) {
+    if (client_begin_ < client_end_) {
+      client_begin_ += request_parser_.feed(client_buffer_.data() + client_begin_, client_end_ - client_begin_);
+      switch (request_parser_.phase()) {
+        case MessageParser::Phase::Body:
+          // Without a body the message ends with the head: finish it now, so a
+          // reply needs no body handling and the next request starts clean.
+          if (!request_parser_.head().has_body()) {
+            client_begin_ +=
+                request_parser_.feed(client_buffer_.data() + client_begin_, client_end_ - client_begin_);
+          }
+          return HeadResult::Ready;
+        case MessageParser::Phase::Done:
+          return HeadResult::Ready;
+        case MessageParser::Phase::Error:
+          if (request_parser_.head_too_large()) {
+            reply_error(431, "request header fields too large", true);
+          } else {
+            reply_error(400, std::string("malformed request: ") + request_parser_.error_text(), true);
+          }
+          return HeadResult::Rejected;
+        case MessageParser::Phase::Head:
+          break;
+      }
+    }
+    if (client_begin_ == client_end_) client_begin_ = client_end_ = 0;
+
+    Millis wait = settings_.keepalive_timeout;
+    if (started) {
+      wait = std::chrono::duration_cast<Millis>(deadline - Clock::now());
+      if (wait.count() <= 0) {
+        reply_error(408, "request header timeout", true);
+        return HeadResult::Rejected;
+      }
+    }
+    ssize_t n = client_->read(client_buffer_.data() + client_end_, client_buffer_.size() - client_end_, wait);
+    if (n == kTimeout && started) {
+      reply_error(408, "request header timeout", true);
+      return HeadResult::Rejected;
+    }
+    if (n <= 0) return HeadResult::Closed;  // client left, or idle too long
+    if (!started) {
+      started = true;
+      deadline = Clock::now() + settings_.header_timeout;
+      context_.registry.enter_busy(client_->fd());
+    }
+    client_end_ += static_cast<size_t>(n);
+  }
+}
+
+// Steps 2, 3 and 6: check the request, pick backends and retry as allowed.
+bool ProxyConnection::handle_request() {
+  const MessageHead& request = request_parser_.head();
+  std::string problem = validate_request(request);
+  if (!problem.empty()) return reply_error(400, problem, true);
+  if (settings_.max_body_bytes != 0 && request.content_length != kNoContentLength &&
+      request.content_length > settings_.max_body_bytes) {
+    return reply_error(413, "request body larger than " + std::to_string(settings_.max_body_bytes) + " bytes",
+                       true);
+  }
+  bool expect_found = false;
+  std::string_view expect = find_header(request, "expect", &expect_found);
+  expects_continue_ = expect_found && iequals(expect, "100-continue") && request.has_body() &&
+                      request.http_minor >= 1;
+  continue_sent_ = false;
+  keep_client_ = request.keep_alive && !context_.registry.stopping();
+
+  // Without a body the request can be sent again as-is; with one, only while
+  // no body byte has left the client buffer towards a backend.
+  const bool replayable = !request.has_body() && is_idempotent(request.view(request.method));
+  SelectionContext selection;
+  int attempts_left = settings_.retries + 1;
+  bool fresh_connection = false;
+  std::string last_failure;
+  for (;;) {
+    std::shared_ptr<Backend> backend = context_.selector.pick(selection);
+    if (!backend) {
+      if (last_failure.empty()) return reply_error(503, "no healthy backend available", !request_fully_read());
+      return reply_error(502, "backend unavailable: " + last_failure, !request_fully_read());
+    }
+    ActiveRequestGuard in_flight(*backend);
+    Attempt attempt = forward(*backend, fresh_connection);
+    fresh_connection = false;
+    switch (attempt.outcome) {
+      case Outcome::Completed:
+        return keep_client_;
+      case Outcome::Aborted:
+        return false;
+      case Outcome::BodyTooLarge:
+        return reply_error(413, "request body larger than " + std::to_string(settings_.max_body_bytes) + " bytes",
+                           true);
+      case Outcome::BadRequestBody:
+        return reply_error(400, std::string("malformed request body: ") + request_parser_.error_text(), true);
+      case Outcome::Timeout:
+        backend->failures_total.fetch_add(1, std::memory_order_relaxed);
+        return reply_error(504, "backend did not respond in time", !request_fully_read());
+      case Outcome::BadGateway:
+        backend->failures_total.fetch_add(1, std::memory_order_relaxed);
+        return reply_error(502, "invalid response from backend: " + attempt.detail, true);
+      case Outcome::CannotConnect:
+        backend->failures_total.fetch_add(1, std::memory_order_relaxed);
+        // Passive health: a backend that refuses connections leaves rotation now.
+        if (backend->mark_down(attempt.detail + " while proxying")) {
+          log_health_change(*backend, false, attempt.detail + " while proxying");
+        }
+        break;
+      case Outcome::NoResponse:
+        if (attempt.detail == "reused" && replayable) {
+          // A pooled connection the backend had already closed: not the
+          // backend's fault. Try once more on a new connection to it.
+          fresh_connection = true;
+          continue;
+        }
+        backend->failures_total.fetch_add(1, std::memory_order_relaxed);
+        if (!replayable) return reply_error(502, "backend closed the connection", true);
+        attempt.detail = "connection closed without a response";
+        break;
+    }
+    last_failure = attempt.detail;
+    selection.avoid.push_back(backend.get());
+    if (--attempts_left <= 0) {
+      return reply_error(502, "backend unavailable: " + last_failure, !request_fully_read());
+    }
+    common::log_line("[Proxy] " + backend->url + " failed (" + attempt.detail + "); trying another backend");
+  }
+}
+
+// Step 4, then 5: one attempt on one backend.
+ProxyConnection::Attempt ProxyConnection::forward(Backend& backend, bool fresh_connection) {
+  std::unique_ptr<Stream> upstream = fresh_connection ? nullptr : backend.pool().acquire();
+  const bool reused = upstream != nullptr;
+  if (!upstream) {
+    std::string error;
+    bool timed_out = false;
+    upstream = connect_tcp(backend.spec.host, backend.spec.port, settings_.connect_timeout, error, timed_out);
+    if (!upstream) return {Outcome::CannotConnect, error};
+  }
+  // A backend is reachable: now tell a waiting client to send its body.
+  if (expects_continue_ && !continue_sent_) {
+    if (!client_->write_all(kContinue, sizeof kContinue - 1, settings_.client_timeout)) {
+      return {Outcome::Aborted, "client gone"};
+    }
+    continue_sent_ = true;
+  }
+
+  build_upstream_head(backend);
+  Attempt sent = send_request(*upstream);
+  if (sent.outcome == Outcome::NoResponse && reused) sent.detail = "reused";
+  if (sent.outcome != Outcome::Completed) return sent;
+
+  upstream_begin_ = upstream_end_ = 0;
+  Attempt head = read_response_head(*upstream);
+  if (head.outcome == Outcome::NoResponse && reused) head.detail = "reused";
+  if (head.outcome != Outcome::Completed) return head;
+
+  Attempt relayed = relay_response(*upstream);
+  if (relayed.outcome == Outcome::Completed && response_parser_.head().keep_alive &&
+      upstream_begin_ == upstream_end_) {
+    backend.pool().release(std::move(upstream));
+  }
+  return relayed;
+}
+
+// Sends the request head and streams the body from the client as it arrives.
+ProxyConnection::Attempt ProxyConnection::send_request(Stream& upstream) {
+  const MessageHead& request = request_parser_.head();
+  Framing framing = request.chunked ? Framing::Chunked : request.has_body() ? Framing::Length : Framing::None;
+  upstream_writer_.start(&upstream, framing, settings_.backend_timeout, settings_.max_body_bytes);
+  upstream_writer_.queue(upstream_head_.data(), upstream_head_.size());
+  request_parser_.set_body_sink(&upstream_writer_);
+
+  while (request_parser_.phase() != MessageParser::Phase::Done) {
+    if (client_begin_ < client_end_) {
+      client_begin_ += request_parser_.feed(client_buffer_.data() + client_begin_, client_end_ - client_begin_);
+    }
+    if (request_parser_.phase() == MessageParser::Phase::Error) {
+      if (upstream_writer_.limit_exceeded()) return {Outcome::BodyTooLarge, ""};
+      if (upstream_writer_.failed()) return {Outcome::NoResponse, "write to backend failed"};
+      return {Outcome::BadRequestBody, ""};
+    }
+    if (request_parser_.phase() == MessageParser::Phase::Done) break;
+    // Queued body bytes point into the client buffer: send them before reusing it.
+    if (!upstream_writer_.flush()) return {Outcome::NoResponse, "write to backend failed"};
+    if (client_begin_ == client_end_) client_begin_ = client_end_ = 0;
+    ssize_t n = client_->read(client_buffer_.data() + client_end_, client_buffer_.size() - client_end_,
+                              settings_.client_timeout);
+    if (n <= 0) return {Outcome::Aborted, "client stopped sending its body"};
+    client_end_ += static_cast<size_t>(n);
+  }
+  if (!upstream_writer_.finish()) return {Outcome::NoResponse, "write to backend failed"};
+  return {Outcome::Completed, ""};
+}
+
+// Reads the final response head; informational (1xx) responses are relayed.
+ProxyConnection::Attempt ProxyConnection::read_response_head(Stream& upstream) {
+  const bool head_request = request_parser_.head().view(request_parser_.head().method) == "HEAD";
+  response_parser_.reset(head_request);
+  response_parser_.set_body_sink(nullptr);
+  bool got_bytes = false;
+  for (;;) {
+    if (upstream_begin_ < upstream_end_) {
+      upstream_begin_ +=
+          response_parser_.feed(upstream_buffer_.data() + upstream_begin_, upstream_end_ - upstream_begin_);
+      if (response_parser_.phase() == MessageParser::Phase::Error) {
+        return {Outcome::BadGateway, response_parser_.error_text()};
+      }
+      const MessageHead& response = response_parser_.head();
+      if (response_parser_.phase() != MessageParser::Phase::Head) {
+        if (response.status / 100 != 1 || response.status == 101) return {Outcome::Completed, ""};
+        // 1xx: complete it (it has no body), pass it on to HTTP/1.1 clients, read on.
+        if (response_parser_.phase() != MessageParser::Phase::Done) continue;
+        if (request_parser_.head().http_minor >= 1 && !expects_continue_) {
+          build_response_head(Framing::None);
+          if (!client_->write_all(response_head_.data(), response_head_.size(), settings_.client_timeout)) {
+            return {Outcome::Aborted, "client gone"};
+          }
+        }
+        response_parser_.reset(head_request);
+        continue;
+      }
+    }
+    if (upstream_begin_ == upstream_end_) upstream_begin_ = upstream_end_ = 0;
+    ssize_t n = upstream.read(upstream_buffer_.data() + upstream_end_, upstream_buffer_.size() - upstream_end_,
+                              settings_.backend_timeout);
+    if (n == kTimeout) return {Outcome::Timeout, "timeout"};
+    if (n <= 0) {
+      if (!got_bytes) return {Outcome::NoResponse, "connection closed"};
+      return {Outcome::BadGateway, "connection closed mid-response"};
+    }
+    got_bytes = true;
+    upstream_end_ += static_cast<size_t>(n);
+  }
+}
+
+// Streams the response to the client, re-framing only where the client needs it.
+ProxyConnection::Attempt ProxyConnection::relay_response(Stream& upstream) {
+  const MessageHead& request = request_parser_.head();
+  const MessageHead& response = response_parser_.head();
+  const bool client_http11 = request.http_minor >= 1;
+  const bool bodiless = request.view(request.method) == "HEAD" || response.status / 100 == 1 ||
+                        response.status == 204 || response.status == 304;
+  Framing framing = Framing::None;
+  if (!bodiless) {
+    if (response.content_length != kNoContentLength) {
+      framing = Framing::Length;
+    } else {
+      // Chunked or close-delimited from the backend: chunked to an HTTP/1.1
+      // client keeps its connection alive; an HTTP/1.0 client gets raw bytes and a close.
+      framing = client_http11 ? Framing::Chunked : Framing::Close;
+    }
+  }
+  if (framing == Framing::Close || context_.registry.stopping()) keep_client_ = false;
+  build_response_head(framing);
+
+  client_writer_.start(client_.get(), framing, settings_.client_timeout);
+  client_writer_.queue(response_head_.data(), response_head_.size());
+  response_parser_.set_body_sink(&client_writer_);
+  while (response_parser_.phase() != MessageParser::Phase::Done) {
+    if (upstream_begin_ < upstream_end_) {
+      upstream_begin_ +=
+          response_parser_.feed(upstream_buffer_.data() + upstream_begin_, upstream_end_ - upstream_begin_);
+    }
+    if (response_parser_.phase() == MessageParser::Phase::Error) {
+      return {Outcome::Aborted, client_writer_.failed() ? "client gone" : "invalid response body"};
+    }
+    if (response_parser_.phase() == MessageParser::Phase::Done) break;
+    // Queued bytes point into the upstream buffer: send them before reusing it.
+    if (!client_writer_.flush()) return {Outcome::Aborted, "client gone"};
+    if (upstream_begin_ == upstream_end_) upstream_begin_ = upstream_end_ = 0;
+    ssize_t n = upstream.read(upstream_buffer_.data() + upstream_end_, upstream_buffer_.size() - upstream_end_,
+                              settings_.backend_timeout);
+    if (n == kEof) {
+      response_parser_.feed_eof();  // ends a close-delimited body; anything else was cut short
+      if (response_parser_.phase() == MessageParser::Phase::Done) break;
+      return {Outcome::Aborted, "backend closed mid-body"};
+    }
+    if (n < 0) return {Outcome::Aborted, n == kTimeout ? "backend timeout mid-body" : "backend read error"};
+    upstream_end_ += static_cast<size_t>(n);
+  }
+  if (!client_writer_.finish()) return {Outcome::Aborted, "client gone"};
+  return {Outcome::Completed, ""};
+}
+
+void ProxyConnection::build_upstream_head(const Backend& backend) {
+  const MessageHead& request = request_parser_.head();
+  std::string& out = upstream_head_;
+  out.clear();
+  out.append(request.view(request.method)).append(" ").append(request.view(request.target)).append(" HTTP/1.1\r\n");
+
+  const std::string connection = connection_tokens(request);
+  std::string_view host;
+  bool has_host = false;
+  std::string_view prior_forwarded_for;
+  for (size_t i = 0; i < request.fields.size(); ++i) {
+    std::string_view name = request.name(i);
+    std::string_view value = request.value(i);
+    if (is_hop_by_hop(name, connection)) continue;
+    if (iequals(name, "host")) {
+      host = value;
+      has_host = true;
+    } else if (iequals(name, "x-forwarded-for")) {
+      // Several X-Forwarded-For lines are one list; we append ours to the end.
+      if (!prior_forwarded_for.empty()) {
+        out.append("X-Forwarded-For: ").append(prior_forwarded_for).append("\r\n");
+      }
+      prior_forwarded_for = value;
+      continue;
+    } else if (iequals(name, "x-forwarded-proto") || iequals(name, "x-forwarded-host")) {
+      continue;  // ours replace whatever the client claimed
+    } else if (expects_continue_ && iequals(name, "expect")) {
+      continue;  // we answered 100-continue ourselves
+    }
+    append_header(out, name, value);
+  }
+  if (!has_host) {
+    // An HTTP/1.0 request may lack Host; HTTP/1.1 to the backend requires one.
+    append_header(out, "Host", backend.spec.port == 80 ? backend.spec.host
+                                                      : backend.spec.host + ":" + std::to_string(backend.spec.port));
+  }
+  out.append("X-Forwarded-For: ");
+  if (!prior_forwarded_for.empty()) out.append(prior_forwarded_for).append(", ");
+  out.append(client_ip_).append("\r\n");
+  append_header(out, "X-Forwarded-Proto", forwarded_proto_);
+  if (has_host) append_header(out, "X-Forwarded-Host", host);
+  if (request.chunked) out.append("Transfer-Encoding: chunked\r\n");
+  out.append("\r\n");
+}
+
+void ProxyConnection::build_response_head(Framing framing) {
+  const MessageHead& response = response_parser_.head();
+  std::string& out = response_head_;
+  out.clear();
+  out.append("HTTP/1.1 ").append(std::to_string(response.status)).append(" ").append(response.view(response.reason));
+  out.append("\r\n");
+  const std::string connection = connection_tokens(response);
+  for (size_t i = 0; i < response.fields.size(); ++i) {
+    if (is_hop_by_hop(response.name(i), connection)) continue;
+    append_header(out, response.name(i), response.value(i));
+  }
+  if (response.status / 100 == 1) {
+    out.append("\r\n");
+    return;
+  }
+  // A HEAD response keeps announcing the framing a GET would have had.
+  const bool head_of_chunked = framing == Framing::None && response.chunked && request_parser_.head().http_minor >= 1;
+  if (framing == Framing::Chunked || head_of_chunked) out.append("Transfer-Encoding: chunked\r\n");
+  if (!keep_client_) {
+    out.append("Connection: close\r\n");
+  } else if (request_parser_.head().http_minor == 0) {
+    out.append("Connection: keep-alive\r\n");
+  }
+  out.append("\r\n");
+}
+
+bool ProxyConnection::reply_error(int status, const std::string& message, bool close) {
+  close = close || !keep_client_ || context_.registry.stopping();
+  std::string response = error_response(status, message, close);
+  bool sent = client_->write_all(response.data(), response.size(), settings_.client_timeout);
+  return sent && !close;
+}
+
+bool ProxyConnection::request_fully_read() const {
+  return request_parser_.phase() == MessageParser::Phase::Done;
+}
+
+}  // namespace lb

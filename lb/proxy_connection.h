@@ -1,0 +1,86 @@
+// One client connection, served on its own thread with blocking I/O.
+//
+// For each request on the connection, in order:
+//   1 read and parse the request head (strict http-parser)     read_request_head()
+//   2 check it: validation, size limits             -> 400/413/431, handle_request()
+//   3 select a backend (Selector, one short lock)    -> 503
+//   4 forward head and streamed body on a pooled keep-alive connection   forward()
+//   5 read the response head, stream the body back                relay_response()
+//   6 release: active-request guard, pool or close, retry on another backend
+//     when the backend could not be reached                -> 502/504
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+
+#include "lb/body_writer.h"
+#include "lb/http_message_parser.h"
+#include "lb/proxy_context.h"
+
+namespace lb {
+
+class ProxyConnection {
+ public:
+  // `forwarded_proto`: "http" or "https", what the client used to reach us.
+  ProxyConnection(ProxyContext& context, std::unique_ptr<Stream> client, const char* forwarded_proto);
+  // Serves requests until the client leaves, framing can no longer be trusted,
+  // or the server stops.
+  void serve();
+
+ private:
+  // How one attempt to forward the request to one backend ended.
+  enum class Outcome {
+    Completed,       // the response went to the client
+    CannotConnect,   // nothing was sent; any request may go to another backend
+    NoResponse,      // the connection died before any response byte
+    BadGateway,      // the backend sent garbage or a truncated head
+    Timeout,         // the backend did not answer in time
+    BodyTooLarge,    // the client's chunked body passed --max-body-size
+    BadRequestBody,  // the client's body framing was invalid
+    Aborted,         // client gone, or the response broke after it started
+  };
+  struct Attempt {
+    Outcome outcome;
+    std::string detail;
+  };
+
+  enum class HeadResult { Ready, Closed, Rejected };
+  HeadResult read_request_head();
+  bool handle_request();  // true: keep the connection for another request
+  Attempt forward(Backend& backend, bool fresh_connection);
+  Attempt send_request(Stream& upstream);
+  Attempt read_response_head(Stream& upstream);
+  Attempt relay_response(Stream& upstream);
+  void build_upstream_head(const Backend& backend);
+  void build_response_head(Framing framing);
+  bool reply_error(int status, const std::string& message, bool close);
+  bool request_fully_read() const;
+
+  ProxyContext& context_;
+  const ProxySettings& settings_;
+  std::unique_ptr<Stream> client_;
+  const char* forwarded_proto_;
+  std::string client_ip_;
+
+  MessageParser request_parser_;
+  MessageParser response_parser_;
+  BodyWriter upstream_writer_;  // request head + body towards the backend
+  BodyWriter client_writer_;    // response head + body towards the client
+  std::string upstream_head_;   // reused for every request: no allocation once warm
+  std::string response_head_;
+  bool expects_continue_ = false;  // client sent Expect: 100-continue with a body
+  bool continue_sent_ = false;
+  bool keep_client_ = false;       // decided per response
+
+  // Client bytes read but not yet parsed: client_buffer_[client_begin_, client_end_).
+  std::array<char, 16 * 1024> client_buffer_;
+  size_t client_begin_ = 0;
+  size_t client_end_ = 0;
+  // Backend bytes read but not yet parsed.
+  std::array<char, 16 * 1024> upstream_buffer_;
+  size_t upstream_begin_ = 0;
+  size_t upstream_end_ = 0;
+};
+
+}  // namespace lb

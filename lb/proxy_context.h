@@ -1,0 +1,30 @@
+// What every client connection shares: settings, the selector, the registry.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "lb/connection_registry.h"
+#include "lb/selector.h"
+#include "lb/stream.h"
+
+namespace lb {
+
+struct ProxySettings {
+  Millis connect_timeout{5000};     // TCP connect to a backend
+  Millis backend_timeout{60000};    // waiting for a backend's response bytes
+  Millis client_timeout{60000};     // waiting for client body bytes / client to accept ours
+  Millis keepalive_timeout{60000};  // idle client connection between requests
+  Millis header_timeout{10000};     // whole request head, from its first byte (slowloris)
+  std::size_t max_header_bytes = 32 * 1024;  // beyond: 431
+  uint64_t max_body_bytes = 0;               // 0 = unlimited; beyond: 413
+  int retries = 1;                           // extra backends to try when one cannot be reached
+};
+
+struct ProxyContext {
+  const ProxySettings& settings;
+  Selector& selector;
+  ConnectionRegistry registry;
+};
+
+}  // namespace lb

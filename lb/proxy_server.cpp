@@ -1,0 +1,65 @@
+#include "lb/proxy_server.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <memory>
+
+#include "common/thread_per_connection_queue.h"
+#include "lb/proxy_connection.h"
+
+namespace lb {
+
+namespace {
+// httplib listens with a backlog of 5, which drops SYNs when many clients
+// connect at once (each drop costs the client a 1 s retransmit).
+constexpr int kListenBacklog = 4096;
+}  // namespace
+
+ProxyServer::ProxyServer(ProxyContext& context, std::size_t max_connections, Millis drain_timeout)
+    : context_(context) {
+  new_task_queue = [max_connections, drain_timeout] {
+    return new common::ThreadPerConnectionQueue(max_connections, drain_timeout);
+  };
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a
+  // second process share our port silently instead of failing to start.
+  set_socket_options([](socket_t sock) {
+    int one = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  });
+}
+
+int ProxyServer::open(const std::string& address, int port, std::string& error) {
+  int bound = port;
+  if (port == 0) {
+    bound = bind_to_any_port(address);
+  } else if (!bind_to_port(address, port)) {
+    bound = -1;
+  }
+  if (bound <= 0) {
+    error = "cannot listen on " + address + ":" + std::to_string(port) + " (address in use or not available)";
+    return -1;
+  }
+  ::listen(svr_sock_, kListenBacklog);
+  return bound;
+}
+
+void ProxyServer::run() { listen_after_bind(); }
+
+void ProxyServer::shutdown() {
+  stop();
+  context_.registry.stop();
+}
+
+bool ProxyServer::process_and_close_socket(socket_t sock) {
+  int one = 1;
+  ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  // On the heap: the connection's buffers would crowd the thread's small stack.
+  auto connection = std::make_unique<ProxyConnection>(context_, std::make_unique<TcpStream>(sock), "http");
+  connection->serve();
+  return true;  // TcpStream closed the socket
+}
+
+}  // namespace lb

@@ -1,0 +1,22 @@
+#include "lb/selector.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "lb/least_connections_selector.h"
+#include "lb/round_robin_selector.h"
+
+namespace lb {
+
+bool is_eligible(const Backend& backend, const SelectionContext& context) {
+  if (!backend.healthy()) return false;
+  return std::find(context.avoid.begin(), context.avoid.end(), &backend) == context.avoid.end();
+}
+
+std::unique_ptr<Selector> make_selector(const std::string& algorithm, BackendList backends) {
+  if (algorithm == "round-robin") return std::make_unique<RoundRobinSelector>(std::move(backends));
+  if (algorithm == "least-connections") return std::make_unique<LeastConnectionsSelector>(std::move(backends));
+  throw std::invalid_argument("unknown algorithm '" + algorithm + "' (use round-robin or least-connections)");
+}
+
+}  // namespace lb

@@ -1,0 +1,63 @@
+// Blocking byte streams over a TCP socket, with per-call timeouts.
+//
+// The proxy path reads and writes through this interface so that the same code
+// serves plain TCP and (later) TLS connections.
+#pragma once
+
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace lb {
+
+using Millis = std::chrono::milliseconds;
+
+// read() results besides a positive byte count.
+constexpr ssize_t kEof = 0;
+constexpr ssize_t kIoError = -1;
+constexpr ssize_t kTimeout = -2;
+
+class Stream {
+ public:
+  virtual ~Stream() = default;
+  // Reads what is available (at least one byte), waiting up to `timeout`.
+  // Returns bytes read, kEof, kIoError or kTimeout.
+  virtual ssize_t read(char* buf, size_t len, Millis timeout) = 0;
+  // Writes every byte of `iov` (modified in place), waiting up to `timeout` per write.
+  virtual bool write_all(struct iovec* iov, int count, Millis timeout) = 0;
+  virtual int fd() const = 0;
+
+  bool write_all(const char* data, size_t len, Millis timeout);
+};
+
+// A plain TCP connection; owns and closes the socket.
+class TcpStream : public Stream {
+ public:
+  explicit TcpStream(int fd);
+  ~TcpStream() override;
+  TcpStream(const TcpStream&) = delete;
+  TcpStream& operator=(const TcpStream&) = delete;
+
+  ssize_t read(char* buf, size_t len, Millis timeout) override;
+  bool write_all(struct iovec* iov, int count, Millis timeout) override;
+  int fd() const override { return fd_; }
+
+ private:
+  void set_timeout(int option, Millis timeout, Millis& current);
+  int fd_;
+  Millis read_timeout_{-1};   // SO_RCVTIMEO now set on fd_ (cached to skip syscalls)
+  Millis write_timeout_{-1};  // SO_SNDTIMEO now set on fd_
+};
+
+// Connects to host:port within `timeout`. Returns nullptr and fills `error`
+// ("connection refused", "connect timeout", ...) on failure.
+std::unique_ptr<Stream> connect_tcp(const std::string& host, uint16_t port, Millis timeout,
+                                    std::string& error, bool& timed_out);
+
+// The peer's IP address as text ("127.0.0.1", "::1").
+std::string peer_address(int fd);
+
+}  // namespace lb
