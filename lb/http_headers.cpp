@@ -14,6 +14,16 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
+bool is_token(std::string_view text) {
+  if (text.empty()) return false;
+  for (unsigned char c : text) {
+    if (!std::isalnum(c) && std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -76,7 +86,7 @@ std::string validate_request(const MessageHead& head) {
   int hosts = 0;
   for (size_t i = 0; i < head.fields.size(); ++i) {
     std::string_view name = head.name(i);
-    if (name.empty()) return "empty header name";
+    if (!is_token(name)) return "invalid header name";
     if (iequals(name, "host")) ++hosts;
   }
   if (hosts > 1) return "duplicate Host header";

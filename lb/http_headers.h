@@ -11,6 +11,9 @@ namespace lb {
 // ASCII case-insensitive comparison (header names are case-insensitive).
 bool iequals(std::string_view a, std::string_view b);
 
+// True when `text` is a non-empty RFC 9110 token (header names, methods).
+bool is_token(std::string_view text);
+
 // True when `list` (a comma-separated header value) contains `token`, ignoring case.
 bool header_list_contains(std::string_view list, std::string_view token);
 
@@ -26,7 +29,9 @@ std::string connection_tokens(const MessageHead& head);
 // The first value of header `name`, or an empty view (with `found` false).
 std::string_view find_header(const MessageHead& head, std::string_view name, bool* found = nullptr);
 
-// Checks a request head for what http-parser accepts but a proxy must not:
+// Checks a request head for what http-parser accepts but a proxy must not
+// (Debian builds it non-strict: "Transfer-Encoding : chunked" would pass as an
+// unknown header and be read as chunked by the backend, a smuggling vector):
 // returns an empty string when acceptable, else the reason for a 400.
 std::string validate_request(const MessageHead& head);
 
