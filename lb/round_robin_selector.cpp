@@ -1,17 +1,28 @@
 #include "lb/round_robin_selector.h"
 
+#include <algorithm>
+
 namespace lb {
 
 RoundRobinSelector::RoundRobinSelector(BackendList backends)
-    : backends_(std::move(backends)), current_(backends_.size(), 0) {}
+    : backends_(std::move(backends)), current_(backends_.size(), 0), healthy_(backends_.size(), false) {}
 
 std::shared_ptr<Backend> RoundRobinSelector::pick(const SelectionContext& context) {
   std::lock_guard<std::mutex> lock(mutex_);
+  // When the set of healthy backends changes, every score restarts at zero: the
+  // cycle begins again in the order given, and a backend that comes back gets
+  // neither a catch-up burst nor a long wait behind stale scores.
+  bool changed = false;
+  for (size_t i = 0; i < backends_.size(); ++i) {
+    bool healthy = backends_[i]->healthy();
+    changed = changed || healthy != healthy_[i];
+    healthy_[i] = healthy;
+  }
+  if (changed) std::fill(current_.begin(), current_.end(), 0);
+
   long total = 0;
   int best = -1;
   for (size_t i = 0; i < backends_.size(); ++i) {
-    // An ineligible backend's score stays frozen, so one that comes back
-    // resumes its place instead of receiving a catch-up burst.
     if (!is_eligible(*backends_[i], context)) continue;
     current_[i] += backends_[i]->weight();
     total += backends_[i]->weight();

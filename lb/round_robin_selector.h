@@ -22,7 +22,8 @@ class RoundRobinSelector : public Selector {
  private:
   const BackendList backends_;
   std::mutex mutex_;
-  std::vector<long> current_;  // guards: mutex_; running score per backend
+  std::vector<long> current_;   // guards: mutex_; running score per backend
+  std::vector<bool> healthy_;   // guards: mutex_; health seen at the previous pick
 };
 
 }  // namespace lb

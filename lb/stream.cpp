@@ -27,6 +27,12 @@ TcpStream::~TcpStream() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+int TcpStream::release() {
+  int fd = fd_;
+  fd_ = -1;
+  return fd;
+}
+
 void TcpStream::set_timeout(int option, Millis timeout, Millis& current) {
   if (timeout == current) return;
   if (timeout.count() <= 0) timeout = Millis(1);

@@ -44,6 +44,9 @@ class TcpStream : public Stream {
   ssize_t read(char* buf, size_t len, Millis timeout) override;
   bool write_all(struct iovec* iov, int count, Millis timeout) override;
   int fd() const override { return fd_; }
+  // Gives up ownership of the socket (for example to wrap it in TLS) and
+  // returns it; the stream then closes nothing.
+  int release();
 
  private:
   void set_timeout(int option, Millis timeout, Millis& current);

@@ -1,0 +1,108 @@
+// One circuit breaker per backend (pure logic, injected clock).
+//
+//   Closed   --failure ratio reached in the rolling window-->  Open
+//   Open     --open_for elapsed, at the next begin_request()-->  HalfOpen
+//   HalfOpen --any trial fails-->  Open (a new open_for)
+//   HalfOpen --half_open_trials trials all succeed-->  Closed (a fresh window)
+//
+// Callers pair every admitted begin_request() with exactly one end_request(),
+// like nginx's get/free, so trial slots cannot leak.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <functional>
+#include <mutex>
+
+namespace lb {
+
+// Returns "now"; the same alias as in rate_limiter.h (repeating it is legal C++).
+using SteadyClock = std::function<std::chrono::steady_clock::time_point()>;
+
+enum class CircuitState { Closed, Open, HalfOpen };
+
+// "closed", "open", "half-open".
+const char* to_string(CircuitState state);
+
+struct CircuitSettings {
+  double failure_ratio = 0.5;  // open when failures/requests >= this ...
+  int min_requests = 10;       // ... and at least this many requests in the window
+  std::chrono::milliseconds window{10000};
+  std::chrono::milliseconds open_for{30000};
+  int half_open_trials = 3;  // trial requests allowed in half-open; all must succeed to close
+};
+
+// What a call changed, so the caller can log exactly one line per transition.
+struct CircuitTransition {
+  bool changed = false;
+  CircuitState from = CircuitState::Closed;
+  CircuitState to = CircuitState::Closed;
+};
+
+class CircuitBreaker {
+ public:
+  // Throws std::invalid_argument unless 0 < failure_ratio <= 1, min_requests >= 1,
+  // window > 0, open_for >= 0 and half_open_trials >= 1.
+  explicit CircuitBreaker(CircuitSettings settings, SteadyClock clock = std::chrono::steady_clock::now);
+
+  // Non-consuming check for selectors: false while open (before open_for has
+  // elapsed) or half-open with every trial slot taken. True for an open breaker
+  // whose period has elapsed: the next begin_request() makes it half-open.
+  bool allows_traffic() const;
+
+  // Call when a request is actually about to be sent. False: not allowed, pick
+  // another backend. An open breaker whose period elapsed becomes half-open
+  // here; that change is written to `*transition` (if given; unchanged calls
+  // write {changed = false}). In half-open, admits at most half_open_trials
+  // requests in all until the breaker closes or re-opens.
+  bool begin_request(CircuitTransition* transition = nullptr);
+
+  // Outcome of a request begin_request() admitted (failure = connect error,
+  // timeout, 5xx: the caller decides). Every outcome counts in the window. In
+  // Closed the ratio is checked after each outcome, a success included. In Open
+  // an outcome (of a request admitted before opening) changes nothing. In
+  // HalfOpen it counts as a trial's result while trials are outstanding (a
+  // pre-open straggler is indistinguishable from a trial).
+  CircuitTransition end_request(bool success);
+
+  // Stays Open after open_for elapses until begin_request() moves it on.
+  CircuitState state() const;
+
+  // Outcomes in the current window, for /status. The window is kept in 10
+  // buckets, so an outcome counts for between 9/10 of `window` and `window`.
+  int window_requests() const;
+  int window_failures() const;
+
+ private:
+  using TimePoint = std::chrono::steady_clock::time_point;
+  static constexpr int kBuckets = 10;
+  struct Bucket {
+    long long slot = -1;  // which bucket-width period since epoch_ these counts belong to
+    int requests = 0;
+    int failures = 0;
+  };
+  struct Counts {
+    int requests = 0;
+    int failures = 0;
+  };
+
+  long long slot_at(TimePoint now) const;
+  Counts counts_at(TimePoint now) const;
+  CircuitTransition move_to(CircuitState to, TimePoint now);
+  bool open_elapsed(TimePoint now) const { return now - opened_at_ >= settings_.open_for; }
+
+  const CircuitSettings settings_;
+  const SteadyClock clock_;
+  const std::chrono::steady_clock::duration bucket_width_;  // window / kBuckets
+  const TimePoint epoch_;                                   // slot 0 starts here
+
+  mutable std::mutex mutex_;
+  CircuitState state_ = CircuitState::Closed;  // guards: mutex_
+  TimePoint opened_at_{};                      // guards: mutex_; when it last opened
+  int trials_admitted_ = 0;                    // guards: mutex_; in this half-open period
+  int trials_finished_ = 0;                    // guards: mutex_
+  int trial_successes_ = 0;                    // guards: mutex_
+  std::array<Bucket, kBuckets> buckets_{};     // guards: mutex_; slot s lives at s % kBuckets
+};
+
+}  // namespace lb

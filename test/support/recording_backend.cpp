@@ -1,0 +1,101 @@
+#include "test/support/recording_backend.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <stdexcept>
+
+namespace test_support {
+
+RecordingBackend::RecordingBackend(std::string response) : response_(std::move(response)) {
+  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listen_fd_, 128) != 0) {
+    throw std::runtime_error("RecordingBackend: cannot listen");
+  }
+  socklen_t len = sizeof addr;
+  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+  port_ = ntohs(addr.sin_port);
+  acceptor_ = std::thread([this] { accept_loop(); });
+}
+
+RecordingBackend::~RecordingBackend() {
+  stopping_ = true;
+  ::shutdown(listen_fd_, SHUT_RDWR);
+  acceptor_.join();
+  ::close(listen_fd_);
+  std::vector<std::thread> workers;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);
+    workers.swap(workers_);
+  }
+  for (auto& worker : workers) worker.join();
+}
+
+std::string RecordingBackend::received() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return received_;
+}
+
+int RecordingBackend::requests() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return requests_;
+}
+
+void RecordingBackend::accept_loop() {
+  while (!stopping_) {
+    pollfd pfd{listen_fd_, POLLIN, 0};
+    if (::poll(&pfd, 1, 100) <= 0) continue;
+    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) continue;
+    std::lock_guard<std::mutex> lock(mutex_);
+    open_fds_.push_back(fd);
+    workers_.emplace_back([this, fd] { serve(fd); });
+  }
+}
+
+// Reads requests (head + Content-Length body; enough for these tests) and answers each.
+void RecordingBackend::serve(int fd) {
+  std::string pending;
+  char buf[65536];
+  for (;;) {
+    size_t head_end;
+    while ((head_end = pending.find("\r\n\r\n")) != std::string::npos) {
+      std::string head = pending.substr(0, head_end + 4);
+      size_t body_length = 0;
+      std::string lower = head;
+      std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+      size_t cl = lower.find("\r\ncontent-length:");
+      if (cl != std::string::npos) body_length = std::strtoul(lower.c_str() + cl + 17, nullptr, 10);
+      if (pending.size() < head.size() + body_length) break;
+      bool health = head.compare(0, 12, "GET /health ") == 0;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!health) {
+          received_ += pending.substr(0, head.size() + body_length);
+          ++requests_;
+        }
+      }
+      pending.erase(0, head.size() + body_length);
+      const std::string& answer = health ? std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") : response_;
+      if (::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL) < 0) break;
+    }
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    pending.append(buf, static_cast<size_t>(n));
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  open_fds_.erase(std::remove(open_fds_.begin(), open_fds_.end(), fd), open_fds_.end());
+  ::close(fd);
+}
+
+}  // namespace test_support

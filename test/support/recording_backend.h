@@ -1,0 +1,50 @@
+// An in-process fake backend on raw sockets that records every byte it
+// receives, for tests that check exactly what the load balancer forwards (or
+// that nothing was forwarded). It answers each request with `response`.
+//
+//   test_support::RecordingBackend fake;   // answers "200 ok"
+//   ... send through the load balancer at fake.url() ...
+//   CHECK(fake.received().find("X-Forwarded-For: 127.0.0.1") != std::string::npos);
+#pragma once
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace test_support {
+
+class RecordingBackend {
+ public:
+  // `response`: the full bytes sent back for every request (default a 200 with body "ok").
+  explicit RecordingBackend(std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  ~RecordingBackend();
+  RecordingBackend(const RecordingBackend&) = delete;
+  RecordingBackend& operator=(const RecordingBackend&) = delete;
+
+  int port() const { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+  // Everything received so far except health checks (GET /health requests).
+  std::string received() const;
+  // Number of non-health requests seen.
+  int requests() const;
+
+ private:
+  void accept_loop();
+  void serve(int fd);
+
+  std::string response_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread acceptor_;
+  mutable std::mutex mutex_;
+  std::string received_;             // guards: mutex_
+  int requests_ = 0;                 // guards: mutex_
+  std::vector<std::thread> workers_;  // guards: mutex_
+  std::vector<int> open_fds_;         // guards: mutex_
+};
+
+}  // namespace test_support
