@@ -56,7 +56,11 @@ int main(int argc, char** argv) {
   // already knows which backends are up.
   health_checker.run_round();
 
-  lb::ProxyContext context{options.proxy, *selector, {}};
+  std::unique_ptr<lb::StickySessions> sticky;
+  if (!options.sticky_cookie.empty()) {
+    sticky = std::make_unique<lb::StickySessions>(options.sticky_cookie, backends, options.sticky_secret);
+  }
+  lb::ProxyContext context{options.proxy, *selector, sticky.get(), {}};
   lb::ProxyServer server(context, options.max_connections, to_millis(options.drain_timeout));
   std::string error;
   int port = server.open(options.bind, options.port, error);
@@ -74,9 +78,11 @@ int main(int argc, char** argv) {
     server.shutdown();
   }).detach();
 
+  char interval[32];
+  std::snprintf(interval, sizeof interval, "%g", options.health_interval);
   common::log_line("[Load Balancer] " + std::to_string(backends.size()) + " backends, " + selector->name() +
-                   ", health check " + options.health_path + " every " + std::to_string(options.health_interval) +
-                   " s");
+                   (sticky ? ", sticky cookie " + options.sticky_cookie : std::string()) + ", health check " +
+                   options.health_path + " every " + interval + " s");
   std::printf("load_balancer listening on %s:%d\n", options.bind.c_str(), port);
   std::fflush(stdout);
 

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <iostream>
 
+#include "lb/http_headers.h"
+
 namespace lb {
 
 namespace {
@@ -67,6 +69,9 @@ Options parse_options(int argc, const char* const* argv) {
                  "Extra backends to try when a request cannot reach its backend")
       ->check(CLI::Range(0, 10))
       ->capture_default_str();
+  app.add_option("--sticky-cookie", options.sticky_cookie, "Cookie name for session persistence (off when unset)");
+  app.add_option("--sticky-secret", options.sticky_secret,
+                 "Secret mixed into sticky cookie values (same on every instance)");
   add_seconds(app, "--drain-timeout", options.drain_timeout, "Seconds to let in-flight requests finish on stop");
 
   try {
@@ -87,6 +92,9 @@ Options parse_options(int argc, const char* const* argv) {
   }
   if (options.health_path.empty() || options.health_path.front() != '/') {
     throw OptionsError("--health-path: must start with '/'");
+  }
+  if (app.count("--sticky-cookie") && !is_token(options.sticky_cookie)) {
+    throw OptionsError("--sticky-cookie: '" + options.sticky_cookie + "' is not a valid cookie name");
   }
   options.proxy.connect_timeout = seconds_to_millis(connect_timeout);
   options.proxy.backend_timeout = seconds_to_millis(backend_timeout);

@@ -22,6 +22,8 @@ struct Options {
   int health_fall = 1;
   std::size_t max_connections = 10000;
   std::size_t upstream_keepalive = 128;  // idle connections kept per backend
+  std::string sticky_cookie;             // empty: no session persistence
+  std::string sticky_secret;             // mixed into sticky cookie values
   double drain_timeout = 10;             // seconds to finish in-flight requests on stop
   ProxySettings proxy;
 };

@@ -131,12 +131,13 @@ bool ProxyConnection::handle_request() {
   // Without a body the request can be sent again as-is; with one, only while
   // no body byte has left the client buffer towards a backend.
   const bool replayable = !request.has_body() && is_idempotent(request.view(request.method));
+  const std::shared_ptr<Backend> pinned = pinned_backend();
   SelectionContext selection;
   int attempts_left = settings_.retries + 1;
   bool fresh_connection = false;
   std::string last_failure;
   for (;;) {
-    std::shared_ptr<Backend> backend = context_.selector.pick(selection);
+    std::shared_ptr<Backend> backend = choose_backend(selection, pinned);
     if (!backend) {
       if (last_failure.empty()) return reply_error(503, "no healthy backend available", !request_fully_read());
       return reply_error(502, "backend unavailable: " + last_failure, !request_fully_read());
@@ -186,6 +187,30 @@ bool ProxyConnection::handle_request() {
     }
     common::log_line("[Proxy] " + backend->url + " failed (" + attempt.detail + "); trying another backend");
   }
+}
+
+// Step 3: the pinned backend while it can take the request, else the algorithm's choice.
+std::shared_ptr<Backend> ProxyConnection::choose_backend(const SelectionContext& selection,
+                                                         const std::shared_ptr<Backend>& pinned) {
+  std::shared_ptr<Backend> backend =
+      pinned && is_eligible(*pinned, selection) ? pinned : context_.selector.pick(selection);
+  sticky_set_cookie_.clear();
+  if (context_.sticky && backend && backend != pinned) {
+    sticky_set_cookie_ = context_.sticky->set_cookie_value(*backend, std::string_view(forwarded_proto_) == "https");
+  }
+  return backend;
+}
+
+// The backend the client's sticky cookie names, if any (forged or stale: none).
+std::shared_ptr<Backend> ProxyConnection::pinned_backend() const {
+  if (!context_.sticky) return nullptr;
+  const MessageHead& request = request_parser_.head();
+  for (size_t i = 0; i < request.fields.size(); ++i) {
+    if (!iequals(request.name(i), "cookie")) continue;
+    std::string_view value = context_.sticky->find_in(request.value(i));
+    if (!value.empty()) return context_.sticky->backend_for(value);
+  }
+  return nullptr;
 }
 
 // Step 4, then 5: one attempt on one backend.
@@ -372,6 +397,10 @@ void ProxyConnection::build_upstream_head(const Backend& backend) {
       continue;  // ours replace whatever the client claimed
     } else if (expects_continue_ && iequals(name, "expect")) {
       continue;  // we answered 100-continue ourselves
+    } else if (context_.sticky && iequals(name, "cookie")) {
+      std::string others = context_.sticky->strip_from(value);  // our cookie is ours alone
+      if (!others.empty()) append_header(out, name, others);
+      continue;
     }
     append_header(out, name, value);
   }
@@ -407,6 +436,7 @@ void ProxyConnection::build_response_head(Framing framing) {
   // A HEAD response keeps announcing the framing a GET would have had.
   const bool head_of_chunked = framing == Framing::None && response.chunked && request_parser_.head().http_minor >= 1;
   if (framing == Framing::Chunked || head_of_chunked) out.append("Transfer-Encoding: chunked\r\n");
+  if (!sticky_set_cookie_.empty()) append_header(out, "Set-Cookie", sticky_set_cookie_);
   if (!keep_client_) {
     out.append("Connection: close\r\n");
   } else if (request_parser_.head().http_minor == 0) {

@@ -48,6 +48,8 @@ class ProxyConnection {
   enum class HeadResult { Ready, Closed, Rejected };
   HeadResult read_request_head();
   bool handle_request();  // true: keep the connection for another request
+  std::shared_ptr<Backend> choose_backend(const SelectionContext& selection, const std::shared_ptr<Backend>& pinned);
+  std::shared_ptr<Backend> pinned_backend() const;
   Attempt forward(Backend& backend, bool fresh_connection);
   Attempt send_request(Stream& upstream);
   Attempt read_response_head(Stream& upstream);
@@ -72,6 +74,7 @@ class ProxyConnection {
   bool expects_continue_ = false;  // client sent Expect: 100-continue with a body
   bool continue_sent_ = false;
   bool keep_client_ = false;       // decided per response
+  std::string sticky_set_cookie_;  // Set-Cookie value to add, empty when the client is pinned already
 
   // Client bytes read but not yet parsed: client_buffer_[client_begin_, client_end_).
   std::array<char, 16 * 1024> client_buffer_;

@@ -6,6 +6,7 @@
 
 #include "lb/connection_registry.h"
 #include "lb/selector.h"
+#include "lb/sticky_sessions.h"
 #include "lb/stream.h"
 
 namespace lb {
@@ -24,6 +25,7 @@ struct ProxySettings {
 struct ProxyContext {
   const ProxySettings& settings;
   Selector& selector;
+  const StickySessions* sticky;  // nullptr unless --sticky-cookie
   ConnectionRegistry registry;
 };
 

@@ -12,7 +12,8 @@
 
 namespace test_support {
 
-RecordingBackend::RecordingBackend(std::string response) : response_(std::move(response)) {
+RecordingBackend::RecordingBackend(std::string response, std::chrono::milliseconds delay)
+    : response_(std::move(response)), delay_(delay) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -86,6 +87,7 @@ void RecordingBackend::serve(int fd) {
         }
       }
       pending.erase(0, head.size() + body_length);
+      if (!health && delay_.count() > 0) std::this_thread::sleep_for(delay_);
       const std::string& answer = health ? std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") : response_;
       if (::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL) < 0) break;
     }

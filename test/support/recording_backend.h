@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -18,7 +19,9 @@ namespace test_support {
 class RecordingBackend {
  public:
   // `response`: the full bytes sent back for every request (default a 200 with body "ok").
-  explicit RecordingBackend(std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  // `delay`: how long each (non-health) answer waits, to play a slow backend.
+  explicit RecordingBackend(std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+                            std::chrono::milliseconds delay = std::chrono::milliseconds(0));
   ~RecordingBackend();
   RecordingBackend(const RecordingBackend&) = delete;
   RecordingBackend& operator=(const RecordingBackend&) = delete;
@@ -36,6 +39,7 @@ class RecordingBackend {
   void serve(int fd);
 
   std::string response_;
+  std::chrono::milliseconds delay_;
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
