@@ -72,6 +72,14 @@ Options parse_options(int argc, const char* const* argv) {
   app.add_option("--sticky-cookie", options.sticky_cookie, "Cookie name for session persistence (off when unset)");
   app.add_option("--sticky-secret", options.sticky_secret,
                  "Secret mixed into sticky cookie values (same on every instance)");
+  double tunnel_idle_timeout = 3600;
+  add_seconds(app, "--tunnel-idle-timeout", tunnel_idle_timeout, "Seconds an upgraded (WebSocket) tunnel may idle");
+  std::string forwarded = "x-forwarded";
+  app.add_option("--forwarded-headers", forwarded,
+                 "Client address headers to send: x-forwarded, forwarded (RFC 7239) or both")
+      ->check(CLI::IsMember({"x-forwarded", "forwarded", "both"}))
+      ->capture_default_str();
+  app.add_option("--via-name", options.proxy.via_name, "Name in the Via header we add")->capture_default_str();
   add_seconds(app, "--drain-timeout", options.drain_timeout, "Seconds to let in-flight requests finish on stop");
 
   try {
@@ -96,6 +104,10 @@ Options parse_options(int argc, const char* const* argv) {
   if (app.count("--sticky-cookie") && !is_token(options.sticky_cookie)) {
     throw OptionsError("--sticky-cookie: '" + options.sticky_cookie + "' is not a valid cookie name");
   }
+  options.proxy.tunnel_idle_timeout = seconds_to_millis(tunnel_idle_timeout);
+  options.proxy.x_forwarded_headers = forwarded != "forwarded";
+  options.proxy.forwarded_header = forwarded != "x-forwarded";
+  if (!is_token(options.proxy.via_name)) throw OptionsError("--via-name: must be a single token");
   options.proxy.connect_timeout = seconds_to_millis(connect_timeout);
   options.proxy.backend_timeout = seconds_to_millis(backend_timeout);
   options.proxy.client_timeout = seconds_to_millis(client_timeout);

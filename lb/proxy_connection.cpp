@@ -1,5 +1,8 @@
 #include "lb/proxy_connection.h"
 
+#include <poll.h>
+
+#include <cerrno>
 #include <chrono>
 
 #include "common/log.h"
@@ -325,6 +328,7 @@ ProxyConnection::Attempt ProxyConnection::relay_response(Stream& upstream) {
   const MessageHead& request = request_parser_.head();
   const MessageHead& response = response_parser_.head();
   const bool client_http11 = request.http_minor >= 1;
+  if (response.status == 101 && !request.upgrade) return {Outcome::BadGateway, "101 without an Upgrade request"};
   const bool bodiless = request.view(request.method) == "HEAD" || response.status / 100 == 1 ||
                         response.status == 204 || response.status == 304;
   Framing framing = Framing::None;
@@ -366,7 +370,47 @@ ProxyConnection::Attempt ProxyConnection::relay_response(Stream& upstream) {
     upstream_end_ += static_cast<size_t>(n);
   }
   if (!client_writer_.finish()) return {Outcome::Aborted, "client gone"};
+  if (response.status == 101) {
+    tunnel(upstream);
+    return {Outcome::Aborted, "tunnel closed"};  // neither connection can carry HTTP again
+  }
   return {Outcome::Completed, ""};
+}
+
+// After 101 Switching Protocols: copy bytes both ways until one side closes or
+// the tunnel stays idle for --tunnel-idle-timeout; then both sides are closed.
+void ProxyConnection::tunnel(Stream& upstream) {
+  // Bytes that arrived right behind either head already belong to the new protocol.
+  if (upstream_begin_ < upstream_end_ &&
+      !client_->write_all(upstream_buffer_.data() + upstream_begin_, upstream_end_ - upstream_begin_,
+                          settings_.client_timeout)) {
+    return;
+  }
+  if (client_begin_ < client_end_ &&
+      !upstream.write_all(client_buffer_.data() + client_begin_, client_end_ - client_begin_,
+                          settings_.backend_timeout)) {
+    return;
+  }
+  upstream_begin_ = upstream_end_ = client_begin_ = client_end_ = 0;
+
+  struct Direction {
+    Stream& from;
+    Stream& to;
+    std::array<char, 16 * 1024>& buffer;
+  };
+  Direction directions[2] = {{*client_, upstream, client_buffer_}, {upstream, *client_, upstream_buffer_}};
+  for (;;) {
+    struct pollfd fds[2] = {{client_->fd(), POLLIN, 0}, {upstream.fd(), POLLIN, 0}};
+    int ready = ::poll(fds, 2, static_cast<int>(settings_.tunnel_idle_timeout.count()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return;  // idle timeout or poll failure
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].revents == 0) continue;
+      Direction& d = directions[i];
+      ssize_t n = d.from.read(d.buffer.data(), d.buffer.size(), settings_.client_timeout);
+      if (n <= 0 || !d.to.write_all(d.buffer.data(), static_cast<size_t>(n), settings_.client_timeout)) return;
+    }
+  }
 }
 
 void ProxyConnection::build_upstream_head(const Backend& backend) {
@@ -382,7 +426,10 @@ void ProxyConnection::build_upstream_head(const Backend& backend) {
   for (size_t i = 0; i < request.fields.size(); ++i) {
     std::string_view name = request.name(i);
     std::string_view value = request.value(i);
-    if (is_hop_by_hop(name, connection)) continue;
+    if (is_hop_by_hop(name, connection)) {
+      if (request.upgrade && iequals(name, "upgrade")) append_header(out, name, value);  // asked to tunnel
+      continue;
+    }
     if (iequals(name, "host")) {
       host = value;
       has_host = true;
@@ -409,11 +456,25 @@ void ProxyConnection::build_upstream_head(const Backend& backend) {
     append_header(out, "Host", backend.spec.port == 80 ? backend.spec.host
                                                       : backend.spec.host + ":" + std::to_string(backend.spec.port));
   }
-  out.append("X-Forwarded-For: ");
-  if (!prior_forwarded_for.empty()) out.append(prior_forwarded_for).append(", ");
-  out.append(client_ip_).append("\r\n");
-  append_header(out, "X-Forwarded-Proto", forwarded_proto_);
-  if (has_host) append_header(out, "X-Forwarded-Host", host);
+  if (settings_.x_forwarded_headers) {
+    out.append("X-Forwarded-For: ");
+    if (!prior_forwarded_for.empty()) out.append(prior_forwarded_for).append(", ");
+    out.append(client_ip_).append("\r\n");
+    append_header(out, "X-Forwarded-Proto", forwarded_proto_);
+    if (has_host) append_header(out, "X-Forwarded-Host", host);
+  } else if (!prior_forwarded_for.empty()) {
+    append_header(out, "X-Forwarded-For", prior_forwarded_for);  // not ours to drop
+  }
+  if (settings_.forwarded_header) {
+    // RFC 7239: a new element after any the client sent (Forwarded lines are kept above).
+    bool ipv6 = client_ip_.find(':') != std::string::npos;
+    out.append("Forwarded: for=").append(ipv6 ? "\"[" + client_ip_ + "]\"" : client_ip_);
+    out.append(";proto=").append(forwarded_proto_);
+    if (has_host) out.append(";host=\"").append(host).append("\"");
+    out.append("\r\n");
+  }
+  out.append("Via: 1.1 ").append(settings_.via_name).append("\r\n");
+  if (request.upgrade) out.append("Connection: Upgrade\r\n");
   if (request.chunked) out.append("Transfer-Encoding: chunked\r\n");
   out.append("\r\n");
 }
@@ -425,12 +486,14 @@ void ProxyConnection::build_response_head(Framing framing) {
   out.append("HTTP/1.1 ").append(std::to_string(response.status)).append(" ").append(response.view(response.reason));
   out.append("\r\n");
   const std::string connection = connection_tokens(response);
+  const bool switching = response.status == 101;
   for (size_t i = 0; i < response.fields.size(); ++i) {
-    if (is_hop_by_hop(response.name(i), connection)) continue;
+    if (is_hop_by_hop(response.name(i), connection) && !(switching && iequals(response.name(i), "upgrade"))) continue;
     append_header(out, response.name(i), response.value(i));
   }
+  out.append("Via: 1.1 ").append(settings_.via_name).append("\r\n");
   if (response.status / 100 == 1) {
-    out.append("\r\n");
+    out.append(switching ? "Connection: Upgrade\r\n\r\n" : "\r\n");
     return;
   }
   // A HEAD response keeps announcing the framing a GET would have had.

@@ -8,6 +8,8 @@
 //   5 read the response head, stream the body back                relay_response()
 //   6 release: active-request guard, pool or close, retry on another backend
 //     when the backend could not be reached                -> 502/504
+// A 101 Switching Protocols answer to an Upgrade request (WebSocket) turns the
+// connection into a two-way byte tunnel until either side closes.   tunnel()
 #pragma once
 
 #include <array>
@@ -54,6 +56,7 @@ class ProxyConnection {
   Attempt send_request(Stream& upstream);
   Attempt read_response_head(Stream& upstream);
   Attempt relay_response(Stream& upstream);
+  void tunnel(Stream& upstream);
   void build_upstream_head(const Backend& backend);
   void build_response_head(Framing framing);
   bool reply_error(int status, const std::string& message, bool close);

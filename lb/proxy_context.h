@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "lb/connection_registry.h"
 #include "lb/selector.h"
@@ -20,6 +21,10 @@ struct ProxySettings {
   std::size_t max_header_bytes = 32 * 1024;  // beyond: 431
   uint64_t max_body_bytes = 0;               // 0 = unlimited; beyond: 413
   int retries = 1;                           // extra backends to try when one cannot be reached
+  Millis tunnel_idle_timeout{3600000};       // an upgraded (WebSocket) connection with no traffic
+  bool x_forwarded_headers = true;           // send X-Forwarded-For/-Proto/-Host
+  bool forwarded_header = false;             // send RFC 7239 Forwarded
+  std::string via_name = "cpp-lb";           // pseudonym in our Via entries
 };
 
 struct ProxyContext {

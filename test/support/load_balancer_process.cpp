@@ -1,5 +1,6 @@
 #include "test/support/load_balancer_process.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include "test/support/backend_process.h"
@@ -10,7 +11,10 @@ namespace {
 
 std::vector<std::string> arguments(const std::vector<std::string>& backend_urls,
                                    const std::vector<std::string>& extra_args) {
-  std::vector<std::string> args = {"--port", "0", "--bind", "127.0.0.1"};
+  std::vector<std::string> args = {"--port", "0"};
+  if (std::find(extra_args.begin(), extra_args.end(), "--bind") == extra_args.end()) {
+    args.insert(args.end(), {"--bind", "127.0.0.1"});
+  }
   for (const auto& url : backend_urls) {
     args.push_back("--backend");
     args.push_back(url);

@@ -64,6 +64,16 @@ void RecordingBackend::accept_loop() {
   }
 }
 
+// Sends back `already` and then every byte that arrives, until the peer closes.
+void RecordingBackend::echo(int fd, const std::string& already) {
+  if (!already.empty() && ::send(fd, already.data(), already.size(), MSG_NOSIGNAL) < 0) return;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0 || ::send(fd, buf, static_cast<size_t>(n), MSG_NOSIGNAL) < 0) return;
+  }
+}
+
 // Reads requests (head + Content-Length body; enough for these tests) and answers each.
 void RecordingBackend::serve(int fd) {
   std::string pending;
@@ -90,11 +100,17 @@ void RecordingBackend::serve(int fd) {
       if (!health && delay_.count() > 0) std::this_thread::sleep_for(delay_);
       const std::string& answer = health ? std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") : response_;
       if (::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL) < 0) break;
+      if (!health && echo_after_response_) {
+        echo(fd, pending);
+        pending.clear();
+        goto done;
+      }
     }
     ssize_t n = ::recv(fd, buf, sizeof buf, 0);
     if (n <= 0) break;
     pending.append(buf, static_cast<size_t>(n));
   }
+done:
   std::lock_guard<std::mutex> lock(mutex_);
   open_fds_.erase(std::remove(open_fds_.begin(), open_fds_.end(), fd), open_fds_.end());
   ::close(fd);

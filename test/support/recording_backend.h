@@ -29,6 +29,10 @@ class RecordingBackend {
   int port() const { return port_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
+  // After answering a non-health request, echo every further byte on that
+  // connection (plays a backend that switched protocols after a 101).
+  void echo_after_response() { echo_after_response_ = true; }
+
   // Everything received so far except health checks (GET /health requests).
   std::string received() const;
   // Number of non-health requests seen.
@@ -37,12 +41,14 @@ class RecordingBackend {
  private:
   void accept_loop();
   void serve(int fd);
+  void echo(int fd, const std::string& already);
 
   std::string response_;
   std::chrono::milliseconds delay_;
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> echo_after_response_{false};
   std::thread acceptor_;
   mutable std::mutex mutex_;
   std::string received_;             // guards: mutex_
