@@ -24,12 +24,14 @@ Backend::Backend(BackendSpec backend_spec, const BackendSettings& settings)
       url(spec.url()),
       id(id_for(url)),
       health_(settings.rise, settings.fall),
-      pool_(settings.max_idle_connections, settings.max_idle_time) {}
+      pool_(settings.max_idle_connections, settings.max_idle_time),
+      breaker_(settings.circuit) {}
 
 bool Backend::record_check(bool passed, const std::string& detail) {
   bool flipped;
   {
     std::lock_guard<std::mutex> lock(health_mutex_);
+    (passed ? checks_passed : checks_failed).fetch_add(1, std::memory_order_relaxed);
     flipped = health_.record(passed);
     last_check_ = LastCheck{passed, detail, std::chrono::system_clock::now()};
     healthy_.store(health_.healthy(), std::memory_order_release);

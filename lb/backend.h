@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "lb/backend_url.h"
+#include "lb/circuit_breaker.h"
 #include "lb/health_state.h"
 #include "lb/upstream_pool.h"
 
@@ -24,6 +25,7 @@ struct BackendSettings {
   int fall = 1;                          // failing checks to be taken out
   std::size_t max_idle_connections = 128;
   std::chrono::milliseconds max_idle_time{30000};
+  CircuitSettings circuit;
 };
 
 // The outcome of the latest health observation, for logs and /status.
@@ -53,10 +55,18 @@ class Backend {
   LastCheck last_check() const;
 
   UpstreamPool& pool() { return pool_; }
+  CircuitBreaker& breaker() { return breaker_; }
+  const CircuitBreaker& breaker() const { return breaker_; }
+
+  // Taken out of rotation by an operator (admin API): in-flight requests finish.
+  std::atomic<bool> draining{false};
 
   std::atomic<int> active_requests{0};     // requests being forwarded right now
   std::atomic<uint64_t> requests_total{0};  // requests sent to this backend
   std::atomic<uint64_t> failures_total{0};  // connect errors, timeouts, bad responses
+  std::atomic<uint64_t> responses_by_class[6] = {};  // [1..5]: 1xx..5xx relayed; [0]: no response
+  std::atomic<uint64_t> checks_passed{0};
+  std::atomic<uint64_t> checks_failed{0};
 
  private:
   std::atomic<bool> healthy_{false};
@@ -64,6 +74,7 @@ class Backend {
   HealthState health_;    // guards: health_mutex_
   LastCheck last_check_;  // guards: health_mutex_
   UpstreamPool pool_;
+  CircuitBreaker breaker_;
 };
 
 using BackendList = std::vector<std::shared_ptr<Backend>>;

@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "common/log.h"
+#include "lb/event_log.h"
 
 namespace lb {
 
@@ -39,26 +39,23 @@ Probe make_http_probe(const std::string& path, std::chrono::milliseconds timeout
   };
 }
 
-void log_health_change(const Backend& backend, bool healthy, const std::string& detail) {
-  common::log_line("[Health Check] " + backend.url + (healthy ? " is HEALTHY" : " is UNHEALTHY (" + detail + ")"));
-}
-
-HealthChecker::HealthChecker(BackendList backends, Probe probe, std::chrono::milliseconds interval)
+HealthChecker::HealthChecker(std::function<BackendList()> backends, Probe probe, std::chrono::milliseconds interval)
     : backends_(std::move(backends)), probe_(std::move(probe)), interval_(interval) {}
 
 HealthChecker::~HealthChecker() { stop(); }
 
 void HealthChecker::run_round() {
-  std::vector<ProbeResult> results(backends_.size());
+  const BackendList backends = backends_();
+  std::vector<ProbeResult> results(backends.size());
   std::vector<std::thread> probes;
-  probes.reserve(backends_.size());
-  for (size_t i = 0; i < backends_.size(); ++i) {
-    probes.emplace_back([&, i] { results[i] = probe_(*backends_[i]); });
+  probes.reserve(backends.size());
+  for (size_t i = 0; i < backends.size(); ++i) {
+    probes.emplace_back([&, i] { results[i] = probe_(*backends[i]); });
   }
   for (auto& probe : probes) probe.join();
-  for (size_t i = 0; i < backends_.size(); ++i) {
-    if (backends_[i]->record_check(results[i].passed, results[i].detail)) {
-      log_health_change(*backends_[i], backends_[i]->healthy(), results[i].detail);
+  for (size_t i = 0; i < backends.size(); ++i) {
+    if (backends[i]->record_check(results[i].passed, results[i].detail)) {
+      log_health_change(*backends[i], backends[i]->healthy(), results[i].detail);
     }
   }
 }

@@ -28,12 +28,11 @@ using Probe = std::function<ProbeResult(const Backend&)>;
 // A probe that sends `GET path` with httplib::Client; any 2xx passes.
 Probe make_http_probe(const std::string& path, std::chrono::milliseconds timeout);
 
-// Logs a backend's verdict change in the tutorial's format.
-void log_health_change(const Backend& backend, bool healthy, const std::string& detail);
-
 class HealthChecker {
  public:
-  HealthChecker(BackendList backends, Probe probe, std::chrono::milliseconds interval);
+  // `backends` is asked for the backends in service at each round, so backends
+  // added or removed at run time are checked without restarting the checker.
+  HealthChecker(std::function<BackendList()> backends, Probe probe, std::chrono::milliseconds interval);
   ~HealthChecker();
   HealthChecker(const HealthChecker&) = delete;
   HealthChecker& operator=(const HealthChecker&) = delete;
@@ -49,7 +48,7 @@ class HealthChecker {
  private:
   void loop();
 
-  const BackendList backends_;
+  const std::function<BackendList()> backends_;
   const Probe probe_;
   const std::chrono::milliseconds interval_;
   std::mutex mutex_;

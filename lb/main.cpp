@@ -8,10 +8,10 @@
 #include <thread>
 
 #include "common/log.h"
+#include "lb/balancer.h"
 #include "lb/health_checker.h"
 #include "lb/options.h"
 #include "lb/proxy_server.h"
-#include "lb/selector.h"
 
 namespace {
 
@@ -27,12 +27,25 @@ sigset_t block_stop_signals() {
   return set;
 }
 
+lb::Millis to_millis(double seconds) { return lb::Millis(static_cast<long>(seconds * 1000)); }
+
+std::string describe(const lb::Options& options) {
+  char interval[32];
+  std::snprintf(interval, sizeof interval, "%g", options.health_interval);
+  std::string text = std::to_string(options.backends.size()) + " backends, " + options.policy.algorithm;
+  if (!options.policy.sticky_cookie.empty()) text += ", sticky cookie " + options.policy.sticky_cookie;
+  if (options.rate_limit > 0) text += ", rate limit " + std::to_string(options.rate_limit) + "/s per client";
+  return text + ", health check " + options.health_path + " every " + interval + " s";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   lb::Options options;
+  lb::TrustedProxies trusted_proxies;
   try {
     options = lb::parse_options(argc, argv);
+    trusted_proxies = lb::TrustedProxies::parse(options.trusted_proxies);
   } catch (const lb::HelpRequested&) {
     return 0;
   } catch (const lb::OptionsError& e) {
@@ -41,26 +54,17 @@ int main(int argc, char** argv) {
   }
   sigset_t stop_signals = block_stop_signals();
 
-  lb::BackendSettings backend_settings;
-  backend_settings.rise = options.health_rise;
-  backend_settings.fall = options.health_fall;
-  backend_settings.max_idle_connections = options.upstream_keepalive;
-  lb::BackendList backends;
-  for (const auto& spec : options.backends) backends.push_back(std::make_shared<lb::Backend>(spec, backend_settings));
-  std::unique_ptr<lb::Selector> selector = lb::make_selector(options.algorithm, backends);
-
-  auto to_millis = [](double seconds) { return lb::Millis(static_cast<long>(seconds * 1000)); };
-  lb::HealthChecker health_checker(backends, lb::make_http_probe(options.health_path, to_millis(options.health_timeout)),
+  lb::Balancer balancer(options.policy, options.backend, options.backends);
+  lb::HealthChecker health_checker([&balancer] { return balancer.current()->backends; },
+                                   lb::make_http_probe(options.health_path, to_millis(options.health_timeout)),
                                    to_millis(options.health_interval));
   // The first round runs before the listener opens, so the first request
   // already knows which backends are up.
   health_checker.run_round();
 
-  std::unique_ptr<lb::StickySessions> sticky;
-  if (!options.sticky_cookie.empty()) {
-    sticky = std::make_unique<lb::StickySessions>(options.sticky_cookie, backends, options.sticky_secret);
-  }
-  lb::ProxyContext context{options.proxy, *selector, sticky.get(), {}};
+  std::unique_ptr<lb::RateLimiter> rate_limiter;
+  if (options.rate_limit > 0) rate_limiter = std::make_unique<lb::RateLimiter>(options.rate_limit, options.rate_burst);
+  lb::ProxyContext context{options.proxy, balancer, rate_limiter.get(), trusted_proxies, {}, {}};
   lb::ProxyServer server(context, options.max_connections, to_millis(options.drain_timeout));
   std::string error;
   int port = server.open(options.bind, options.port, error);
@@ -78,11 +82,7 @@ int main(int argc, char** argv) {
     server.shutdown();
   }).detach();
 
-  char interval[32];
-  std::snprintf(interval, sizeof interval, "%g", options.health_interval);
-  common::log_line("[Load Balancer] " + std::to_string(backends.size()) + " backends, " + selector->name() +
-                   (sticky ? ", sticky cookie " + options.sticky_cookie : std::string()) + ", health check " +
-                   options.health_path + " every " + interval + " s");
+  common::log_line("[Load Balancer] " + describe(options));
   std::printf("load_balancer listening on %s:%d\n", options.bind.c_str(), port);
   std::fflush(stdout);
 

@@ -5,26 +5,25 @@
 #include <string>
 #include <vector>
 
-#include "lb/backend.h"
+#include "lb/balancer.h"
 #include "lb/proxy_context.h"
 
 namespace lb {
 
 struct Options {
   std::vector<BackendSpec> backends;
-  int port = 8000;                 // 0 picks a free port
+  int port = 8000;  // 0 picks a free port
   std::string bind = "0.0.0.0";
-  std::string algorithm = "round-robin";
+  BalancingPolicy policy;   // algorithm, sticky cookie
+  BackendSettings backend;  // health thresholds, upstream keep-alive, circuit breaker
   std::string health_path = "/health";
-  double health_interval = 5;      // seconds
-  double health_timeout = 2;       // seconds
-  int health_rise = 1;
-  int health_fall = 1;
+  double health_interval = 5;  // seconds
+  double health_timeout = 2;   // seconds
   std::size_t max_connections = 10000;
-  std::size_t upstream_keepalive = 128;  // idle connections kept per backend
-  std::string sticky_cookie;             // empty: no session persistence
-  std::string sticky_secret;             // mixed into sticky cookie values
-  double drain_timeout = 10;             // seconds to finish in-flight requests on stop
+  double drain_timeout = 10;   // seconds to finish in-flight requests on stop
+  double rate_limit = 0;       // requests per second per client; 0 = off
+  double rate_burst = 0;       // bucket size; 0 = same as rate_limit (at least 1)
+  std::vector<std::string> trusted_proxies;  // CIDRs whose X-Forwarded-For is believed
   ProxySettings proxy;
 };
 

@@ -7,8 +7,9 @@
 
 #include "common/log.h"
 #include "lb/error_response.h"
-#include "lb/health_checker.h"
+#include "lb/event_log.h"
 #include "lb/http_headers.h"
+#include "lb/trusted_proxies.h"
 
 namespace lb {
 
@@ -39,6 +40,7 @@ ProxyConnection::ProxyConnection(ProxyContext& context, std::unique_ptr<Stream> 
       client_(std::move(client)),
       forwarded_proto_(forwarded_proto),
       client_ip_(peer_address(client_->fd())),
+      via_header_("Via: 1.1 " + context.settings.via_name + "\r\n"),
       request_parser_(HTTP_REQUEST, context.settings.max_header_bytes),
       response_parser_(HTTP_RESPONSE, context.settings.max_header_bytes) {}
 
@@ -51,7 +53,14 @@ void ProxyConnection::serve() {
     if (!buffered && !context_.registry.enter_idle(fd)) break;
     if (buffered && context_.registry.stopping()) break;
     if (read_request_head() != HeadResult::Ready) break;
-    if (!handle_request()) break;
+    auto started = Clock::now();
+    status_sent_ = 0;
+    bool keep = handle_request();
+    if (status_sent_ != 0) {
+      context_.metrics.observe_response(status_sent_, std::chrono::duration<double>(Clock::now() - started).count());
+    }
+    pool_.reset();
+    if (!keep) break;
   }
   context_.registry.remove(fd);
 }
@@ -130,6 +139,8 @@ bool ProxyConnection::handle_request() {
                       request.http_minor >= 1;
   continue_sent_ = false;
   keep_client_ = request.keep_alive && !context_.registry.stopping();
+  if (!admit_by_rate_limit()) return keep_client_ && request_fully_read();
+  pool_ = context_.balancer.current();
 
   // Without a body the request can be sent again as-is; with one, only while
   // no body byte has left the client buffer towards a backend.
@@ -137,7 +148,6 @@ bool ProxyConnection::handle_request() {
   const std::shared_ptr<Backend> pinned = pinned_backend();
   SelectionContext selection;
   int attempts_left = settings_.retries + 1;
-  bool fresh_connection = false;
   std::string last_failure;
   for (;;) {
     std::shared_ptr<Backend> backend = choose_backend(selection, pinned);
@@ -146,8 +156,19 @@ bool ProxyConnection::handle_request() {
       return reply_error(502, "backend unavailable: " + last_failure, !request_fully_read());
     }
     ActiveRequestGuard in_flight(*backend);
-    Attempt attempt = forward(*backend, fresh_connection);
-    fresh_connection = false;
+    Attempt attempt = forward(*backend, /*fresh_connection=*/false);
+    if (attempt.outcome == Outcome::NoResponse && attempt.detail == "reused" && replayable) {
+      // A pooled connection the backend had already closed: not the backend's
+      // fault. Once more on a new connection to the same backend.
+      attempt = forward(*backend, /*fresh_connection=*/true);
+    }
+    const bool backend_failed = attempt.outcome == Outcome::CannotConnect || attempt.outcome == Outcome::Timeout ||
+                                attempt.outcome == Outcome::BadGateway || attempt.outcome == Outcome::NoResponse ||
+                                (attempt.outcome == Outcome::Completed && status_sent_ >= 500);
+    record_outcome(*backend, !backend_failed);
+    if (attempt.outcome == Outcome::Completed) {
+      backend->responses_by_class[status_sent_ / 100 % 6].fetch_add(1, std::memory_order_relaxed);
+    }
     switch (attempt.outcome) {
       case Outcome::Completed:
         return keep_client_;
@@ -172,12 +193,6 @@ bool ProxyConnection::handle_request() {
         }
         break;
       case Outcome::NoResponse:
-        if (attempt.detail == "reused" && replayable) {
-          // A pooled connection the backend had already closed: not the
-          // backend's fault. Try once more on a new connection to it.
-          fresh_connection = true;
-          continue;
-        }
         backend->failures_total.fetch_add(1, std::memory_order_relaxed);
         if (!replayable) return reply_error(502, "backend closed the connection", true);
         attempt.detail = "connection closed without a response";
@@ -192,26 +207,68 @@ bool ProxyConnection::handle_request() {
   }
 }
 
-// Step 3: the pinned backend while it can take the request, else the algorithm's choice.
-std::shared_ptr<Backend> ProxyConnection::choose_backend(const SelectionContext& selection,
-                                                         const std::shared_ptr<Backend>& pinned) {
-  std::shared_ptr<Backend> backend =
-      pinned && is_eligible(*pinned, selection) ? pinned : context_.selector.pick(selection);
-  sticky_set_cookie_.clear();
-  if (context_.sticky && backend && backend != pinned) {
-    sticky_set_cookie_ = context_.sticky->set_cookie_value(*backend, std::string_view(forwarded_proto_) == "https");
+// Step 2b: per-client token bucket. Answers 429 itself and returns false when over the limit.
+bool ProxyConnection::admit_by_rate_limit() {
+  if (!context_.rate_limiter) return true;
+  const MessageHead& request = request_parser_.head();
+  std::string forwarded_for;
+  if (!context_.trusted_proxies.empty()) {
+    for (size_t i = 0; i < request.fields.size(); ++i) {
+      if (!iequals(request.name(i), "x-forwarded-for")) continue;
+      if (!forwarded_for.empty()) forwarded_for += ",";
+      forwarded_for.append(request.value(i));
+    }
   }
-  return backend;
+  RateDecision decision =
+      context_.rate_limiter->admit(client_address(client_ip_, forwarded_for, context_.trusted_proxies));
+  if (decision.allowed) return true;
+  context_.metrics.rate_limited.fetch_add(1, std::memory_order_relaxed);
+  std::string headers = "Retry-After: " + std::to_string(decision.retry_after_seconds) +
+                        "\r\nRateLimit-Limit: " + std::to_string(decision.limit) +
+                        "\r\nRateLimit-Remaining: " + std::to_string(decision.remaining) +
+                        "\r\nRateLimit-Reset: " + std::to_string(decision.reset_seconds) + "\r\n";
+  reply_error(429, "too many requests", !request_fully_read(), headers);
+  return false;
+}
+
+// Step 3: the pinned backend while it can take the request, else the algorithm's
+// choice; then the backend's circuit breaker must admit the request.
+std::shared_ptr<Backend> ProxyConnection::choose_backend(SelectionContext& selection,
+                                                         const std::shared_ptr<Backend>& pinned) {
+  for (;;) {
+    std::shared_ptr<Backend> backend =
+        pinned && is_eligible(*pinned, selection) ? pinned : pool_->selector->pick(selection);
+    if (!backend) return nullptr;
+    CircuitTransition transition;
+    bool admitted = backend->breaker().begin_request(&transition);
+    if (transition.changed) log_circuit_change(*backend, transition);
+    if (!admitted) {  // another thread took the last half-open trial slot
+      selection.avoid.push_back(backend.get());
+      continue;
+    }
+    sticky_set_cookie_.clear();
+    if (pool_->sticky && backend != pinned) {
+      sticky_set_cookie_ = pool_->sticky->set_cookie_value(*backend, std::string_view(forwarded_proto_) == "https");
+    }
+    return backend;
+  }
+}
+
+// Step 6: the breaker learns how the attempt went (failures: connect errors,
+// timeouts, broken responses, 5xx).
+void ProxyConnection::record_outcome(Backend& backend, bool success) {
+  CircuitTransition transition = backend.breaker().end_request(success);
+  if (transition.changed) log_circuit_change(backend, transition);
 }
 
 // The backend the client's sticky cookie names, if any (forged or stale: none).
 std::shared_ptr<Backend> ProxyConnection::pinned_backend() const {
-  if (!context_.sticky) return nullptr;
+  if (!pool_->sticky) return nullptr;
   const MessageHead& request = request_parser_.head();
   for (size_t i = 0; i < request.fields.size(); ++i) {
     if (!iequals(request.name(i), "cookie")) continue;
-    std::string_view value = context_.sticky->find_in(request.value(i));
-    if (!value.empty()) return context_.sticky->backend_for(value);
+    std::string_view value = pool_->sticky->find_in(request.value(i));
+    if (!value.empty()) return pool_->sticky->backend_for(value);
   }
   return nullptr;
 }
@@ -343,6 +400,7 @@ ProxyConnection::Attempt ProxyConnection::relay_response(Stream& upstream) {
   }
   if (framing == Framing::Close || context_.registry.stopping()) keep_client_ = false;
   build_response_head(framing);
+  status_sent_ = response.status;
 
   client_writer_.start(client_.get(), framing, settings_.client_timeout);
   client_writer_.queue(response_head_.data(), response_head_.size());
@@ -444,8 +502,8 @@ void ProxyConnection::build_upstream_head(const Backend& backend) {
       continue;  // ours replace whatever the client claimed
     } else if (expects_continue_ && iequals(name, "expect")) {
       continue;  // we answered 100-continue ourselves
-    } else if (context_.sticky && iequals(name, "cookie")) {
-      std::string others = context_.sticky->strip_from(value);  // our cookie is ours alone
+    } else if (pool_->sticky && iequals(name, "cookie")) {
+      std::string others = pool_->sticky->strip_from(value);  // our cookie is ours alone
       if (!others.empty()) append_header(out, name, others);
       continue;
     }
@@ -473,7 +531,7 @@ void ProxyConnection::build_upstream_head(const Backend& backend) {
     if (has_host) out.append(";host=\"").append(host).append("\"");
     out.append("\r\n");
   }
-  out.append("Via: 1.1 ").append(settings_.via_name).append("\r\n");
+  out.append(via_header_);
   if (request.upgrade) out.append("Connection: Upgrade\r\n");
   if (request.chunked) out.append("Transfer-Encoding: chunked\r\n");
   out.append("\r\n");
@@ -491,7 +549,7 @@ void ProxyConnection::build_response_head(Framing framing) {
     if (is_hop_by_hop(response.name(i), connection) && !(switching && iequals(response.name(i), "upgrade"))) continue;
     append_header(out, response.name(i), response.value(i));
   }
-  out.append("Via: 1.1 ").append(settings_.via_name).append("\r\n");
+  out.append(via_header_);
   if (response.status / 100 == 1) {
     out.append(switching ? "Connection: Upgrade\r\n\r\n" : "\r\n");
     return;
@@ -508,9 +566,11 @@ void ProxyConnection::build_response_head(Framing framing) {
   out.append("\r\n");
 }
 
-bool ProxyConnection::reply_error(int status, const std::string& message, bool close) {
+bool ProxyConnection::reply_error(int status, const std::string& message, bool close,
+                                  const std::string& extra_headers) {
   close = close || !keep_client_ || context_.registry.stopping();
-  std::string response = error_response(status, message, close);
+  status_sent_ = status;
+  std::string response = error_response(status, message, close, extra_headers + via_header_);
   bool sent = client_->write_all(response.data(), response.size(), settings_.client_timeout);
   return sent && !close;
 }

@@ -50,7 +50,9 @@ class ProxyConnection {
   enum class HeadResult { Ready, Closed, Rejected };
   HeadResult read_request_head();
   bool handle_request();  // true: keep the connection for another request
-  std::shared_ptr<Backend> choose_backend(const SelectionContext& selection, const std::shared_ptr<Backend>& pinned);
+  bool admit_by_rate_limit();
+  std::shared_ptr<Backend> choose_backend(SelectionContext& selection, const std::shared_ptr<Backend>& pinned);
+  void record_outcome(Backend& backend, bool success);
   std::shared_ptr<Backend> pinned_backend() const;
   Attempt forward(Backend& backend, bool fresh_connection);
   Attempt send_request(Stream& upstream);
@@ -59,7 +61,7 @@ class ProxyConnection {
   void tunnel(Stream& upstream);
   void build_upstream_head(const Backend& backend);
   void build_response_head(Framing framing);
-  bool reply_error(int status, const std::string& message, bool close);
+  bool reply_error(int status, const std::string& message, bool close, const std::string& extra_headers = "");
   bool request_fully_read() const;
 
   ProxyContext& context_;
@@ -67,6 +69,7 @@ class ProxyConnection {
   std::unique_ptr<Stream> client_;
   const char* forwarded_proto_;
   std::string client_ip_;
+  const std::string via_header_;  // "Via: 1.1 <name>\r\n", added to every message we pass on
 
   MessageParser request_parser_;
   MessageParser response_parser_;
@@ -77,6 +80,8 @@ class ProxyConnection {
   bool expects_continue_ = false;  // client sent Expect: 100-continue with a body
   bool continue_sent_ = false;
   bool keep_client_ = false;       // decided per response
+  std::shared_ptr<const BackendPool> pool_;  // backends in service when this request began
+  int status_sent_ = 0;                      // final status of the current request, for metrics
   std::string sticky_set_cookie_;  // Set-Cookie value to add, empty when the client is pinned already
 
   // Client bytes read but not yet parsed: client_buffer_[client_begin_, client_end_).

@@ -6,8 +6,10 @@
 #include <string>
 
 #include "lb/connection_registry.h"
-#include "lb/selector.h"
-#include "lb/sticky_sessions.h"
+#include "lb/balancer.h"
+#include "lb/metrics.h"
+#include "lb/rate_limiter.h"
+#include "lb/trusted_proxies.h"
 #include "lb/stream.h"
 
 namespace lb {
@@ -29,8 +31,10 @@ struct ProxySettings {
 
 struct ProxyContext {
   const ProxySettings& settings;
-  Selector& selector;
-  const StickySessions* sticky;  // nullptr unless --sticky-cookie
+  Balancer& balancer;
+  RateLimiter* rate_limiter;        // nullptr unless --rate-limit
+  const TrustedProxies& trusted_proxies;  // whose X-Forwarded-For names the client
+  Metrics metrics;
   ConnectionRegistry registry;
 };
 

@@ -9,7 +9,8 @@
 namespace lb {
 
 bool is_eligible(const Backend& backend, const SelectionContext& context) {
-  if (!backend.healthy()) return false;
+  if (!backend.healthy() || backend.draining.load(std::memory_order_relaxed)) return false;
+  if (!backend.breaker().allows_traffic()) return false;
   return std::find(context.avoid.begin(), context.avoid.end(), &backend) == context.avoid.end();
 }
 

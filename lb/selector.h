@@ -28,7 +28,8 @@ class Selector {
   virtual const char* name() const = 0;
 };
 
-// True when `backend` may take this request.
+// True when `backend` may take this request: healthy, not draining, its
+// circuit breaker lets traffic through, and not already tried for it.
 bool is_eligible(const Backend& backend, const SelectionContext& context);
 
 // "round-robin" or "least-connections". Throws std::invalid_argument otherwise.

@@ -47,7 +47,7 @@ TEST_CASE("HealthChecker round with a fake probe", "[health]") {
     bool up = backend.spec.port != 8002;
     return ProbeResult{up, up ? "200" : "connection refused"};
   };
-  HealthChecker checker(backends, probe, std::chrono::milliseconds(60000));
+  HealthChecker checker([&] { return backends; }, probe, std::chrono::milliseconds(60000));
   checker.run_round();
   CHECK(probes == 3);
   CHECK(backends[0]->healthy());
@@ -58,7 +58,7 @@ TEST_CASE("HealthChecker round with a fake probe", "[health]") {
 
 // The background thread runs rounds every interval and stops promptly when asked.
 TEST_CASE("HealthChecker thread runs and stops", "[health]") {
-  BackendList backends{std::make_shared<Backend>(BackendSpec{"http", "127.0.0.1", 9, 1}, BackendSettings{1, 2})};
+  BackendList backends{std::make_shared<Backend>(BackendSpec{"http", "127.0.0.1", 9, 1}, BackendSettings{1, 2, 128, std::chrono::milliseconds(30000), {}})};
   std::atomic<int> probes{0};
   std::mutex mutex;
   std::condition_variable probed;
@@ -70,7 +70,7 @@ TEST_CASE("HealthChecker thread runs and stops", "[health]") {
     probed.notify_all();
     return ProbeResult{false, "connection refused"};
   };
-  HealthChecker checker(backends, probe, std::chrono::milliseconds(10));
+  HealthChecker checker([&] { return backends; }, probe, std::chrono::milliseconds(10));
   checker.start();
   {
     std::unique_lock<std::mutex> lock(mutex);

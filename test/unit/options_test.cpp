@@ -25,7 +25,7 @@ TEST_CASE("defaults", "[options]") {
   Options o = parse({"--backend", "http://127.0.0.1:8001"});
   CHECK(o.port == 8000);
   CHECK(o.bind == "0.0.0.0");
-  CHECK(o.algorithm == "round-robin");
+  CHECK(o.policy.algorithm == "round-robin");
   CHECK(o.health_path == "/health");
   CHECK(o.health_interval == 5);
   CHECK(o.health_timeout == 2);
@@ -45,11 +45,11 @@ TEST_CASE("flags are parsed", "[options]") {
   CHECK(o.backends[0].weight == 3);
   CHECK(o.port == 9000);
   CHECK(o.bind == "127.0.0.1");
-  CHECK(o.algorithm == "least-connections");
+  CHECK(o.policy.algorithm == "least-connections");
   CHECK(o.health_path == "/ready");
   CHECK(o.health_interval == Approx(0.2));
-  CHECK(o.health_rise == 2);
-  CHECK(o.health_fall == 3);
+  CHECK(o.backend.rise == 2);
+  CHECK(o.backend.fall == 3);
   CHECK(o.proxy.connect_timeout == Millis(1500));
   CHECK(o.proxy.backend_timeout == Millis(250));
   CHECK(o.proxy.max_body_bytes == 1048576);

@@ -1,0 +1,60 @@
+// The set of backends in service right now, and how to choose among them.
+//
+// A BackendPool is immutable once built: the backends, the selector over them
+// and the sticky-session table. Runtime changes (admin API, SIGHUP reload)
+// build a new pool and swap it in atomically; a request keeps the pool it
+// started with, so it never sees a half-applied change. Backends that survive
+// a change keep their health, counters and idle connections.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "lb/backend.h"
+#include "lb/selector.h"
+#include "lb/sticky_sessions.h"
+
+namespace lb {
+
+struct BackendPool {
+  BackendList backends;
+  std::unique_ptr<Selector> selector;
+  std::unique_ptr<StickySessions> sticky;  // nullptr unless --sticky-cookie
+};
+
+struct BalancingPolicy {
+  std::string algorithm = "round-robin";
+  std::string sticky_cookie;  // empty: off
+  std::string sticky_secret;
+};
+
+class Balancer {
+ public:
+  Balancer(BalancingPolicy policy, BackendSettings settings, const std::vector<BackendSpec>& specs);
+
+  // The pool to use for one request (lock-free read).
+  std::shared_ptr<const BackendPool> current() const;
+
+  // Replaces backends and policy in one step. Backends with an unchanged URL
+  // and weight are carried over with their state.
+  void reconfigure(BalancingPolicy policy, BackendSettings settings, const std::vector<BackendSpec>& specs);
+
+  // Admin API: add one backend (false if its URL is already in the pool);
+  // remove one by id (false if unknown).
+  bool add(const BackendSpec& spec);
+  bool remove(const std::string& id);
+  std::shared_ptr<Backend> find(const std::string& id) const;
+  const BalancingPolicy& policy() const;  // only from the thread that reconfigures
+
+ private:
+  void install(BackendList backends);  // caller holds change_mutex_
+
+  std::mutex change_mutex_;  // serialises changes (readers never take it)
+  BalancingPolicy policy_;   // guards: change_mutex_
+  BackendSettings settings_;  // guards: change_mutex_
+  std::shared_ptr<const BackendPool> pool_;  // read and written with std::atomic_load/store
+};
+
+}  // namespace lb

@@ -1,0 +1,16 @@
+// The state changes worth a log line: one line per change, never per probe.
+#pragma once
+
+#include <string>
+
+#include "lb/backend.h"
+
+namespace lb {
+
+// [Health Check] http://127.0.0.1:8002 is UNHEALTHY (connection refused)
+void log_health_change(const Backend& backend, bool healthy, const std::string& detail);
+
+// [Circuit Breaker] http://127.0.0.1:8002 closed -> open
+void log_circuit_change(const Backend& backend, const CircuitTransition& transition);
+
+}  // namespace lb

@@ -1,0 +1,37 @@
+// Counters for /metrics that are not a single backend's: every response the
+// load balancer sent (its own errors included) by status class, a request
+// duration histogram, and rate-limited requests. All atomics: the hot path
+// only increments, never locks.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+namespace lb {
+
+class Metrics {
+ public:
+  // Upper bounds (seconds) of the duration histogram buckets, Prometheus style.
+  static constexpr std::array<double, 12> kDurationBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                              0.1,   0.25,   0.5,   1.0,  2.5,   10.0};
+
+  void observe_response(int status, double seconds) {
+    int status_class = status / 100;
+    responses_by_class[(status_class >= 1 && status_class <= 5) ? status_class : 0].fetch_add(1, kRelaxed);
+    size_t bucket = 0;
+    while (bucket < kDurationBuckets.size() && seconds > kDurationBuckets[bucket]) ++bucket;
+    duration_counts[bucket].fetch_add(1, kRelaxed);  // non-cumulative here; summed when printed
+    duration_sum_micros.fetch_add(static_cast<uint64_t>(seconds * 1e6), kRelaxed);
+  }
+
+  std::atomic<uint64_t> responses_by_class[6] = {};  // [1..5] = 1xx..5xx, [0] = other
+  std::atomic<uint64_t> duration_counts[kDurationBuckets.size() + 1] = {};  // last: +Inf
+  std::atomic<uint64_t> duration_sum_micros{0};
+  std::atomic<uint64_t> rate_limited{0};
+
+ private:
+  static constexpr std::memory_order kRelaxed = std::memory_order_relaxed;
+};
+
+}  // namespace lb
