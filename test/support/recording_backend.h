@@ -20,6 +20,7 @@ class RecordingBackend {
  public:
   // `response`: the full bytes sent back for every request (default a 200 with body "ok").
   // `delay`: how long each (non-health) answer waits, to play a slow backend.
+  // An empty `response` closes the connection after reading the request.
   explicit RecordingBackend(std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
                             std::chrono::milliseconds delay = std::chrono::milliseconds(0));
   ~RecordingBackend();
