@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "lb/admin_server.h"
 #include "lb/balancer.h"
 #include "lb/health_checker.h"
 #include "lb/options.h"
@@ -74,6 +75,19 @@ int main(int argc, char** argv) {
   }
   health_checker.start();
 
+  std::unique_ptr<lb::AdminServer> admin;
+  if (options.admin_port >= 0) {
+    admin = std::make_unique<lb::AdminServer>(
+        lb::AdminContext{balancer, context.metrics, context.registry, std::chrono::steady_clock::now()},
+        options.admin_token);
+    int admin_port = admin->start(options.admin_bind, options.admin_port, error);
+    if (admin_port < 0) {
+      std::cerr << "load_balancer: --admin-port: " << error << "\n";
+      return 2;
+    }
+    std::printf("admin listening on %s:%d\n", options.admin_bind.c_str(), admin_port);
+  }
+
   std::thread([&server, stop_signals] {
     int signal_number = 0;
     sigwait(&stop_signals, &signal_number);
@@ -87,6 +101,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   server.run();  // returns once stopped and drained (or the drain timed out)
+  if (admin) admin->stop();
   health_checker.stop();
   std::size_t unfinished = context.registry.open_connections();
   if (unfinished > 0) {

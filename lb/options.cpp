@@ -101,6 +101,12 @@ void define_flags(CLI::App& app, Options& o, RawFlags& raw) {
       ->capture_default_str();
   add_seconds(app, "--drain-timeout", o.drain_timeout, "Seconds to let in-flight requests finish on stop");
 
+  // Operations
+  app.add_option("--admin-port", o.admin_port, "Admin server port: /status, /metrics, dashboard (0: a free one)")
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--admin-bind", o.admin_bind, "Admin server address")->capture_default_str();
+  app.add_option("--admin-token", o.admin_token, "Bearer token the admin server requires (none when unset)");
+
   // Headers
   app.add_option("--forwarded-headers", raw.forwarded,
                  "Client address headers to send: x-forwarded, forwarded (RFC 7239) or both")

@@ -37,7 +37,11 @@ long status_field_kib(pid_t pid, const std::string& field) {
 LoadBalancerProcess::LoadBalancerProcess(const std::vector<std::string>& backend_urls,
                                          const std::vector<std::string>& extra_args)
     : process_(bin_path("load_balancer"), arguments(backend_urls, extra_args)),
-      port_(process_.port_from_listening_line(std::chrono::seconds(30))) {}
+      port_(process_.port_from_listening_line(std::chrono::seconds(30), "load_balancer listening on ")) {}
+
+int LoadBalancerProcess::admin_port() {
+  return process_.port_from_listening_line(std::chrono::seconds(5), "admin listening on ");
+}
 
 long LoadBalancerProcess::rss_kib() const { return status_field_kib(process_.pid(), "VmRSS:"); }
 long LoadBalancerProcess::peak_rss_kib() const { return status_field_kib(process_.pid(), "VmHWM:"); }

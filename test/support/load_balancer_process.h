@@ -20,6 +20,8 @@ class LoadBalancerProcess {
   LoadBalancerProcess(const std::vector<std::string>& backend_urls, const std::vector<std::string>& extra_args = {});
 
   int port() const { return port_; }
+  // The admin server's port (when started with --admin-port).
+  int admin_port();
   ChildProcess& process() { return process_; }
   // Resident memory of the process right now, and its peak so far, in KiB (/proc).
   long rss_kib() const;

@@ -1,0 +1,54 @@
+// The operator's side door (--admin-port), on cpp-httplib, 127.0.0.1 by default:
+//   GET  /status                    JSON: every backend, algorithm, uptime
+//   GET  /metrics                   Prometheus text
+//   GET  /                          live dashboard page (HTML + JS served from the binary)
+//   POST /backends                  add {"url": "...", "weight": N}
+//   DELETE /backends/{id}           remove (in-flight requests finish)
+//   POST /backends/{id}/drain       stop sending new requests
+//   POST /backends/{id}/enable      undo drain
+// With --admin-token, every request needs `Authorization: Bearer <token>`.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "lb/balancer.h"
+#include "lb/connection_registry.h"
+#include "lb/metrics.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace lb {
+
+// What the admin endpoints read and change. All of it outlives the AdminServer.
+struct AdminContext {
+  Balancer& balancer;
+  const Metrics& metrics;
+  const ConnectionRegistry& registry;
+  std::chrono::steady_clock::time_point started;
+};
+
+class AdminServer {
+ public:
+  AdminServer(AdminContext context, std::string token);
+  ~AdminServer();
+
+  // Binds address:port (0: a free port) and serves on a background thread.
+  // Returns the bound port, or -1 with `error` set.
+  int start(const std::string& address, int port, std::string& error);
+  void stop();
+
+ private:
+  void install_routes();
+
+  AdminContext context_;
+  std::string token_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+};
+
+}  // namespace lb

@@ -1,0 +1,65 @@
+// OpenSSL contexts for the proxy path: the listening side (--tls-cert/--tls-key)
+// and the client side towards https:// backends.
+//
+// Both are built once at start-up and then only read, so one instance serves
+// every connection thread without locking (OpenSSL's SSL_CTX is thread-safe
+// for SSL_new and the callbacks below).
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <string>
+#include <vector>
+
+namespace lb {
+
+struct TlsCertificate {
+  std::string cert_file;  // PEM: the certificate, then any intermediates
+  std::string key_file;   // PEM: its private key, unencrypted
+};
+
+// Server side: TLS 1.2 and 1.3 only; ECDHE with AEAD ciphers for TLS 1.2;
+// ALPN "http/1.1" only (a client offering only other protocols is refused,
+// as RFC 7301 asks); session tickets on.
+//
+// The first certificate is the default. Each other one is chosen when the
+// client's SNI name matches its subjectAltName DNS entries (wildcards such as
+// *.example.com cover one label) or, without DNS entries, its CN; the first
+// match in the given order wins. Unknown or absent names get the default.
+//
+// Throws std::runtime_error with a one-line message naming the file when a
+// file is missing or unreadable, is not a PEM certificate / key, or the key
+// does not match its certificate.
+class TlsServerContext {
+ public:
+  explicit TlsServerContext(const std::vector<TlsCertificate>& certificates);
+  ~TlsServerContext();
+  TlsServerContext(const TlsServerContext&) = delete;
+  TlsServerContext& operator=(const TlsServerContext&) = delete;
+
+  SSL_CTX* native() const { return contexts_.front(); }  // the default context
+
+ private:
+  static int on_server_name(SSL* ssl, int* alert, void* self);
+  std::vector<SSL_CTX*> contexts_;  // one per certificate, same settings; [0] is the default
+};
+
+// Client side, for https:// backends: TLS 1.2+, ALPN "http/1.1" offered.
+// With `verify`, the backend's chain is checked against `ca_file` alone when
+// it is given, else against the system store; connect_tls() also checks the
+// host name. verify=false accepts any certificate (testing only).
+// Throws std::runtime_error naming `ca_file` when it cannot be loaded.
+class TlsClientContext {
+ public:
+  TlsClientContext(bool verify, const std::string& ca_file);
+  ~TlsClientContext();
+  TlsClientContext(const TlsClientContext&) = delete;
+  TlsClientContext& operator=(const TlsClientContext&) = delete;
+
+  SSL_CTX* native() const { return context_; }
+
+ private:
+  SSL_CTX* context_;
+};
+
+}  // namespace lb
