@@ -16,13 +16,14 @@
 
 namespace {
 
-// SIGINT/SIGTERM are blocked in every thread and taken by one waiting thread,
-// which can then call ordinary (non-signal-safe) shutdown code.
-sigset_t block_stop_signals() {
+// SIGINT/SIGTERM/SIGHUP are blocked in every thread and taken by one waiting
+// thread, which can then call ordinary (non-signal-safe) code.
+sigset_t block_control_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);  // a vanished peer is an I/O error, not a process exit
   return set;
@@ -39,6 +40,40 @@ std::string describe(const lb::Options& options) {
   return text + ", health check " + options.health_path + " every " + interval + " s";
 }
 
+// SIGHUP: read flags and --config again and apply what can change live
+// (backends, weights, algorithm, sticky cookie). A bad file changes nothing.
+void reload(const std::vector<std::string>& arguments, const lb::Options& running, lb::Balancer& balancer,
+            lb::HealthChecker& health_checker) {
+  std::vector<const char*> argv;
+  for (const auto& argument : arguments) argv.push_back(argument.c_str());
+  lb::Options fresh;
+  try {
+    fresh = lb::parse_options(static_cast<int>(argv.size()), argv.data());
+  } catch (const lb::OptionsError& e) {
+    common::log_line(std::string("[Reload] rejected: ") + e.what() + "; keeping the running configuration");
+    return;
+  }
+  balancer.reconfigure(fresh.policy, fresh.backend, fresh.backends);
+  health_checker.run_round();  // new backends join rotation now, not after an interval
+  common::log_line("[Reload] applied: " + describe(fresh));
+  if (fresh.port != running.port || fresh.bind != running.bind || fresh.admin_port != running.admin_port ||
+      fresh.health_path != running.health_path || fresh.health_interval != running.health_interval ||
+      fresh.rate_limit != running.rate_limit || fresh.max_connections != running.max_connections) {
+    common::log_line("[Reload] listener, admin, health-check, rate-limit and connection settings need a restart");
+  }
+}
+
+// What --check prints: everything that would run, like `nginx -t`.
+void print_plan(const lb::Options& options) {
+  std::printf("load_balancer: configuration OK\n");
+  std::printf("  listen     %s:%d\n", options.bind.c_str(), options.port);
+  for (const auto& backend : options.backends) {
+    std::printf("  backend    %s weight=%d\n", backend.url().c_str(), backend.weight);
+  }
+  std::printf("  balancing  %s\n", describe(options).c_str());
+  if (options.admin_port >= 0) std::printf("  admin      %s:%d\n", options.admin_bind.c_str(), options.admin_port);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -53,7 +88,12 @@ int main(int argc, char** argv) {
     std::cerr << "load_balancer: " << e.what() << "\n";
     return 2;
   }
-  sigset_t stop_signals = block_stop_signals();
+  if (options.check_only) {
+    print_plan(options);
+    return 0;
+  }
+  sigset_t control_signals = block_control_signals();
+  const std::vector<std::string> arguments(argv, argv + argc);
 
   lb::Balancer balancer(options.policy, options.backend, options.backends);
   lb::HealthChecker health_checker([&balancer] { return balancer.current()->backends; },
@@ -88,9 +128,11 @@ int main(int argc, char** argv) {
     std::printf("admin listening on %s:%d\n", options.admin_bind.c_str(), admin_port);
   }
 
-  std::thread([&server, stop_signals] {
+  std::thread([&, control_signals] {
     int signal_number = 0;
-    sigwait(&stop_signals, &signal_number);
+    while (sigwait(&control_signals, &signal_number) == 0 && signal_number == SIGHUP) {
+      reload(arguments, options, balancer, health_checker);
+    }
     common::log_line(std::string("[Load Balancer] ") + (signal_number == SIGINT ? "SIGINT" : "SIGTERM") +
                      ": no new connections; finishing in-flight requests");
     server.shutdown();

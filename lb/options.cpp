@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "lb/http_headers.h"
+#include "lb/json_config.h"
 
 namespace lb {
 
@@ -31,6 +32,10 @@ void define_flags(CLI::App& app, Options& o, RawFlags& raw) {
   app.add_option("-b,--backend", raw.backends,
                  "Backend URL[,weight=N]: http://host:port or https://host:port, weight 1-1000; repeatable")
       ->required();
+  app.config_formatter(std::make_shared<JsonConfig>());
+  app.set_config("--config", "", "JSON file with the same settings (keys = flag names); flags override it");
+  app.allow_config_extras(CLI::config_extras_mode::error);
+  app.add_flag("--check", o.check_only, "Validate flags and config, print what would run, exit 0 (or 2)");
   app.add_option("-p,--port", o.port, "Listening port (0 picks a free one)")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
@@ -127,6 +132,14 @@ Options parse_options(int argc, const char* const* argv) {
   } catch (const CLI::CallForHelp&) {
     std::cout << app.help();
     throw HelpRequested{};
+  } catch (const CLI::ConfigError& e) {
+    // CLI11 words unknown keys as "INI was not able to parse KEY".
+    std::string message = e.what();
+    const std::string prefix = "INI was not able to parse ";
+    if (message.rfind(prefix, 0) == 0) message = "unknown key '" + message.substr(prefix.size()) + "'";
+    throw OptionsError("--config: " + message);
+  } catch (const CLI::FileError& e) {
+    throw OptionsError(std::string("--config: ") + e.what());
   } catch (const CLI::ParseError& e) {
     throw OptionsError(e.what());
   }

@@ -28,6 +28,7 @@ struct Options {
   std::string admin_bind = "127.0.0.1";
   std::string admin_token;                   // empty: no Authorization required
   ProxySettings proxy;
+  bool check_only = false;  // --check: validate, print, exit
 };
 
 // Thrown for bad input; `what()` is the one-line message for stderr.

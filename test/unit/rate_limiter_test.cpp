@@ -104,7 +104,7 @@ TEST_CASE("RateLimiter keeps clients apart", "[rate]") {
   CHECK(limiter.tracked_clients() == 2);
 }
 
-// A bucket that has refilled completely is dropped lazily by a later admit(); its client then starts full, as it would have anyway.
+// A fully refilled bucket is dropped by a later admit(); its client returns to a full bucket, as it would anyway.
 TEST_CASE("RateLimiter forgets idle buckets", "[rate]") {
   FakeClock clock;
   RateLimiter limiter(1.0, 2, 100, clock.fn());
