@@ -1,7 +1,6 @@
 #include "lb/admin_server.h"
 
 #include <httplib.h>
-#include <sys/socket.h>
 
 #include "common/log.h"
 #include "lb/dashboard_page.h"
@@ -19,36 +18,12 @@ void reply_json(httplib::Response& res, int status, const nlohmann::json& body) 
 }  // namespace
 
 AdminServer::AdminServer(AdminContext context, std::string token)
-    : context_(context), token_(std::move(token)), server_(std::make_unique<httplib::Server>()) {
-  // SO_REUSEADDR only: a busy admin port must be an error, not shared.
-  server_->set_socket_options([](socket_t sock) {
-    int one = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  });
+    : context_(context), token_(std::move(token)) {
   install_routes();
 }
 
-AdminServer::~AdminServer() { stop(); }
-
-int AdminServer::start(const std::string& address, int port, std::string& error) {
-  int bound = port == 0 ? server_->bind_to_any_port(address) : (server_->bind_to_port(address, port) ? port : -1);
-  if (bound <= 0) {
-    error = "cannot listen on " + address + ":" + std::to_string(port);
-    return -1;
-  }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
-  return bound;
-}
-
-void AdminServer::stop() {
-  if (thread_.joinable()) {
-    server_->stop();
-    thread_.join();
-  }
-}
-
 void AdminServer::install_routes() {
-  httplib::Server& server = *server_;
+  httplib::Server& server = http_.server();
 
   // Bearer token check before any route, when a token is configured.
   server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {

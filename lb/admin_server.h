@@ -10,17 +10,12 @@
 #pragma once
 
 #include <chrono>
-#include <memory>
 #include <string>
-#include <thread>
 
+#include "lb/background_http_server.h"
 #include "lb/balancer.h"
 #include "lb/connection_registry.h"
 #include "lb/metrics.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace lb {
 
@@ -35,20 +30,18 @@ struct AdminContext {
 class AdminServer {
  public:
   AdminServer(AdminContext context, std::string token);
-  ~AdminServer();
 
   // Binds address:port (0: a free port) and serves on a background thread.
   // Returns the bound port, or -1 with `error` set.
-  int start(const std::string& address, int port, std::string& error);
-  void stop();
+  int start(const std::string& address, int port, std::string& error) { return http_.start(address, port, error); }
+  void stop() { http_.stop(); }
 
  private:
   void install_routes();
 
   AdminContext context_;
   std::string token_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  BackgroundHttpServer http_;
 };
 
 }  // namespace lb

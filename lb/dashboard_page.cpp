@@ -147,8 +147,8 @@ function createCard(b) {
 
 async function backendAction(b, action) {
   if (action === 'remove' && !confirm('Remove ' + b.url + '? In-flight requests finish.')) return;
-  const response = await api(action === 'remove' ? 'backends/' + b.id : 'backends/' + b.id + '/' + action,
-                             {method: action === 'remove' ? 'DELETE' : 'POST'});
+  const response = action === 'remove' ? await api('backends/' + b.id, {method: 'DELETE'})
+                                       : await api('backends/' + b.id + '/' + action, {method: 'POST', body: ''});
   if (!response.ok) logEvent(action + ' ' + b.url + ' failed: ' + await errorText(response), 'bad');
   poll();
 }

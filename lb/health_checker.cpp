@@ -24,9 +24,12 @@ std::string describe(httplib::Error error) {
 
 }  // namespace
 
-Probe make_http_probe(const std::string& path, std::chrono::milliseconds timeout) {
-  return [path, timeout](const Backend& backend) {
+Probe make_http_probe(const std::string& path, std::chrono::milliseconds timeout, bool verify,
+                      const std::string& ca_file) {
+  return [path, timeout, verify, ca_file](const Backend& backend) {
     httplib::Client client(backend.url);
+    client.enable_server_certificate_verification(verify);
+    if (!ca_file.empty()) client.set_ca_cert_path(ca_file);
     client.set_connection_timeout(timeout);
     client.set_read_timeout(timeout);
     client.set_write_timeout(timeout);

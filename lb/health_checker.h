@@ -25,8 +25,11 @@ struct ProbeResult {
 // Checks one backend once. Injected so tests can drive the checker without sockets.
 using Probe = std::function<ProbeResult(const Backend&)>;
 
-// A probe that sends `GET path` with httplib::Client; any 2xx passes.
-Probe make_http_probe(const std::string& path, std::chrono::milliseconds timeout);
+// A probe that sends `GET path` with httplib::Client; any 2xx passes. For
+// https:// backends the certificate is checked against `ca_file` (empty: the
+// system store) unless `verify` is false.
+Probe make_http_probe(const std::string& path, std::chrono::milliseconds timeout, bool verify = true,
+                      const std::string& ca_file = "");
 
 class HealthChecker {
  public:

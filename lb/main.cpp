@@ -13,6 +13,8 @@
 #include "lb/health_checker.h"
 #include "lb/options.h"
 #include "lb/proxy_server.h"
+#include "lb/redirect_server.h"
+#include "lb/tls_context.h"
 
 namespace {
 
@@ -71,6 +73,7 @@ void print_plan(const lb::Options& options) {
     std::printf("  backend    %s weight=%d\n", backend.url().c_str(), backend.weight);
   }
   std::printf("  balancing  %s\n", describe(options).c_str());
+  if (!options.tls_certs.empty()) std::printf("  tls        %zu certificate(s)\n", options.tls_certs.size());
   if (options.admin_port >= 0) std::printf("  admin      %s:%d\n", options.admin_bind.c_str(), options.admin_port);
 }
 
@@ -88,6 +91,22 @@ int main(int argc, char** argv) {
     std::cerr << "load_balancer: " << e.what() << "\n";
     return 2;
   }
+  // Certificates are checked before anything starts (and by --check).
+  std::unique_ptr<lb::TlsServerContext> tls;
+  std::unique_ptr<lb::TlsClientContext> upstream_tls;
+  try {
+    if (!options.tls_certs.empty()) {
+      std::vector<lb::TlsCertificate> certificates;
+      for (size_t i = 0; i < options.tls_certs.size(); ++i) {
+        certificates.push_back({options.tls_certs[i], options.tls_keys[i]});
+      }
+      tls = std::make_unique<lb::TlsServerContext>(certificates);
+    }
+    upstream_tls = std::make_unique<lb::TlsClientContext>(!options.backend_insecure, options.backend_ca);
+  } catch (const std::runtime_error& e) {
+    std::cerr << "load_balancer: " << e.what() << "\n";
+    return 2;
+  }
   if (options.check_only) {
     print_plan(options);
     return 0;
@@ -97,7 +116,8 @@ int main(int argc, char** argv) {
 
   lb::Balancer balancer(options.policy, options.backend, options.backends);
   lb::HealthChecker health_checker([&balancer] { return balancer.current()->backends; },
-                                   lb::make_http_probe(options.health_path, to_millis(options.health_timeout)),
+                                   lb::make_http_probe(options.health_path, to_millis(options.health_timeout),
+                                                       !options.backend_insecure, options.backend_ca),
                                    to_millis(options.health_interval));
   // The first round runs before the listener opens, so the first request
   // already knows which backends are up.
@@ -105,8 +125,8 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<lb::RateLimiter> rate_limiter;
   if (options.rate_limit > 0) rate_limiter = std::make_unique<lb::RateLimiter>(options.rate_limit, options.rate_burst);
-  lb::ProxyContext context{options.proxy, balancer, rate_limiter.get(), trusted_proxies, {}, {}};
-  lb::ProxyServer server(context, options.max_connections, to_millis(options.drain_timeout));
+  lb::ProxyContext context{options.proxy, balancer, rate_limiter.get(), trusted_proxies, *upstream_tls, {}, {}};
+  lb::ProxyServer server(context, options.max_connections, to_millis(options.drain_timeout), tls.get());
   std::string error;
   int port = server.open(options.bind, options.port, error);
   if (port < 0) {
@@ -114,6 +134,17 @@ int main(int argc, char** argv) {
     return 2;
   }
   health_checker.start();
+
+  std::unique_ptr<lb::RedirectServer> redirect;
+  if (options.redirect_http_port >= 0) {
+    redirect = std::make_unique<lb::RedirectServer>(port);
+    int redirect_port = redirect->start(options.bind, options.redirect_http_port, error);
+    if (redirect_port < 0) {
+      std::cerr << "load_balancer: --redirect-http: " << error << "\n";
+      return 2;
+    }
+    std::printf("redirect listening on %s:%d\n", options.bind.c_str(), redirect_port);
+  }
 
   std::unique_ptr<lb::AdminServer> admin;
   if (options.admin_port >= 0) {
@@ -139,7 +170,7 @@ int main(int argc, char** argv) {
   }).detach();
 
   common::log_line("[Load Balancer] " + describe(options));
-  std::printf("load_balancer listening on %s:%d\n", options.bind.c_str(), port);
+  std::printf("load_balancer listening on %s:%d%s\n", options.bind.c_str(), port, tls ? " (HTTPS)" : "");
   std::fflush(stdout);
 
   server.run();  // returns once stopped and drained (or the drain timed out)

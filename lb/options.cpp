@@ -106,6 +106,15 @@ void define_flags(CLI::App& app, Options& o, RawFlags& raw) {
       ->capture_default_str();
   add_seconds(app, "--drain-timeout", o.drain_timeout, "Seconds to let in-flight requests finish on stop");
 
+  // TLS
+  app.add_option("--tls-cert", o.tls_certs, "Certificate (PEM chain) to serve HTTPS; repeat with --tls-key for SNI");
+  app.add_option("--tls-key", o.tls_keys, "Private key for the --tls-cert at the same position");
+  app.add_option("--redirect-http", o.redirect_http_port, "Also listen for plain HTTP on this port and answer 308 to HTTPS")
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--backend-ca", o.backend_ca, "CA file that signs https:// backends' certificates")
+      ->check(CLI::ExistingFile);
+  app.add_flag("--backend-insecure", o.backend_insecure, "Do not verify https:// backends' certificates");
+
   // Operations
   app.add_option("--admin-port", o.admin_port, "Admin server port: /status, /metrics, dashboard (0: a free one)")
       ->check(CLI::Range(0, 65535));
@@ -155,6 +164,11 @@ Options parse_options(int argc, const char* const* argv) {
   if (app.count("--sticky-cookie") && !is_token(o.policy.sticky_cookie)) {
     throw OptionsError("--sticky-cookie: '" + o.policy.sticky_cookie + "' is not a valid cookie name");
   }
+  if (o.tls_certs.size() != o.tls_keys.size()) {
+    throw OptionsError("--tls-cert/--tls-key: give one key per certificate (" + std::to_string(o.tls_certs.size()) +
+                       " certificates, " + std::to_string(o.tls_keys.size()) + " keys)");
+  }
+  if (o.redirect_http_port >= 0 && o.tls_certs.empty()) throw OptionsError("--redirect-http: needs --tls-cert");
   if (!is_token(o.proxy.via_name)) throw OptionsError("--via-name: must be a single token");
   if (app.count("--rate-burst") && !app.count("--rate-limit")) throw OptionsError("--rate-burst: needs --rate-limit");
   if (o.rate_limit > 0 && o.rate_burst == 0) o.rate_burst = std::max(1.0, o.rate_limit);

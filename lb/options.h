@@ -24,6 +24,11 @@ struct Options {
   double rate_limit = 0;       // requests per second per client; 0 = off
   double rate_burst = 0;       // bucket size; 0 = same as rate_limit (at least 1)
   std::vector<std::string> trusted_proxies;  // CIDRs whose X-Forwarded-For is believed
+  std::vector<std::string> tls_certs;  // --tls-cert, paired in order with --tls-key
+  std::vector<std::string> tls_keys;
+  int redirect_http_port = -1;         // -1: off; plain-HTTP listener answering 308 to HTTPS
+  std::string backend_ca;              // CA file for https:// backends (default: system store)
+  bool backend_insecure = false;       // skip certificate checks for https:// backends
   int admin_port = -1;                       // -1: no admin server; 0: a free port
   std::string admin_bind = "127.0.0.1";
   std::string admin_token;                   // empty: no Authorization required

@@ -9,6 +9,7 @@
 #include "lb/error_response.h"
 #include "lb/event_log.h"
 #include "lb/http_headers.h"
+#include "lb/tls_stream.h"
 #include "lb/trusted_proxies.h"
 
 namespace lb {
@@ -281,6 +282,10 @@ ProxyConnection::Attempt ProxyConnection::forward(Backend& backend, bool fresh_c
     std::string error;
     bool timed_out = false;
     upstream = connect_tcp(backend.spec.host, backend.spec.port, settings_.connect_timeout, error, timed_out);
+    if (upstream && backend.spec.scheme == "https") {
+      upstream = connect_tls(std::move(upstream), context_.upstream_tls, backend.spec.host, settings_.connect_timeout,
+                             error);
+    }
     if (!upstream) return {Outcome::CannotConnect, error};
   }
   // A backend is reachable: now tell a waiting client to send its body.

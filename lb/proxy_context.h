@@ -9,6 +9,7 @@
 #include "lb/balancer.h"
 #include "lb/metrics.h"
 #include "lb/rate_limiter.h"
+#include "lb/tls_context.h"
 #include "lb/trusted_proxies.h"
 #include "lb/stream.h"
 
@@ -34,6 +35,7 @@ struct ProxyContext {
   Balancer& balancer;
   RateLimiter* rate_limiter;        // nullptr unless --rate-limit
   const TrustedProxies& trusted_proxies;  // whose X-Forwarded-For names the client
+  const TlsClientContext& upstream_tls;   // for https:// backends
   Metrics metrics;
   ConnectionRegistry registry;
 };

@@ -3,12 +3,15 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <memory>
 
 #include "common/thread_per_connection_queue.h"
+#include "lb/error_response.h"
 #include "lb/proxy_connection.h"
+#include "lb/tls_stream.h"
 
 namespace lb {
 
@@ -18,8 +21,9 @@ namespace {
 constexpr int kListenBacklog = 4096;
 }  // namespace
 
-ProxyServer::ProxyServer(ProxyContext& context, std::size_t max_connections, Millis drain_timeout)
-    : context_(context) {
+ProxyServer::ProxyServer(ProxyContext& context, std::size_t max_connections, Millis drain_timeout,
+                         const TlsServerContext* tls)
+    : context_(context), tls_(tls) {
   new_task_queue = [max_connections, drain_timeout] {
     return new common::ThreadPerConnectionQueue(max_connections, drain_timeout);
   };
@@ -56,10 +60,30 @@ void ProxyServer::shutdown() {
 bool ProxyServer::process_and_close_socket(socket_t sock) {
   int one = 1;
   ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  std::unique_ptr<Stream> client;
+  if (!tls_) {
+    client = std::make_unique<TcpStream>(sock);
+  } else {
+    std::string error;
+    switch (accept_tls(sock, *tls_, context_.settings.header_timeout, client, error)) {
+      case TlsAcceptResult::Ok:
+        break;
+      case TlsAcceptResult::PlainHttp: {
+        // Plain HTTP on the TLS port: say so in plain HTTP, rather than a handshake error or a hang.
+        TcpStream plain(sock);
+        std::string reply = error_response(400, "plain HTTP request sent to the HTTPS port", true);
+        plain.write_all(reply.data(), reply.size(), context_.settings.client_timeout);
+        return true;
+      }
+      case TlsAcceptResult::Failed:
+        ::close(sock);
+        return true;
+    }
+  }
   // On the heap: the connection's buffers would crowd the thread's small stack.
-  auto connection = std::make_unique<ProxyConnection>(context_, std::make_unique<TcpStream>(sock), "http");
+  auto connection = std::make_unique<ProxyConnection>(context_, std::move(client), tls_ ? "https" : "http");
   connection->serve();
-  return true;  // TcpStream closed the socket
+  return true;  // the stream closed the socket
 }
 
 }  // namespace lb

@@ -9,12 +9,15 @@
 #include <string>
 
 #include "lb/proxy_context.h"
+#include "lb/tls_context.h"
 
 namespace lb {
 
 class ProxyServer : public httplib::Server {
  public:
-  ProxyServer(ProxyContext& context, std::size_t max_connections, Millis drain_timeout);
+  // `tls`: serve HTTPS with it (nullptr: plain HTTP).
+  ProxyServer(ProxyContext& context, std::size_t max_connections, Millis drain_timeout,
+              const TlsServerContext* tls = nullptr);
 
   // Binds `address:port` (port 0: any free port) with a large listen backlog.
   // Returns the bound port, or -1 with `error` set.
@@ -30,6 +33,7 @@ class ProxyServer : public httplib::Server {
   bool process_and_close_socket(socket_t sock) override;
 
   ProxyContext& context_;
+  const TlsServerContext* tls_;
 };
 
 }  // namespace lb

@@ -43,6 +43,7 @@ class TcpStream : public Stream {
 
   ssize_t read(char* buf, size_t len, Millis timeout) override;
   bool write_all(struct iovec* iov, int count, Millis timeout) override;
+  using Stream::write_all;  // the (data, len) convenience overload
   int fd() const override { return fd_; }
   // Gives up ownership of the socket (for example to wrap it in TLS) and
   // returns it; the stream then closes nothing.

@@ -43,6 +43,7 @@ class TlsStream : public Stream {
   // 16 KB); large ones are encrypted in place. `timeout` bounds each wait for
   // the socket, as SO_SNDTIMEO does for TcpStream. `iov` is left unchanged.
   bool write_all(struct iovec* iov, int count, Millis timeout) override;
+  using Stream::write_all;  // the (data, len) convenience overload
   int fd() const override { return fd_; }
 
   // For logging (SSL_get_version, SSL_get0_alpn_selected) and tests.

@@ -1,0 +1,34 @@
+#include "lb/background_http_server.h"
+
+#include <httplib.h>
+#include <sys/socket.h>
+
+namespace lb {
+
+BackgroundHttpServer::BackgroundHttpServer() : server_(std::make_unique<httplib::Server>()) {
+  server_->set_socket_options([](socket_t sock) {
+    int one = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  });
+}
+
+BackgroundHttpServer::~BackgroundHttpServer() { stop(); }
+
+int BackgroundHttpServer::start(const std::string& address, int port, std::string& error) {
+  int bound = port == 0 ? server_->bind_to_any_port(address) : (server_->bind_to_port(address, port) ? port : -1);
+  if (bound <= 0) {
+    error = "cannot listen on " + address + ":" + std::to_string(port);
+    return -1;
+  }
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  return bound;
+}
+
+void BackgroundHttpServer::stop() {
+  if (thread_.joinable()) {
+    server_->stop();
+    thread_.join();
+  }
+}
+
+}  // namespace lb

@@ -1,0 +1,31 @@
+// A small cpp-httplib server running on its own thread: the admin API and the
+// HTTP-to-HTTPS redirect listener use it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace httplib {
+class Server;
+}
+
+namespace lb {
+
+class BackgroundHttpServer {
+ public:
+  BackgroundHttpServer();  // a busy port is an error (SO_REUSEADDR only, no SO_REUSEPORT)
+  ~BackgroundHttpServer();
+
+  httplib::Server& server() { return *server_; }
+  // Binds address:port (0: a free port) and serves on a background thread.
+  // Returns the bound port, or -1 with `error` set.
+  int start(const std::string& address, int port, std::string& error);
+  void stop();
+
+ private:
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+};
+
+}  // namespace lb
