@@ -125,7 +125,19 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<lb::RateLimiter> rate_limiter;
   if (options.rate_limit > 0) rate_limiter = std::make_unique<lb::RateLimiter>(options.rate_limit, options.rate_burst);
-  lb::ProxyContext context{options.proxy, balancer, rate_limiter.get(), trusted_proxies, *upstream_tls, {}, {}};
+  std::unique_ptr<lb::AccessLog> access_log;
+  if (!options.access_log.empty()) {
+    try {
+      access_log = std::make_unique<lb::AccessLog>(
+          options.access_log,
+          options.access_log_format == "json" ? lb::AccessLogFormat::Json : lb::AccessLogFormat::Combined);
+    } catch (const std::runtime_error& e) {
+      std::cerr << "load_balancer: " << e.what() << "\n";
+      return 2;
+    }
+  }
+  lb::ProxyContext context{options.proxy,  balancer, rate_limiter.get(), trusted_proxies, *upstream_tls,
+                           access_log.get(), {},      {}};
   lb::ProxyServer server(context, options.max_connections, to_millis(options.drain_timeout), tls.get());
   std::string error;
   int port = server.open(options.bind, options.port, error);

@@ -121,6 +121,13 @@ void define_flags(CLI::App& app, Options& o, RawFlags& raw) {
   app.add_option("--admin-bind", o.admin_bind, "Admin server address")->capture_default_str();
   app.add_option("--admin-token", o.admin_token, "Bearer token the admin server requires (none when unset)");
 
+  app.add_option("--access-log", o.access_log, "Access log: a file, or - for stdout (off when unset)");
+  app.add_option("--access-log-format", o.access_log_format, "combined (nginx style + backend, timings) or json")
+      ->check(CLI::IsMember({"combined", "json"}))
+      ->capture_default_str();
+  app.add_flag("--trace-header", o.proxy.trace_header,
+               "Add X-LB-Trace to responses: which backend was chosen and why");
+
   // Headers
   app.add_option("--forwarded-headers", raw.forwarded,
                  "Client address headers to send: x-forwarded, forwarded (RFC 7239) or both")

@@ -29,6 +29,8 @@ struct Options {
   int redirect_http_port = -1;         // -1: off; plain-HTTP listener answering 308 to HTTPS
   std::string backend_ca;              // CA file for https:// backends (default: system store)
   bool backend_insecure = false;       // skip certificate checks for https:// backends
+  std::string access_log;             // "" off, "-" stdout, else a file
+  std::string access_log_format = "combined";
   int admin_port = -1;                       // -1: no admin server; 0: a free port
   std::string admin_bind = "127.0.0.1";
   std::string admin_token;                   // empty: no Authorization required

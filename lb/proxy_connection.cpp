@@ -55,10 +55,17 @@ void ProxyConnection::serve() {
     if (buffered && context_.registry.stopping()) break;
     if (read_request_head() != HeadResult::Ready) break;
     auto started = Clock::now();
+    std::string started_text = context_.access_log ? access_log_time() : std::string();
     status_sent_ = 0;
+    body_bytes_sent_ = 0;
+    answered_by_.clear();
+    upstream_seconds_ = 0;
+    trace_.reset();
     bool keep = handle_request();
     if (status_sent_ != 0) {
-      context_.metrics.observe_response(status_sent_, std::chrono::duration<double>(Clock::now() - started).count());
+      double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+      context_.metrics.observe_response(status_sent_, seconds);
+      if (context_.access_log) write_access_log(started_text, seconds);
     }
     pool_.reset();
     if (!keep) break;
@@ -146,6 +153,7 @@ bool ProxyConnection::handle_request() {
   // Without a body the request can be sent again as-is; with one, only while
   // no body byte has left the client buffer towards a backend.
   const bool replayable = !request.has_body() && is_idempotent(request.view(request.method));
+  sticky_cookie_seen_ = false;
   const std::shared_ptr<Backend> pinned = pinned_backend();
   SelectionContext selection;
   int attempts_left = settings_.retries + 1;
@@ -157,6 +165,7 @@ bool ProxyConnection::handle_request() {
       return reply_error(502, "backend unavailable: " + last_failure, !request_fully_read());
     }
     ActiveRequestGuard in_flight(*backend);
+    auto upstream_started = Clock::now();
     Attempt attempt = forward(*backend, /*fresh_connection=*/false);
     if (attempt.outcome == Outcome::NoResponse && attempt.detail == "reused" && replayable) {
       // A pooled connection the backend had already closed: not the backend's
@@ -167,6 +176,9 @@ bool ProxyConnection::handle_request() {
                                 attempt.outcome == Outcome::BadGateway || attempt.outcome == Outcome::NoResponse ||
                                 (attempt.outcome == Outcome::Completed && status_sent_ >= 500);
     record_outcome(*backend, !backend_failed);
+    upstream_seconds_ += std::chrono::duration<double>(Clock::now() - upstream_started).count();
+    if (backend_failed) trace_.note_failure(*backend, attempt.detail);
+    answered_by_ = backend->url;
     if (attempt.outcome == Outcome::Completed) {
       backend->responses_by_class[status_sent_ / 100 % 6].fetch_add(1, std::memory_order_relaxed);
     }
@@ -237,8 +249,15 @@ bool ProxyConnection::admit_by_rate_limit() {
 std::shared_ptr<Backend> ProxyConnection::choose_backend(SelectionContext& selection,
                                                          const std::shared_ptr<Backend>& pinned) {
   for (;;) {
+    if (settings_.trace_header) trace_.note_candidates(*pool_, selection);
     std::shared_ptr<Backend> backend =
         pinned && is_eligible(*pinned, selection) ? pinned : pool_->selector->pick(selection);
+    if (pool_->sticky) {
+      trace_.set_sticky(!sticky_cookie_seen_ ? "miss (no cookie)"
+                        : !pinned            ? "miss (unknown value)"
+                        : backend == pinned  ? "hit"
+                                             : "miss (pinned backend unavailable)");
+    }
     if (!backend) return nullptr;
     CircuitTransition transition;
     bool admitted = backend->breaker().begin_request(&transition);
@@ -247,6 +266,7 @@ std::shared_ptr<Backend> ProxyConnection::choose_backend(SelectionContext& selec
       selection.avoid.push_back(backend.get());
       continue;
     }
+    trace_.note_chosen(*backend);
     sticky_set_cookie_.clear();
     if (pool_->sticky && backend != pinned) {
       sticky_set_cookie_ = pool_->sticky->set_cookie_value(*backend, std::string_view(forwarded_proto_) == "https");
@@ -263,13 +283,16 @@ void ProxyConnection::record_outcome(Backend& backend, bool success) {
 }
 
 // The backend the client's sticky cookie names, if any (forged or stale: none).
-std::shared_ptr<Backend> ProxyConnection::pinned_backend() const {
+std::shared_ptr<Backend> ProxyConnection::pinned_backend() {
   if (!pool_->sticky) return nullptr;
   const MessageHead& request = request_parser_.head();
   for (size_t i = 0; i < request.fields.size(); ++i) {
     if (!iequals(request.name(i), "cookie")) continue;
     std::string_view value = pool_->sticky->find_in(request.value(i));
-    if (!value.empty()) return pool_->sticky->backend_for(value);
+    if (!value.empty()) {
+      sticky_cookie_seen_ = true;
+      return pool_->sticky->backend_for(value);
+    }
   }
   return nullptr;
 }
@@ -433,6 +456,7 @@ ProxyConnection::Attempt ProxyConnection::relay_response(Stream& upstream) {
     upstream_end_ += static_cast<size_t>(n);
   }
   if (!client_writer_.finish()) return {Outcome::Aborted, "client gone"};
+  body_bytes_sent_ = client_writer_.body_bytes();
   if (response.status == 101) {
     tunnel(upstream);
     return {Outcome::Aborted, "tunnel closed"};  // neither connection can carry HTTP again
@@ -563,6 +587,7 @@ void ProxyConnection::build_response_head(Framing framing) {
   const bool head_of_chunked = framing == Framing::None && response.chunked && request_parser_.head().http_minor >= 1;
   if (framing == Framing::Chunked || head_of_chunked) out.append("Transfer-Encoding: chunked\r\n");
   if (!sticky_set_cookie_.empty()) append_header(out, "Set-Cookie", sticky_set_cookie_);
+  append_trace(out);
   if (!keep_client_) {
     out.append("Connection: close\r\n");
   } else if (request_parser_.head().http_minor == 0) {
@@ -575,13 +600,38 @@ bool ProxyConnection::reply_error(int status, const std::string& message, bool c
                                   const std::string& extra_headers) {
   close = close || !keep_client_ || context_.registry.stopping();
   status_sent_ = status;
-  std::string response = error_response(status, message, close, extra_headers + via_header_);
+  std::string headers = extra_headers + via_header_;
+  append_trace(headers);
+  std::string response = error_response(status, message, close, headers);
+  body_bytes_sent_ = response.size() - response.find("\r\n\r\n") - 4;
   bool sent = client_->write_all(response.data(), response.size(), settings_.client_timeout);
   return sent && !close;
 }
 
 bool ProxyConnection::request_fully_read() const {
   return request_parser_.phase() == MessageParser::Phase::Done;
+}
+
+void ProxyConnection::append_trace(std::string& out) const {
+  if (!settings_.trace_header || !pool_) return;
+  append_header(out, "X-LB-Trace", trace_.header_value(pool_->selector->name()));
+}
+
+void ProxyConnection::write_access_log(const std::string& time, double seconds) {
+  const MessageHead& request = request_parser_.head();
+  AccessRecord record;
+  record.client = client_ip_;
+  record.time = time;
+  record.request_line = std::string(request.view(request.method)) + " " + std::string(request.view(request.target)) +
+                        " HTTP/" + std::to_string(request.http_major) + "." + std::to_string(request.http_minor);
+  record.status = status_sent_;
+  record.bytes = body_bytes_sent_;
+  record.referer = std::string(find_header(request, "referer"));
+  record.user_agent = std::string(find_header(request, "user-agent"));
+  record.backend = answered_by_;
+  record.seconds = seconds;
+  record.upstream_seconds = upstream_seconds_;
+  context_.access_log->write(record);
 }
 
 }  // namespace lb

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "lb/body_writer.h"
+#include "lb/decision_trace.h"
 #include "lb/http_message_parser.h"
 #include "lb/proxy_context.h"
 
@@ -53,7 +54,7 @@ class ProxyConnection {
   bool admit_by_rate_limit();
   std::shared_ptr<Backend> choose_backend(SelectionContext& selection, const std::shared_ptr<Backend>& pinned);
   void record_outcome(Backend& backend, bool success);
-  std::shared_ptr<Backend> pinned_backend() const;
+  std::shared_ptr<Backend> pinned_backend();
   Attempt forward(Backend& backend, bool fresh_connection);
   Attempt send_request(Stream& upstream);
   Attempt read_response_head(Stream& upstream);
@@ -63,6 +64,8 @@ class ProxyConnection {
   void build_response_head(Framing framing);
   bool reply_error(int status, const std::string& message, bool close, const std::string& extra_headers = "");
   bool request_fully_read() const;
+  void append_trace(std::string& out) const;
+  void write_access_log(const std::string& time, double seconds);
 
   ProxyContext& context_;
   const ProxySettings& settings_;
@@ -82,6 +85,11 @@ class ProxyConnection {
   bool keep_client_ = false;       // decided per response
   std::shared_ptr<const BackendPool> pool_;  // backends in service when this request began
   int status_sent_ = 0;                      // final status of the current request, for metrics
+  uint64_t body_bytes_sent_ = 0;             // response body bytes of the current request
+  std::string answered_by_;                  // URL of the backend that answered, for the access log
+  double upstream_seconds_ = 0;              // time spent with backends for the current request
+  bool sticky_cookie_seen_ = false;          // the request carried our sticky cookie
+  DecisionTrace trace_;
   std::string sticky_set_cookie_;  // Set-Cookie value to add, empty when the client is pinned already
 
   // Client bytes read but not yet parsed: client_buffer_[client_begin_, client_end_).

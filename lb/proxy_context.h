@@ -6,6 +6,7 @@
 #include <string>
 
 #include "lb/connection_registry.h"
+#include "lb/access_log.h"
 #include "lb/balancer.h"
 #include "lb/metrics.h"
 #include "lb/rate_limiter.h"
@@ -28,6 +29,7 @@ struct ProxySettings {
   bool x_forwarded_headers = true;           // send X-Forwarded-For/-Proto/-Host
   bool forwarded_header = false;             // send RFC 7239 Forwarded
   std::string via_name = "cpp-lb";           // pseudonym in our Via entries
+  bool trace_header = false;                 // add X-LB-Trace to responses
 };
 
 struct ProxyContext {
@@ -36,6 +38,7 @@ struct ProxyContext {
   RateLimiter* rate_limiter;        // nullptr unless --rate-limit
   const TrustedProxies& trusted_proxies;  // whose X-Forwarded-For names the client
   const TlsClientContext& upstream_tls;   // for https:// backends
+  AccessLog* access_log;                  // nullptr unless --access-log
   Metrics metrics;
   ConnectionRegistry registry;
 };
