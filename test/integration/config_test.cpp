@@ -59,7 +59,7 @@ TEST_CASE("config file with per-backend weights, flags override", "[integration]
 }
 
 // --check validates like `nginx -t`: exit 0 with a summary, or 2 naming the problem.
-TEST_CASE("--check", "[integration][config]") {
+TEST_CASE("config check with --check", "[integration][config]") {
   TempConfig good(R"({"backends": ["http://127.0.0.1:9"], "rate-limit": 5})");
   auto [ok_status, ok_output] = run_to_exit({"--config", good.path, "--check"});
   CHECK(ok_status == 0);
