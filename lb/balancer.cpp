@@ -68,6 +68,7 @@ void Balancer::install(BackendList backends) {
     pool->sticky = std::make_unique<StickySessions>(policy_.sticky_cookie, pool->backends, policy_.sticky_secret);
   }
   std::atomic_store(&pool_, std::shared_ptr<const BackendPool>(std::move(pool)));
+  generation_.fetch_add(1, std::memory_order_release);
 }
 
 }  // namespace lb

@@ -7,6 +7,8 @@
 // a change keep their health, counters and idle connections.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -34,8 +36,11 @@ class Balancer {
  public:
   Balancer(BalancingPolicy policy, BackendSettings settings, const std::vector<BackendSpec>& specs);
 
-  // The pool to use for one request (lock-free read).
+  // The pool to use for one request.
   std::shared_ptr<const BackendPool> current() const;
+  // Bumped by every change: lets a connection keep its pool until it changes
+  // (loading the shared_ptr atomically takes a lock inside libstdc++).
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
   // Replaces backends and policy in one step. Backends with an unchanged URL
   // and weight are carried over with their state.
@@ -55,6 +60,7 @@ class Balancer {
   BalancingPolicy policy_;   // guards: change_mutex_
   BackendSettings settings_;  // guards: change_mutex_
   std::shared_ptr<const BackendPool> pool_;  // read and written with std::atomic_load/store
+  std::atomic<uint64_t> generation_{0};      // incremented after each store of pool_
 };
 
 }  // namespace lb

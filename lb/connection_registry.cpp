@@ -4,46 +4,37 @@
 
 namespace lb {
 
-void ConnectionRegistry::add(int fd) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  idle_by_fd_[fd] = false;
+ConnectionRegistry::Slot::Slot(ConnectionRegistry& registry, int fd) : registry_(registry), fd_(fd) {
+  std::lock_guard<std::mutex> lock(registry_.mutex_);
+  registry_.slots_.insert(this);
 }
 
-void ConnectionRegistry::remove(int fd) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  idle_by_fd_.erase(fd);
+ConnectionRegistry::Slot::~Slot() {
+  std::lock_guard<std::mutex> lock(registry_.mutex_);
+  registry_.slots_.erase(this);
 }
 
-bool ConnectionRegistry::enter_idle(int fd) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (stopping_) return false;
-  idle_by_fd_[fd] = true;
-  return true;
-}
-
-void ConnectionRegistry::enter_busy(int fd) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  idle_by_fd_[fd] = false;
+bool ConnectionRegistry::Slot::enter_idle() {
+  // Store, then check (both sequentially consistent); stop() sets the flag,
+  // then looks at every slot. Whichever runs second sees the other's write, so
+  // an idle connection is never missed.
+  idle_.store(true);
+  return !registry_.stopping_.load();
 }
 
 void ConnectionRegistry::stop() {
+  stopping_.store(true);
   std::lock_guard<std::mutex> lock(mutex_);
-  stopping_ = true;
-  for (auto& [fd, idle] : idle_by_fd_) {
+  for (Slot* slot : slots_) {
     // shutdown(), not close(): the fd stays owned by its thread, whose blocked
     // read now returns end-of-file.
-    if (idle) ::shutdown(fd, SHUT_RDWR);
+    if (slot->idle_.load()) ::shutdown(slot->fd_, SHUT_RDWR);
   }
-}
-
-bool ConnectionRegistry::stopping() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return stopping_;
 }
 
 std::size_t ConnectionRegistry::open_connections() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return idle_by_fd_.size();
+  return slots_.size();
 }
 
 }  // namespace lb

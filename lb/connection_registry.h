@@ -1,35 +1,52 @@
 // Which client connections are open, and which of them sit idle between
 // requests, so a graceful stop can close the idle ones at once and let busy
 // ones finish their current request.
+//
+// Each connection registers once; moving between idle and busy is a single
+// atomic store on the connection's own slot, so the per-request path takes no
+// shared lock. The mutex guards only the set of slots (connect and close).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <mutex>
-#include <unordered_map>
+#include <unordered_set>
 
 namespace lb {
 
 class ConnectionRegistry {
  public:
-  void add(int fd);
-  void remove(int fd);
+  // One connection's entry; lives as long as the connection.
+  class Slot {
+   public:
+    Slot(ConnectionRegistry& registry, int fd);
+    ~Slot();
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
 
-  // The connection is about to wait for its next request. Returns false when
-  // the server is stopping: the caller closes instead of waiting.
-  bool enter_idle(int fd);
-  // The first byte of a request arrived: a stop now lets this request finish.
-  void enter_busy(int fd);
+    // About to wait for the next request. False when the server is stopping:
+    // the caller closes instead of waiting.
+    bool enter_idle();
+    // The first byte of a request arrived: a stop now lets this request finish.
+    void enter_busy() { idle_.store(false); }
 
-  // Stops: from now on enter_idle() says no, and idle connections are shut
-  // down so their threads wake up and exit.
+   private:
+    friend class ConnectionRegistry;
+    ConnectionRegistry& registry_;
+    const int fd_;
+    std::atomic<bool> idle_{false};
+  };
+
+  // From now on enter_idle() says no, and idle connections are shut down so
+  // their threads wake up and exit.
   void stop();
-  bool stopping() const;
+  bool stopping() const { return stopping_.load(); }
   std::size_t open_connections() const;
 
  private:
   mutable std::mutex mutex_;
-  std::unordered_map<int, bool> idle_by_fd_;  // guards: mutex_; fd -> waiting between requests
-  bool stopping_ = false;                     // guards: mutex_
+  std::unordered_set<Slot*> slots_;  // guards: mutex_
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace lb

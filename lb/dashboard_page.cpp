@@ -164,14 +164,14 @@ function sparkline(svg, samples, now, peak) {
 
 // Logs what changed since the previous poll, so a flip is visible as it happens.
 function compare(before, b, card) {
-  const changes = [];
-  if (before.healthy !== b.healthy) changes.push(['became ' + (b.healthy ? 'HEALTHY' : 'UNHEALTHY'), b.healthy]);
+  const changes = [];  // [text, good]
+  if (before.healthy !== b.healthy) {
+    const why = !b.healthy && b.last_check.detail ? ' (' + b.last_check.detail + ')' : '';
+    changes.push(['became ' + (b.healthy ? 'HEALTHY' : 'UNHEALTHY') + why, b.healthy]);
+  }
   if (before.circuit !== b.circuit) changes.push(['circuit ' + before.circuit + ' -> ' + b.circuit, b.circuit === 'closed']);
   if (before.draining !== b.draining) changes.push([b.draining ? 'is draining' : 'is enabled again', !b.draining]);
-  for (const [text, good] of changes) {
-    const why = !good && b.last_check.detail ? ' (' + b.last_check.detail + ')' : '';
-    logEvent(b.url + ' ' + text + why, good ? 'ok' : 'bad');
-  }
+  for (const [text, good] of changes) logEvent(b.url + ' ' + text, good ? 'ok' : 'bad');
   if (changes.length) {
     card.classList.remove('flash');
     void card.offsetWidth;  // restart the animation
@@ -252,7 +252,7 @@ async function poll() {
   try {
     const response = await api('status');
     document.getElementById('auth').hidden = response.status !== 401;
-    if (!response.ok) throw new Error(response.status === 401 ? 'admin token required' : 'HTTP ' + response.status);
+    if (!response.ok) throw new Error(response.status === 401 ? 'admin token missing or wrong' : 'HTTP ' + response.status);
     const status = await response.json();
     if (number < rendered) return;
     rendered = number;

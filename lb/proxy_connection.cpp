@@ -46,12 +46,12 @@ ProxyConnection::ProxyConnection(ProxyContext& context, std::unique_ptr<Stream> 
       response_parser_(HTTP_RESPONSE, context.settings.max_header_bytes) {}
 
 void ProxyConnection::serve() {
-  const int fd = client_->fd();
-  context_.registry.add(fd);
+  ConnectionRegistry::Slot slot(context_.registry, client_->fd());
+  registry_slot_ = &slot;
   for (;;) {
     // Between requests the connection is idle, unless a pipelined request is already buffered.
     bool buffered = client_begin_ < client_end_;
-    if (!buffered && !context_.registry.enter_idle(fd)) break;
+    if (!buffered && !slot.enter_idle()) break;
     if (buffered && context_.registry.stopping()) break;
     if (read_request_head() != HeadResult::Ready) break;
     auto started = Clock::now();
@@ -67,10 +67,8 @@ void ProxyConnection::serve() {
       context_.metrics.observe_response(status_sent_, seconds);
       if (context_.access_log) write_access_log(started_text, seconds);
     }
-    pool_.reset();
     if (!keep) break;
   }
-  context_.registry.remove(fd);
 }
 
 // Step 1: parse the request head, enforcing the idle, header and size limits.
@@ -79,7 +77,7 @@ ProxyConnection::HeadResult ProxyConnection::read_request_head() {
   request_parser_.set_body_sink(nullptr);
   bool started = client_begin_ < client_end_;
   Clock::time_point deadline = Clock::now() + settings_.header_timeout;
-  if (started) context_.registry.enter_busy(client_->fd());
+  if (started) registry_slot_->enter_busy();
 
   for (;;) {
     if (client_begin_ < client_end_) {
@@ -125,7 +123,7 @@ ProxyConnection::HeadResult ProxyConnection::read_request_head() {
     if (!started) {
       started = true;
       deadline = Clock::now() + settings_.header_timeout;
-      context_.registry.enter_busy(client_->fd());
+      registry_slot_->enter_busy();
     }
     client_end_ += static_cast<size_t>(n);
   }
@@ -148,7 +146,11 @@ bool ProxyConnection::handle_request() {
   continue_sent_ = false;
   keep_client_ = request.keep_alive && !context_.registry.stopping();
   if (!admit_by_rate_limit()) return keep_client_ && request_fully_read();
-  pool_ = context_.balancer.current();
+  // The backend set changes rarely (admin API, reload): reload it only then.
+  if (!pool_ || pool_generation_ != context_.balancer.generation()) {
+    pool_generation_ = context_.balancer.generation();
+    pool_ = context_.balancer.current();
+  }
 
   // Without a body the request can be sent again as-is; with one, only while
   // no body byte has left the client buffer towards a backend.

@@ -83,7 +83,9 @@ class ProxyConnection {
   bool expects_continue_ = false;  // client sent Expect: 100-continue with a body
   bool continue_sent_ = false;
   bool keep_client_ = false;       // decided per response
+  ConnectionRegistry::Slot* registry_slot_ = nullptr;  // this connection's idle/busy flag
   std::shared_ptr<const BackendPool> pool_;  // backends in service when this request began
+  uint64_t pool_generation_ = 0;             // Balancer::generation() when pool_ was loaded
   int status_sent_ = 0;                      // final status of the current request, for metrics
   uint64_t body_bytes_sent_ = 0;             // response body bytes of the current request
   std::string answered_by_;                  // URL of the backend that answered, for the access log
