@@ -53,8 +53,8 @@ int ProxyServer::open(const std::string& address, int port, std::string& error) 
 void ProxyServer::run() { listen_after_bind(); }
 
 void ProxyServer::shutdown() {
+  context_.registry.stop();  // first: once the listener stops, run() may return at once
   stop();
-  context_.registry.stop();
 }
 
 bool ProxyServer::process_and_close_socket(socket_t sock) {
