@@ -287,3 +287,29 @@ TEST_CASE("admin binds 127.0.0.1 by default", "[integration][admin]") {
   ScopedFd proxy(connect_to(*external, lb.port()));  // the proxy is there ...
   CHECK_THROWS_AS(ScopedFd(connect_to(*external, admin)), RawHttpError);  // ... the admin server is not
 }
+
+// Known bug (reported, not fixed yet; drop [!mayfail] once it is): with
+// --admin-token the dashboard page itself needs the token, so a browser, which
+// cannot send a bearer token on navigation, never gets to the page's token
+// field. The page holds no data; only /status, /metrics and the actions should
+// need the token.
+TEST_CASE("admin token: the dashboard page loads without it", "[integration][admin][!mayfail]") {
+  BackendProcess a;
+  LoadBalancerProcess lb({a.url()}, {"--admin-port", "0", "--admin-token", "s3cret"});
+  int admin = lb.admin_port();
+  CHECK(admin_request(admin, "GET", "/").status == 200);
+  CHECK(admin_request(admin, "GET", "/status").status == 401);
+}
+
+// Known bug (reported, not fixed yet; drop [!mayfail] once it is): a POST
+// without Content-Length, as `curl -X POST URL` sends, has an empty body
+// (RFC 9112 6.3), but cpp-httplib 0.11 reads it until the connection closes:
+// the answer comes only after its 5 s read timeout, as 400 {"error": "not found"}.
+TEST_CASE("admin drain without a request body answers at once", "[integration][admin][!mayfail]") {
+  BackendProcess a;
+  LoadBalancerProcess lb({a.url()}, kAdmin);
+  int admin = lb.admin_port();
+  std::string request = "POST /backends/" + id_of(admin, a.url()) + "/drain HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  RawResponse response = http_request(admin, request, 2s);
+  CHECK(response.status == 200);
+}

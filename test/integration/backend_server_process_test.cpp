@@ -5,10 +5,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <future>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "test/support/backend_process.h"
@@ -37,20 +35,6 @@ Exited run_to_exit(const std::vector<std::string>& args) {
   auto status = child.wait_exit(kTimeout);
   REQUIRE(status.has_value());
   return {*status, child.stdout_text(), child.stderr_text()};
-}
-
-// Waits (bounded) until process `pid` runs at least `count` threads.
-bool wait_for_threads(pid_t pid, int count) {
-  auto deadline = std::chrono::steady_clock::now() + kTimeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(status, line)) {
-      if (line.rfind("Threads:", 0) == 0 && std::stoi(line.substr(8)) >= count) return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
 }
 
 }  // namespace
@@ -142,9 +126,8 @@ TEST_CASE("backend_server: shutdown answers in-flight requests", "[backend][proc
   auto slow = std::async(std::launch::async, [&] {
     return http_request(backend.port(), build_request("GET", "/slow?ms=60000"), kTimeout).status;
   });
-  // Main, signal and idle-connection threads exist already; a fourth means
-  // the slow request was accepted, and an accepted request is always answered.
-  REQUIRE(wait_for_threads(backend.process().pid(), 4));
+  // Logged by the handler: the request is in flight.
+  REQUIRE(backend.process().wait_for_line("/slow?ms=60000: waiting", kTimeout));
   auto start = std::chrono::steady_clock::now();
   REQUIRE(backend.process().signal(SIGTERM));
   CHECK(slow.get() == 200);

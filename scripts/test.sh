@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Builds and runs every test (ctest): a Release pass in build/, then
+# AddressSanitizer+UBSan in build-asan/ and ThreadSanitizer in build-tsan/.
+# LB_SKIP_SANITIZERS=1 runs only the Release pass. Exits non-zero if any
+# build, test or sanitizer report fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh
+
+failed=()
+
+header() {
+  echo
+  echo "=================================================================="
+  echo "== $1"
+  echo "=================================================================="
+}
+
+# Sanitizer reports go to files under $1 rather than to stderr, so a report
+# from a child process (backend_server, load_balancer) that a test killed or
+# never checked still fails the pass.
+sanitizer_logs_clean() {
+  local dir=$1
+  if compgen -G "$dir/*" >/dev/null; then
+    echo "Sanitizer reports:" >&2
+    for f in "$dir"/*; do
+      echo "---- $f" >&2
+      cat "$f" >&2
+    done
+    return 1
+  fi
+}
+
+# run_pass NAME BUILD_DIR [cmake args...]
+run_pass() {
+  local name=$1 dir=$2
+  shift 2
+  header "$name: build in $dir"
+  if ! scripts/build.sh "$dir" "$@"; then
+    failed+=("$name (build)")
+    return
+  fi
+  header "$name: ctest in $dir"
+  if ! (cd "$dir" && ctest --output-on-failure -j2); then
+    failed+=("$name (tests)")
+  fi
+}
+
+run_pass "Release" build
+
+if [[ "${LB_SKIP_SANITIZERS:-0}" == 1 ]]; then
+  echo
+  echo "LB_SKIP_SANITIZERS=1: skipping the sanitizer passes"
+else
+  logs="$PWD/build-asan/sanitizer-logs"
+  rm -rf "$logs" && mkdir -p "$logs"
+  export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:print_stacktrace=1:log_path=$logs/asan"
+  export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$logs/ubsan"
+  run_pass "AddressSanitizer+UBSan" build-asan -DLB_SANITIZE=address -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  sanitizer_logs_clean "$logs" || failed+=("AddressSanitizer+UBSan (reports)")
+  unset ASAN_OPTIONS UBSAN_OPTIONS
+
+  logs="$PWD/build-tsan/sanitizer-logs"
+  rm -rf "$logs" && mkdir -p "$logs"
+  # test/tsan.supp explains its one suppression (inside the uninstrumented libcpp-httplib).
+  export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/test/tsan.supp:log_path=$logs/tsan"
+  run_pass "ThreadSanitizer" build-tsan -DLB_SANITIZE=thread -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  sanitizer_logs_clean "$logs" || failed+=("ThreadSanitizer (reports)")
+  unset TSAN_OPTIONS
+fi
+
+header "Summary"
+if [[ ${#failed[@]} -gt 0 ]]; then
+  printf 'FAILED: %s\n' "${failed[@]}"
+  exit 1
+fi
+echo "All passes succeeded."
