@@ -18,9 +18,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-RawResponse get(int port, const std::string& target = "/", const HeaderList& headers = {}) {
-  return http_request(port, build_request("GET", target, headers));
-}
 
 std::string server_id(const RawResponse& response) { return json::parse(response.body)["server_id"]; }
 
@@ -84,7 +81,7 @@ TEST_CASE("cookie sticky sessions", "[integration][balancing]") {
   BackendProcess a, b, c;
   LoadBalancerProcess lb({a.url(), b.url(), c.url()}, {"--sticky-cookie", "lb", "--health-interval", "60"});
 
-  RawResponse first = get(lb.port());
+  RawResponse first = http_get(lb.port());
   auto set_cookie = sticky_set_cookie(first);
   REQUIRE(set_cookie);
   CHECK_THAT(*set_cookie, Catch::Matches("lb=[0-9a-f]{24}; Path=/; HttpOnly"));
@@ -92,27 +89,27 @@ TEST_CASE("cookie sticky sessions", "[integration][balancing]") {
   std::string cookie = cookie_pair(*set_cookie);
 
   for (int i = 0; i < 5; ++i) {
-    RawResponse again = get(lb.port(), "/", {{"Cookie", "theme=dark; " + cookie}});
+    RawResponse again = http_get(lb.port(), "/", {{"Cookie", "theme=dark; " + cookie}});
     CHECK(server_id(again) == pinned);
     CHECK_FALSE(sticky_set_cookie(again));
     json headers = json::parse(again.body)["headers"];
     CHECK(headers["Cookie"] == "theme=dark");  // ours stripped, theirs kept
   }
 
-  RawResponse with_theirs = get(lb.port(), "/cookies", {{"Cookie", cookie}});
+  RawResponse with_theirs = http_get(lb.port(), "/cookies", {{"Cookie", cookie}});
   CHECK(with_theirs.headers_named("Set-Cookie") == std::vector<std::string>{"sid=s%3Aabc%26d; Path=/", "theme=dark"});
 
-  RawResponse forged = get(lb.port(), "/", {{"Cookie", "lb=0123456789abcdef01234567"}});
+  RawResponse forged = http_get(lb.port(), "/", {{"Cookie", "lb=0123456789abcdef01234567"}});
   CHECK(sticky_set_cookie(forged));
 
   BackendProcess* victim = pinned == a.id() ? &a : pinned == b.id() ? &b : &c;
   victim->process().signal(SIGKILL);
   victim->process().wait_exit(5s);
-  RawResponse moved = get(lb.port(), "/", {{"Cookie", cookie}});
+  RawResponse moved = http_get(lb.port(), "/", {{"Cookie", cookie}});
   REQUIRE(moved.status == 200);
   CHECK(server_id(moved) != pinned);
   auto new_cookie = sticky_set_cookie(moved);
   REQUIRE(new_cookie);
   CHECK(cookie_pair(*new_cookie) != cookie);
-  for (int i = 0; i < 3; ++i) CHECK(server_id(get(lb.port(), "/", {{"Cookie", cookie_pair(*new_cookie)}})) == server_id(moved));
+  for (int i = 0; i < 3; ++i) CHECK(server_id(http_get(lb.port(), "/", {{"Cookie", cookie_pair(*new_cookie)}})) == server_id(moved));
 }

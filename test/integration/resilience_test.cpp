@@ -15,37 +15,32 @@ using namespace test_support;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-namespace {
-RawResponse get(int port, const std::string& target = "/", const HeaderList& headers = {}) {
-  return http_request(port, build_request("GET", target, headers));
-}
-}  // namespace
 
 // Over the limit: 429 with Retry-After and RateLimit-* headers; the bucket refills.
 TEST_CASE("rate limiting per client", "[integration][resilience]") {
   BackendProcess backend;
   LoadBalancerProcess lb({backend.url()}, {"--rate-limit", "2", "--rate-burst", "3"});
-  for (int i = 0; i < 3; ++i) CHECK(get(lb.port()).status == 200);
-  RawResponse limited = get(lb.port());
+  for (int i = 0; i < 3; ++i) CHECK(http_get(lb.port()).status == 200);
+  RawResponse limited = http_get(lb.port());
   CHECK(limited.status == 429);
   CHECK(std::stoi(limited.header("Retry-After").value_or("0")) >= 1);
   CHECK(limited.header("RateLimit-Limit") == "3");
   CHECK(limited.header("RateLimit-Remaining") == "0");
   CHECK(json::parse(limited.body)["error"] == "too many requests");
   // A client cannot pick its own identity with X-Forwarded-For from an untrusted address.
-  CHECK(get(lb.port(), "/", {{"X-Forwarded-For", "203.0.113.9"}}).status == 429);
+  CHECK(http_get(lb.port(), "/", {{"X-Forwarded-For", "203.0.113.9"}}).status == 429);
   std::this_thread::sleep_for(600ms);  // 2 tokens/s: one is back
-  CHECK(get(lb.port()).status == 200);
+  CHECK(http_get(lb.port()).status == 200);
 }
 
 // Behind a trusted proxy, each X-Forwarded-For client has its own bucket.
 TEST_CASE("rate limiting trusts X-Forwarded-For only from --trusted-proxy", "[integration][resilience]") {
   BackendProcess backend;
   LoadBalancerProcess lb({backend.url()}, {"--rate-limit", "1", "--rate-burst", "1", "--trusted-proxy", "127.0.0.0/8"});
-  CHECK(get(lb.port(), "/", {{"X-Forwarded-For", "203.0.113.1"}}).status == 200);
-  CHECK(get(lb.port(), "/", {{"X-Forwarded-For", "203.0.113.1"}}).status == 429);
-  CHECK(get(lb.port(), "/", {{"X-Forwarded-For", "203.0.113.2"}}).status == 200);
-  CHECK(get(lb.port(), "/", {{"X-Forwarded-For", "203.0.113.3, 127.0.0.5"}}).status == 200);
+  CHECK(http_get(lb.port(), "/", {{"X-Forwarded-For", "203.0.113.1"}}).status == 200);
+  CHECK(http_get(lb.port(), "/", {{"X-Forwarded-For", "203.0.113.1"}}).status == 429);
+  CHECK(http_get(lb.port(), "/", {{"X-Forwarded-For", "203.0.113.2"}}).status == 200);
+  CHECK(http_get(lb.port(), "/", {{"X-Forwarded-For", "203.0.113.3, 127.0.0.5"}}).status == 200);
 }
 
 // A backend answering 5xx trips its breaker open; after the open period, trial
@@ -54,17 +49,17 @@ TEST_CASE("circuit breaker opens, half-opens and closes", "[integration][resilie
   BackendProcess backend;
   LoadBalancerProcess lb({backend.url()}, {"--cb-min-requests", "4", "--cb-failure-ratio", "0.5", "--cb-open-seconds",
                                            "1", "--cb-half-open-trials", "2", "--health-interval", "60"});
-  for (int i = 0; i < 4; ++i) CHECK(get(lb.port(), "/status/500").status == 500);
+  for (int i = 0; i < 4; ++i) CHECK(http_get(lb.port(), "/status/500").status == 500);
   CHECK(lb.process().wait_for_line(backend.url() + " closed -> open", 2s));
-  RawResponse rejected = get(lb.port());
+  RawResponse rejected = http_get(lb.port());
   CHECK(rejected.status == 503);
 
   std::this_thread::sleep_for(1100ms);
-  CHECK(get(lb.port()).status == 200);
+  CHECK(http_get(lb.port()).status == 200);
   CHECK(lb.process().wait_for_line(backend.url() + " open -> half-open", 2s));
-  CHECK(get(lb.port()).status == 200);
+  CHECK(http_get(lb.port()).status == 200);
   CHECK(lb.process().wait_for_line(backend.url() + " half-open -> closed", 2s));
-  CHECK(get(lb.port()).status == 200);
+  CHECK(http_get(lb.port()).status == 200);
 }
 
 // A trial failure in half-open opens the breaker again.
@@ -72,12 +67,12 @@ TEST_CASE("circuit breaker re-opens on a failed trial", "[integration][resilienc
   BackendProcess backend;
   LoadBalancerProcess lb({backend.url()}, {"--cb-min-requests", "2", "--cb-open-seconds", "0.5", "--health-interval",
                                            "60"});
-  for (int i = 0; i < 2; ++i) CHECK(get(lb.port(), "/status/503").status == 503);
+  for (int i = 0; i < 2; ++i) CHECK(http_get(lb.port(), "/status/503").status == 503);
   REQUIRE(lb.process().wait_for_line("closed -> open", 2s));
   std::this_thread::sleep_for(600ms);
-  CHECK(get(lb.port(), "/status/502").status == 502);
+  CHECK(http_get(lb.port(), "/status/502").status == 502);
   CHECK(lb.process().wait_for_line("half-open -> open", 2s));
-  CHECK(get(lb.port()).status == 503);
+  CHECK(http_get(lb.port()).status == 503);
 }
 
 // Killing a backend under load loses no GET: in-flight and pooled requests are
@@ -118,9 +113,9 @@ TEST_CASE("retries: idempotent only after the request was sent", "[integration][
   CHECK(hangs_up.requests() == 1);
   CHECK(healthy.requests() == 0);
 
-  RawResponse get_response = get(lb.port(), "/");  // round-robin: healthy's turn
+  RawResponse get_response = http_get(lb.port(), "/");  // round-robin: healthy's turn
   CHECK(get_response.status == 200);
-  RawResponse retried = get(lb.port(), "/again");  // hangs_up's turn: retried on healthy
+  RawResponse retried = http_get(lb.port(), "/again");  // hangs_up's turn: retried on healthy
   CHECK(retried.status == 200);
   CHECK(hangs_up.requests() == 2);
   CHECK(healthy.requests() == 2);

@@ -328,4 +328,8 @@ std::string build_request(const std::string& method, const std::string& target,
   return out + "\r\n" + body;
 }
 
+RawResponse http_get(int port, const std::string& target, const HeaderList& headers) {
+  return http_request(port, build_request("GET", target, headers));
+}
+
 }  // namespace test_support

@@ -101,6 +101,9 @@ std::string read_until_close(int fd, std::chrono::milliseconds timeout = std::ch
 RawResponse http_request(int port, const std::string& raw_request,
                          std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+// GET `target` from 127.0.0.1:port on a new connection, with extra `headers`.
+RawResponse http_get(int port, const std::string& target = "/", const HeaderList& headers = {});
+
 // Builds "METHOD TARGET HTTP/1.1" with `headers` in order, adding
 // "Host: 127.0.0.1" unless given, and Content-Length when there is a body
 // (or for POST/PUT/PATCH) unless Content-Length or Transfer-Encoding is given.

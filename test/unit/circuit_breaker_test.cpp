@@ -8,20 +8,14 @@
 #include <vector>
 
 #include "lb/circuit_breaker.h"
+#include "test/support/fake_clock.h"
 
 using namespace lb;
+using test_support::FakeClock;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 namespace {
-
-// A clock the test moves by hand.
-struct FakeClock {
-  std::chrono::steady_clock::time_point now{std::chrono::hours(1)};
-  SteadyClock fn() {
-    return [this] { return now; };
-  }
-};
 
 // "closed->open", or "none" when nothing changed.
 std::string describe(const CircuitTransition& t) {

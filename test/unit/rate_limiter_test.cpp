@@ -9,20 +9,14 @@
 #include <vector>
 
 #include "lb/rate_limiter.h"
+#include "test/support/fake_clock.h"
 
 using namespace lb;
+using test_support::FakeClock;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 namespace {
-
-// A clock the test moves by hand.
-struct FakeClock {
-  std::chrono::steady_clock::time_point now{std::chrono::hours(1)};
-  SteadyClock fn() {
-    return [this] { return now; };
-  }
-};
 
 // Every field in one string, so a failed CHECK shows the whole decision.
 std::string describe(const RateDecision& d) {
