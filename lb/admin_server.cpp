@@ -4,6 +4,7 @@
 
 #include "common/log.h"
 #include "lb/dashboard_page.h"
+#include "lb/error_response.h"
 #include "lb/status_report.h"
 
 namespace lb {
@@ -26,8 +27,11 @@ void AdminServer::install_routes() {
   httplib::Server& server = http_.server();
 
   // Bearer token check before any route, when a token is configured.
+  // The dashboard page itself holds no data and a browser cannot send a bearer
+  // token when opening a page, so only it is exempt; its script asks for the token.
   server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (token_.empty() || req.get_header_value("Authorization") == "Bearer " + token_) {
+    bool page = req.method == "GET" && req.path == "/";
+    if (token_.empty() || page || req.get_header_value("Authorization") == "Bearer " + token_) {
       return httplib::Server::HandlerResponse::Unhandled;
     }
     res.set_header("WWW-Authenticate", "Bearer");
@@ -67,12 +71,10 @@ void AdminServer::install_routes() {
     } catch (const std::invalid_argument& e) {
       return reply_json(res, 400, {{"error", e.what()}});
     }
-    if (!context_.balancer.add(spec)) return reply_json(res, 409, {{"error", spec.url() + " is already a backend"}});
+    std::shared_ptr<Backend> added = context_.balancer.add(spec);
+    if (!added) return reply_json(res, 409, {{"error", spec.url() + " is already a backend"}});
     common::log_line("[Admin] added backend " + spec.url());
-    auto pool = context_.balancer.current();
-    for (const auto& backend : pool->backends) {
-      if (backend->url == spec.url()) return reply_json(res, 201, backend_status(*backend));
-    }
+    reply_json(res, 201, backend_status(*added));
   });
 
   server.Delete(R"(/backends/([0-9a-f]+))", [this](const httplib::Request& req, httplib::Response& res) {
@@ -82,8 +84,15 @@ void AdminServer::install_routes() {
     reply_json(res, 200, backend_status(*backend));
   });
 
+  // Content-reader handlers: a POST without Content-Length (`curl -X POST URL`)
+  // has no body, but httplib 0.11 would otherwise wait for the client to close.
+  // A body that was announced is still read, so it is not taken for the next request.
   auto set_draining = [this](bool draining) {
-    return [this, draining](const httplib::Request& req, httplib::Response& res) {
+    return [this, draining](const httplib::Request& req, httplib::Response& res,
+                            const httplib::ContentReader& content_reader) {
+      if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding")) {
+        content_reader([](const char*, size_t) { return true; });
+      }
       auto backend = context_.balancer.find(req.matches[1]);
       if (!backend) return reply_json(res, 404, {{"error", "no such backend"}});
       backend->draining = draining;
@@ -95,7 +104,7 @@ void AdminServer::install_routes() {
   server.Post(R"(/backends/([0-9a-f]+)/enable)", set_draining(false));
 
   server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.body.empty()) reply_json(res, res.status, {{"error", "not found"}});
+    if (res.body.empty()) reply_json(res, res.status, {{"error", reason_phrase(res.status)}});
   });
 }
 

@@ -28,16 +28,17 @@ void Balancer::reconfigure(BalancingPolicy policy, BackendSettings settings, con
   install(std::move(backends));
 }
 
-bool Balancer::add(const BackendSpec& spec) {
+std::shared_ptr<Backend> Balancer::add(const BackendSpec& spec) {
   std::lock_guard<std::mutex> lock(change_mutex_);
   auto pool = std::atomic_load(&pool_);
   for (const auto& existing : pool->backends) {
-    if (existing->url == spec.url()) return false;
+    if (existing->url == spec.url()) return nullptr;
   }
+  auto added = std::make_shared<Backend>(spec, settings_);
   BackendList backends = pool->backends;
-  backends.push_back(std::make_shared<Backend>(spec, settings_));
+  backends.push_back(added);
   install(std::move(backends));
-  return true;
+  return added;
 }
 
 bool Balancer::remove(const std::string& id) {

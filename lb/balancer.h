@@ -46,9 +46,9 @@ class Balancer {
   // and weight are carried over with their state.
   void reconfigure(BalancingPolicy policy, BackendSettings settings, const std::vector<BackendSpec>& specs);
 
-  // Admin API: add one backend (false if its URL is already in the pool);
+  // Admin API: add one backend (nullptr if its URL is already in the pool);
   // remove one by id (false if unknown).
-  bool add(const BackendSpec& spec);
+  std::shared_ptr<Backend> add(const BackendSpec& spec);
   bool remove(const std::string& id);
   std::shared_ptr<Backend> find(const std::string& id) const;
   const BalancingPolicy& policy() const;  // only from the thread that reconfigures

@@ -41,8 +41,8 @@ const std::string& dashboard_html() {
   .card { background: #fff; border: 2px solid var(--line); border-left: 10px solid var(--ok);
           border-radius: 10px; padding: 16px 18px; transition: background .5s, border-color .5s; }
   .card[data-healthy="false"] { border-color: var(--bad); background: #fff5f5; }
-  .card[data-circuit="open"] { border-left-color: var(--bad); }
   .card[data-circuit="half-open"], .card[data-draining="true"] { border-left-color: var(--warn); }
+  .card[data-circuit="open"] { border-left-color: var(--bad); }
   .card.flash { animation: flash 1.5s; }
   @keyframes flash { from { box-shadow: 0 0 0 8px #ffd33d; } to { box-shadow: 0 0 0 0 transparent; } }
   .card h2 { margin: 0; font-size: 18px; overflow-wrap: anywhere; }
@@ -58,7 +58,7 @@ const std::string& dashboard_html() {
   svg.spark polygon { fill: #0969da22; }
   .actions { display: flex; gap: 8px; margin-top: 12px; }
   #events { list-style: none; padding: 0; margin: 8px 0 0; font: 16px/1.6 ui-monospace, Menlo, Consolas, monospace; }
-  #events li.bad { color: var(--bad); } #events li.ok { color: var(--ok); }
+  #events li.bad { color: var(--bad); } #events li.ok { color: var(--ok); } #events li.warn { color: var(--warn); }
   h3 { margin: 28px 0 0; font-size: 18px; }
 </style>
 </head>
@@ -92,6 +92,8 @@ let token = sessionStorage.getItem('lb-admin-token') || '';
 const seen = new Map();  // backend id -> {status, samples: [{t, rps}], lastRequests, lastTime}
 let firstRender = true;  // backends already there when the page opened are not "added"
 
+const byId = id => document.getElementById(id);
+
 function api(path, options = {}) {
   const headers = token ? {Authorization: 'Bearer ' + token} : {};
   return fetch(path, {...options, headers, cache: 'no-store'});
@@ -116,7 +118,7 @@ function uptime(seconds) {
 }
 
 function logEvent(text, kind) {
-  const events = document.getElementById('events');
+  const events = byId('events');
   events.prepend(el('li', {class: kind}, clock(new Date()) + ' ' + text));
   while (events.children.length > 50) events.lastChild.remove();
 }
@@ -156,22 +158,27 @@ async function backendAction(b, action) {
 // Requests/s over the last WINDOW_SECONDS. All cards share one scale (`peak`),
 // so a backend with twice the weight draws a line twice as high.
 function sparkline(svg, samples, now, peak) {
-  const points = samples.map(s => `${(WINDOW_SECONDS - (now - s.t) / 1000).toFixed(2)},${(98 - 94 * s.rps / peak).toFixed(1)}`);
+  const x = s => (WINDOW_SECONDS - (now - s.t) / 1000).toFixed(2), y = s => (95 - 88 * s.rps / peak).toFixed(1);
+  const points = samples.map(s => x(s) + ',' + y(s));
   svg.querySelector('polyline').setAttribute('points', points.join(' '));
-  const area = points.length ? [`${points[0].split(',')[0]},100`, ...points, `${WINDOW_SECONDS},100`] : [];
+  const area = samples.length ? [`${x(samples[0])},100`, ...points, `${WINDOW_SECONDS},100`] : [];
   svg.querySelector('polygon').setAttribute('points', area.join(' '));
 }
 
 // Logs what changed since the previous poll, so a flip is visible as it happens.
 function compare(before, b, card) {
-  const changes = [];  // [text, good]
+  const changes = [];  // [text, colour class]
   if (before.healthy !== b.healthy) {
     const why = !b.healthy && b.last_check.detail ? ' (' + b.last_check.detail + ')' : '';
-    changes.push(['became ' + (b.healthy ? 'HEALTHY' : 'UNHEALTHY') + why, b.healthy]);
+    changes.push(['became ' + (b.healthy ? 'HEALTHY' : 'UNHEALTHY') + why, b.healthy ? 'ok' : 'bad']);
   }
-  if (before.circuit !== b.circuit) changes.push(['circuit ' + before.circuit + ' -> ' + b.circuit, b.circuit === 'closed']);
-  if (before.draining !== b.draining) changes.push([b.draining ? 'is draining' : 'is enabled again', !b.draining]);
-  for (const [text, good] of changes) logEvent(b.url + ' ' + text, good ? 'ok' : 'bad');
+  if (before.circuit !== b.circuit) {
+    changes.push(['circuit ' + before.circuit + ' -> ' + b.circuit, {closed: 'ok', open: 'bad'}[b.circuit] || 'warn']);
+  }
+  if (before.draining !== b.draining) {
+    changes.push([b.draining ? 'is draining' : 'is enabled again', b.draining ? 'warn' : 'ok']);
+  }
+  for (const [text, kind] of changes) logEvent(b.url + ' ' + text, kind);
   if (changes.length) {
     card.classList.remove('flash');
     void card.offsetWidth;  // restart the animation
@@ -198,8 +205,8 @@ function update(card, b, state, now, peak) {
   const rps = state.samples.length ? state.samples[state.samples.length - 1].rps : 0;
   set('rps', rps.toFixed(rps < 10 ? 1 : 0));
   const check = b.last_check;
-  set('check', check.time ? `last check ${clock(new Date(check.time))}: ${check.detail || (check.passed ? 'passed' : 'failed')}`
-                          : 'not checked yet');
+  const detail = check.detail || (check.passed ? 'passed' : 'failed');
+  set('check', check.time ? `last check ${clock(new Date(check.time))}: ${detail}` : 'not checked yet');
   card.querySelector('[data-action="drain"]').disabled = b.draining;
   card.querySelector('[data-action="enable"]').disabled = !b.draining;
   sparkline(card.querySelector('svg'), state.samples, now, peak);
@@ -207,17 +214,17 @@ function update(card, b, state, now, peak) {
 }
 
 function render(status) {
-  const now = Date.now(), cards = document.getElementById('cards');
+  const now = Date.now(), cards = byId('cards');
   const shown = [];  // [card, backend, state] in /status order
   for (const b of status.backends) {
-    let state = seen.get(b.id), card = document.getElementById('backend-' + b.id);
+    let state = seen.get(b.id), card = byId('backend-' + b.id);
     if (!state) {
       state = {samples: [], lastRequests: b.requests, lastTime: now};
       seen.set(b.id, state);
       card = createCard(b);
       cards.append(card);
       if (!firstRender) logEvent(b.url + ' added', 'ok');
-      else if (!b.healthy) logEvent(b.url + ' is UNHEALTHY (' + (b.last_check.detail || 'not checked yet') + ')', 'bad');
+      else if (!b.healthy) logEvent(`${b.url} is UNHEALTHY (${b.last_check.detail || 'not checked yet'})`, 'bad');
     } else {
       compare(state.status, b, card);
       const seconds = (now - state.lastTime) / 1000;
@@ -235,24 +242,25 @@ function render(status) {
   for (const [id, state] of seen) {
     if (shown.some(([, b]) => b.id === id)) continue;
     logEvent(state.status.url + ' removed', 'bad');
-    document.getElementById('backend-' + id).remove();
+    byId('backend-' + id).remove();
     seen.delete(id);
   }
-  document.getElementById('algorithm').textContent = status.algorithm;
-  document.getElementById('uptime').textContent = uptime(status.uptime_seconds);
-  document.getElementById('connections').textContent = status.open_connections;
-  document.getElementById('total-rps').textContent = totalRps.toFixed(totalRps < 10 ? 1 : 0);
+  byId('algorithm').textContent = status.algorithm;
+  byId('uptime').textContent = uptime(status.uptime_seconds);
+  byId('connections').textContent = status.open_connections;
+  byId('total-rps').textContent = totalRps.toFixed(totalRps < 10 ? 1 : 0);
   firstRender = false;
 }
 
 let polls = 0, rendered = 0;  // a button's extra poll may overlap the timer's: render only the newest
 
 async function poll() {
-  const conn = document.getElementById('conn'), number = ++polls;
+  const conn = byId('conn'), number = ++polls;
   try {
     const response = await api('status');
-    document.getElementById('auth').hidden = response.status !== 401;
-    if (!response.ok) throw new Error(response.status === 401 ? 'admin token missing or wrong' : 'HTTP ' + response.status);
+    byId('auth').hidden = response.status !== 401;
+    if (response.status === 401) throw new Error('admin token missing or wrong');
+    if (!response.ok) throw new Error('HTTP ' + response.status);
     const status = await response.json();
     if (number < rendered) return;
     rendered = number;
@@ -265,19 +273,19 @@ async function poll() {
   }
 }
 
-document.getElementById('auth').addEventListener('submit', event => {
+byId('auth').addEventListener('submit', event => {
   event.preventDefault();
-  token = document.getElementById('token').value.trim();
+  token = byId('token').value.trim();
   sessionStorage.setItem('lb-admin-token', token);
   poll();
 });
 
-document.getElementById('add').addEventListener('submit', async event => {
+byId('add').addEventListener('submit', async event => {
   event.preventDefault();
-  const body = {url: document.getElementById('new-url').value.trim(), weight: Number(document.getElementById('new-weight').value)};
+  const body = {url: byId('new-url').value.trim(), weight: Number(byId('new-weight').value)};
   const response = await api('backends', {method: 'POST', body: JSON.stringify(body)});
   if (!response.ok) logEvent('add ' + body.url + ' failed: ' + await errorText(response), 'bad');
-  else document.getElementById('new-url').value = '';
+  else byId('new-url').value = '';
   poll();
 });
 

@@ -8,6 +8,7 @@ PACKAGES=(
   libcpp-httplib-dev nlohmann-json3-dev libcli11-dev catch2
   libssl-dev libhttp-parser-dev
   curl openssl
+  chromium
 )
 
 missing=()

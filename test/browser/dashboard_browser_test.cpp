@@ -1,0 +1,144 @@
+// The admin dashboard in a real browser: headless Chromium loads the page, runs
+// its polling JavaScript, and we read the DOM it leaves behind (--dump-dom).
+//
+// Chromium is optional: without it this program prints why and exits 77, which
+// ctest reports as "Skipped" (SKIP_RETURN_CODE in test/browser/CMakeLists.txt).
+// CHROMIUM=/path/to/chrome picks a browser explicitly.
+#define CATCH_CONFIG_RUNNER
+#include <catch2/catch.hpp>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <sstream>
+#include <string>
+
+#include "test/support/backend_process.h"
+#include "test/support/child_process.h"
+#include "test/support/load_balancer_process.h"
+
+using namespace test_support;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr int kSkipped = 77;
+
+// $CHROMIUM, or the first of the usual names found on $PATH.
+std::optional<std::string> find_chromium() {
+  if (const char* chosen = std::getenv("CHROMIUM"); chosen && *chosen) return std::string(chosen);
+  std::istringstream path(std::getenv("PATH") ? std::getenv("PATH") : "");
+  std::string dir;
+  while (std::getline(path, dir, ':')) {
+    for (const char* name : {"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}) {
+      std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string& chromium() {
+  static std::string path;
+  return path;
+}
+
+// A fresh browser profile directory, deleted at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "lb-browser-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  std::string path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Loads `url` in headless Chromium, lets its timers run for `budget` of virtual
+// time (about three polls of /status at the default), and returns the DOM as HTML.
+std::string dump_dom(const std::string& url, std::chrono::milliseconds budget = 3000ms) {
+  TempDir profile;
+  ChildProcess browser(chromium(), {"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                                    "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                                    "--disable-sync", "--user-data-dir=" + profile.path(),
+                                    "--virtual-time-budget=" + std::to_string(budget.count()), "--dump-dom", url});
+  std::optional<int> status = browser.wait_exit(60s);
+  INFO("chromium output:\n" << browser.stderr_text());
+  REQUIRE(status == 0);
+  return browser.stdout_text();
+}
+
+// The HTML of the card whose data-backend-url is `url` ("" when there is none).
+std::string card_for(const std::string& dom, const std::string& url) {
+  std::size_t attribute = dom.find("data-backend-url=\"" + url + "\"");
+  if (attribute == std::string::npos) return "";
+  std::size_t start = dom.rfind("<article", attribute);
+  std::size_t end = dom.find("</article>", attribute);
+  if (start == std::string::npos || end == std::string::npos) return "";
+  return dom.substr(start, end - start);
+}
+
+// The value of `name` in the card's opening tag ("" when absent).
+std::string card_attribute(const std::string& card, const std::string& name) {
+  std::string opening = card.substr(0, card.find('>'));
+  std::size_t at = opening.find(" " + name + "=\"");
+  if (at == std::string::npos) return "";
+  at += name.size() + 3;
+  return opening.substr(at, opening.find('"', at) - at);
+}
+
+}  // namespace
+
+// The dashboard shows a card per backend, and a killed backend's card turns
+// UNHEALTHY (data-healthy="false") with the change in the event log.
+TEST_CASE("dashboard shows a killed backend as unhealthy", "[browser]") {
+  BackendProcess a, b;
+  LoadBalancerProcess lb({a.url(), b.url()}, {"--admin-port", "0", "--health-interval", "0.2"});
+  std::string dashboard = "http://127.0.0.1:" + std::to_string(lb.admin_port()) + "/";
+
+  std::string before = dump_dom(dashboard);
+  INFO("DOM before the kill:\n" << before);
+  std::string card_a = card_for(before, a.url()), card_b = card_for(before, b.url());
+  REQUIRE(!card_a.empty());
+  REQUIRE(!card_b.empty());
+  CHECK(card_attribute(card_a, "data-healthy") == "true");
+  CHECK(card_attribute(card_b, "data-healthy") == "true");
+  CHECK(card_b.find(">HEALTHY<") != std::string::npos);
+  CHECK(card_attribute(card_b, "data-circuit") == "closed");
+  CHECK(before.find("<b id=\"algorithm\">round-robin</b>") != std::string::npos);
+
+  REQUIRE(b.process().signal(SIGKILL));  // only the backend this test started
+  b.process().wait_exit(5s);
+  REQUIRE(lb.process().wait_for_line(b.url() + " is UNHEALTHY", 5s));
+
+  std::string after = dump_dom(dashboard);
+  INFO("DOM after the kill:\n" << after);
+  card_b = card_for(after, b.url());
+  CHECK(card_attribute(card_b, "data-healthy") == "false");
+  CHECK(card_b.find(">UNHEALTHY<") != std::string::npos);
+  CHECK(card_attribute(card_for(after, a.url()), "data-healthy") == "true");
+  CHECK(after.find(b.url() + " is UNHEALTHY") != std::string::npos);  // the event log
+}
+
+int main(int argc, char* argv[]) {
+  std::signal(SIGPIPE, SIG_IGN);
+  std::optional<std::string> browser = find_chromium();
+  if (!browser) {
+    std::printf("SKIPPED: no Chromium found (looked for chromium, chromium-browser, google-chrome on PATH);\n"
+                "install it with `apt-get install -y chromium` or set CHROMIUM=/path/to/chrome\n");
+    return kSkipped;
+  }
+  chromium() = *browser;
+  return Catch::Session().run(argc, argv);
+}
