@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages this project needs, only those missing.
 # Runs as root (CI) or through sudo; does nothing when all are present.
+# Usage: scripts/deps.sh [--test]
 set -euo pipefail
 
 PACKAGES=(
@@ -8,8 +9,11 @@ PACKAGES=(
   libcpp-httplib-dev nlohmann-json3-dev libcli11-dev catch2
   libssl-dev libhttp-parser-dev
   curl openssl
-  chromium
 )
+# `deps.sh --test` adds what only the tests need: Chromium for the dashboard test.
+if [[ "${1:-}" == --test ]]; then
+  PACKAGES+=(chromium)
+fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
