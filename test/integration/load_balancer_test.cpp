@@ -257,3 +257,39 @@ TEST_CASE("graceful SIGTERM", "[integration][lb]") {
   CHECK(lb.process().wait_exit(10s) == 0);
   CHECK_THROWS(connect_to(lb.port(), 1s));
 }
+
+// Slow or silent clients are cut off: a head that trickles in gets 408 after
+// --header-timeout; an idle keep-alive connection is closed after --keepalive-timeout.
+TEST_CASE("slowloris and idle clients are cut off", "[integration][lb]") {
+  BackendProcess a;
+  LoadBalancerProcess lb({a.url()}, {"--header-timeout", "0.5", "--keepalive-timeout", "0.5"});
+  ScopedFd slow(connect_to(lb.port()));
+  send_all(slow.get(), "GET / HTTP/1.1\r\nHost: x\r\n");
+  std::this_thread::sleep_for(300ms);
+  send_all(slow.get(), "X-Trickle: 1\r\n");  // still within the head: the deadline is for the whole head
+  RawResponse timed_out = read_response(slow.get(), 5s);
+  CHECK(timed_out.status == 408);
+
+  ScopedFd idle(connect_to(lb.port()));
+  send_all(idle.get(), build_request("GET", "/"));
+  CHECK(read_response(idle.get()).status == 200);
+  auto before = std::chrono::steady_clock::now();
+  CHECK(read_until_close(idle.get(), 5s).empty());
+  CHECK(std::chrono::steady_clock::now() - before < 3s);
+}
+
+// Beyond --max-connections, new connections wait in the backlog (not dropped)
+// and are served as soon as a slot frees up.
+TEST_CASE("connections beyond the cap wait and are then served", "[integration][lb]") {
+  BackendProcess a;
+  LoadBalancerProcess lb({a.url()}, {"--max-connections", "1"});
+  auto first = std::make_unique<ScopedFd>(connect_to(lb.port()));
+  send_all(first->get(), build_request("GET", "/"));
+  REQUIRE(read_response(first->get()).status == 200);  // holds the only slot, kept alive
+
+  ScopedFd second(connect_to(lb.port()));  // accepted by the kernel, waiting in the backlog
+  send_all(second.get(), build_request("GET", "/"));
+  CHECK_THROWS_AS(read_response(second.get(), 500ms), RawHttpError);  // not served yet
+  first.reset();  // the slot frees up
+  CHECK(read_response(second.get(), 5s).status == 200);
+}
