@@ -9,6 +9,7 @@
 #include "lb/error_response.h"
 #include "lb/event_log.h"
 #include "lb/http_headers.h"
+#include "lb/retry_policy.h"
 #include "lb/tls_stream.h"
 #include "lb/trusted_proxies.h"
 
@@ -19,14 +20,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
-
-// Methods that may be sent twice without changing the outcome (RFC 9110 9.2.2).
-bool is_idempotent(std::string_view method) {
-  for (auto m : {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"}) {
-    if (method == m) return true;
-  }
-  return false;
-}
 
 void append_header(std::string& out, std::string_view name, std::string_view value) {
   out.append(name).append(": ").append(value).append("\r\n");
@@ -152,9 +145,7 @@ bool ProxyConnection::handle_request() {
     pool_ = context_.balancer.current();
   }
 
-  // Without a body the request can be sent again as-is; with one, only while
-  // no body byte has left the client buffer towards a backend.
-  const bool replayable = !request.has_body() && is_idempotent(request.view(request.method));
+  const bool replayable = is_replayable(request.view(request.method), request.has_body());
   sticky_cookie_seen_ = false;
   const std::shared_ptr<Backend> pinned = pinned_backend();
   SelectionContext selection;
@@ -178,6 +169,7 @@ bool ProxyConnection::handle_request() {
                                 attempt.outcome == Outcome::BadGateway || attempt.outcome == Outcome::NoResponse ||
                                 (attempt.outcome == Outcome::Completed && status_sent_ >= 500);
     record_outcome(*backend, !backend_failed);
+    if (backend_failed) backend->failures_total.fetch_add(1, std::memory_order_relaxed);
     upstream_seconds_ += std::chrono::duration<double>(Clock::now() - upstream_started).count();
     if (backend_failed) trace_.note_failure(*backend, attempt.detail);
     answered_by_ = backend->url;
@@ -195,20 +187,16 @@ bool ProxyConnection::handle_request() {
       case Outcome::BadRequestBody:
         return reply_error(400, std::string("malformed request body: ") + request_parser_.error_text(), true);
       case Outcome::Timeout:
-        backend->failures_total.fetch_add(1, std::memory_order_relaxed);
         return reply_error(504, "backend did not respond in time", !request_fully_read());
       case Outcome::BadGateway:
-        backend->failures_total.fetch_add(1, std::memory_order_relaxed);
         return reply_error(502, "invalid response from backend: " + attempt.detail, true);
       case Outcome::CannotConnect:
-        backend->failures_total.fetch_add(1, std::memory_order_relaxed);
         // Passive health: a backend that refuses connections leaves rotation now.
         if (backend->mark_down(attempt.detail + " while proxying")) {
           log_health_change(*backend, false, attempt.detail + " while proxying");
         }
         break;
       case Outcome::NoResponse:
-        backend->failures_total.fetch_add(1, std::memory_order_relaxed);
         if (!replayable) return reply_error(502, "backend closed the connection", true);
         attempt.detail = "connection closed without a response";
         break;
