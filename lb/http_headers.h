@@ -26,6 +26,11 @@ bool is_hop_by_hop(std::string_view name, std::string_view connection_values);
 // All Connection header values of `head`, joined with ",".
 std::string connection_tokens(const MessageHead& head);
 
+// Appends "name: value\r\n" to a head being built.
+inline void append_header(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name).append(": ").append(value).append("\r\n");
+}
+
 // The first value of header `name`, or an empty view (with `found` false).
 std::string_view find_header(const MessageHead& head, std::string_view name, bool* found = nullptr);
 

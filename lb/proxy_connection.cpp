@@ -1,3 +1,6 @@
+// ProxyConnection, part 1: the request path, top to bottom (see the steps in
+// proxy_connection.h). Decisions live in proxy_connection_policies.cpp, the
+// heads we write in proxy_connection_heads.cpp.
 #include "lb/proxy_connection.h"
 
 #include <poll.h>
@@ -11,7 +14,6 @@
 #include "lb/http_headers.h"
 #include "lb/retry_policy.h"
 #include "lb/tls_stream.h"
-#include "lb/trusted_proxies.h"
 
 namespace lb {
 
@@ -20,10 +22,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
-
-void append_header(std::string& out, std::string_view name, std::string_view value) {
-  out.append(name).append(": ").append(value).append("\r\n");
-}
 
 }  // namespace
 
@@ -208,83 +206,6 @@ bool ProxyConnection::handle_request() {
     }
     common::log_line("[Proxy] " + backend->url + " failed (" + attempt.detail + "); trying another backend");
   }
-}
-
-// Step 2b: per-client token bucket. Answers 429 itself and returns false when over the limit.
-bool ProxyConnection::admit_by_rate_limit() {
-  if (!context_.rate_limiter) return true;
-  const MessageHead& request = request_parser_.head();
-  std::string forwarded_for;
-  if (!context_.trusted_proxies.empty()) {
-    for (size_t i = 0; i < request.fields.size(); ++i) {
-      if (!iequals(request.name(i), "x-forwarded-for")) continue;
-      if (!forwarded_for.empty()) forwarded_for += ",";
-      forwarded_for.append(request.value(i));
-    }
-  }
-  RateDecision decision =
-      context_.rate_limiter->admit(client_address(client_ip_, forwarded_for, context_.trusted_proxies));
-  if (decision.allowed) return true;
-  context_.metrics.rate_limited.fetch_add(1, std::memory_order_relaxed);
-  std::string headers = "Retry-After: " + std::to_string(decision.retry_after_seconds) +
-                        "\r\nRateLimit-Limit: " + std::to_string(decision.limit) +
-                        "\r\nRateLimit-Remaining: " + std::to_string(decision.remaining) +
-                        "\r\nRateLimit-Reset: " + std::to_string(decision.reset_seconds) + "\r\n";
-  reply_error(429, "too many requests", !request_fully_read(), headers);
-  return false;
-}
-
-// Step 3: the pinned backend while it can take the request, else the algorithm's
-// choice; then the backend's circuit breaker must admit the request.
-std::shared_ptr<Backend> ProxyConnection::choose_backend(SelectionContext& selection,
-                                                         const std::shared_ptr<Backend>& pinned) {
-  for (;;) {
-    if (settings_.trace_header) trace_.note_candidates(*pool_, selection);
-    std::shared_ptr<Backend> backend =
-        pinned && is_eligible(*pinned, selection) ? pinned : pool_->selector->pick(selection);
-    if (pool_->sticky) {
-      trace_.set_sticky(!sticky_cookie_seen_ ? "miss (no cookie)"
-                        : !pinned            ? "miss (unknown value)"
-                        : backend == pinned  ? "hit"
-                                             : "miss (pinned backend unavailable)");
-    }
-    if (!backend) return nullptr;
-    CircuitTransition transition;
-    bool admitted = backend->breaker().begin_request(&transition);
-    if (transition.changed) log_circuit_change(*backend, transition);
-    if (!admitted) {  // another thread took the last half-open trial slot
-      selection.avoid.push_back(backend.get());
-      continue;
-    }
-    trace_.note_chosen(*backend);
-    sticky_set_cookie_.clear();
-    if (pool_->sticky && backend != pinned) {
-      sticky_set_cookie_ = pool_->sticky->set_cookie_value(*backend, std::string_view(forwarded_proto_) == "https");
-    }
-    return backend;
-  }
-}
-
-// Step 6: the breaker learns how the attempt went (failures: connect errors,
-// timeouts, broken responses, 5xx).
-void ProxyConnection::record_outcome(Backend& backend, bool success) {
-  CircuitTransition transition = backend.breaker().end_request(success);
-  if (transition.changed) log_circuit_change(backend, transition);
-}
-
-// The backend the client's sticky cookie names, if any (forged or stale: none).
-std::shared_ptr<Backend> ProxyConnection::pinned_backend() {
-  if (!pool_->sticky) return nullptr;
-  const MessageHead& request = request_parser_.head();
-  for (size_t i = 0; i < request.fields.size(); ++i) {
-    if (!iequals(request.name(i), "cookie")) continue;
-    std::string_view value = pool_->sticky->find_in(request.value(i));
-    if (!value.empty()) {
-      sticky_cookie_seen_ = true;
-      return pool_->sticky->backend_for(value);
-    }
-  }
-  return nullptr;
 }
 
 // Step 4, then 5: one attempt on one backend.
@@ -490,102 +411,6 @@ void ProxyConnection::tunnel(Stream& upstream) {
   }
 }
 
-void ProxyConnection::build_upstream_head(const Backend& backend) {
-  const MessageHead& request = request_parser_.head();
-  std::string& out = upstream_head_;
-  out.clear();
-  out.append(request.view(request.method)).append(" ").append(request.view(request.target)).append(" HTTP/1.1\r\n");
-
-  const std::string connection = connection_tokens(request);
-  std::string_view host;
-  bool has_host = false;
-  std::string_view prior_forwarded_for;
-  for (size_t i = 0; i < request.fields.size(); ++i) {
-    std::string_view name = request.name(i);
-    std::string_view value = request.value(i);
-    if (is_hop_by_hop(name, connection)) {
-      if (request.upgrade && iequals(name, "upgrade")) append_header(out, name, value);  // asked to tunnel
-      continue;
-    }
-    if (iequals(name, "host")) {
-      host = value;
-      has_host = true;
-    } else if (iequals(name, "x-forwarded-for")) {
-      // Several X-Forwarded-For lines are one list; we append ours to the end.
-      if (!prior_forwarded_for.empty()) {
-        out.append("X-Forwarded-For: ").append(prior_forwarded_for).append("\r\n");
-      }
-      prior_forwarded_for = value;
-      continue;
-    } else if (iequals(name, "x-forwarded-proto") || iequals(name, "x-forwarded-host")) {
-      continue;  // ours replace whatever the client claimed
-    } else if (expects_continue_ && iequals(name, "expect")) {
-      continue;  // we answered 100-continue ourselves
-    } else if (pool_->sticky && iequals(name, "cookie")) {
-      std::string others = pool_->sticky->strip_from(value);  // our cookie is ours alone
-      if (!others.empty()) append_header(out, name, others);
-      continue;
-    }
-    append_header(out, name, value);
-  }
-  if (!has_host) {
-    // An HTTP/1.0 request may lack Host; HTTP/1.1 to the backend requires one.
-    append_header(out, "Host", backend.spec.port == 80 ? backend.spec.host
-                                                      : backend.spec.host + ":" + std::to_string(backend.spec.port));
-  }
-  if (settings_.x_forwarded_headers) {
-    out.append("X-Forwarded-For: ");
-    if (!prior_forwarded_for.empty()) out.append(prior_forwarded_for).append(", ");
-    out.append(client_ip_).append("\r\n");
-    append_header(out, "X-Forwarded-Proto", forwarded_proto_);
-    if (has_host) append_header(out, "X-Forwarded-Host", host);
-  } else if (!prior_forwarded_for.empty()) {
-    append_header(out, "X-Forwarded-For", prior_forwarded_for);  // not ours to drop
-  }
-  if (settings_.forwarded_header) {
-    // RFC 7239: a new element after any the client sent (Forwarded lines are kept above).
-    bool ipv6 = client_ip_.find(':') != std::string::npos;
-    out.append("Forwarded: for=").append(ipv6 ? "\"[" + client_ip_ + "]\"" : client_ip_);
-    out.append(";proto=").append(forwarded_proto_);
-    if (has_host) out.append(";host=\"").append(host).append("\"");
-    out.append("\r\n");
-  }
-  out.append(via_header_);
-  if (request.upgrade) out.append("Connection: Upgrade\r\n");
-  if (request.chunked) out.append("Transfer-Encoding: chunked\r\n");
-  out.append("\r\n");
-}
-
-void ProxyConnection::build_response_head(Framing framing) {
-  const MessageHead& response = response_parser_.head();
-  std::string& out = response_head_;
-  out.clear();
-  out.append("HTTP/1.1 ").append(std::to_string(response.status)).append(" ").append(response.view(response.reason));
-  out.append("\r\n");
-  const std::string connection = connection_tokens(response);
-  const bool switching = response.status == 101;
-  for (size_t i = 0; i < response.fields.size(); ++i) {
-    if (is_hop_by_hop(response.name(i), connection) && !(switching && iequals(response.name(i), "upgrade"))) continue;
-    append_header(out, response.name(i), response.value(i));
-  }
-  out.append(via_header_);
-  if (response.status / 100 == 1) {
-    out.append(switching ? "Connection: Upgrade\r\n\r\n" : "\r\n");
-    return;
-  }
-  // A HEAD response keeps announcing the framing a GET would have had.
-  const bool head_of_chunked = framing == Framing::None && response.chunked && request_parser_.head().http_minor >= 1;
-  if (framing == Framing::Chunked || head_of_chunked) out.append("Transfer-Encoding: chunked\r\n");
-  if (!sticky_set_cookie_.empty()) append_header(out, "Set-Cookie", sticky_set_cookie_);
-  append_trace(out);
-  if (!keep_client_) {
-    out.append("Connection: close\r\n");
-  } else if (request_parser_.head().http_minor == 0) {
-    out.append("Connection: keep-alive\r\n");
-  }
-  out.append("\r\n");
-}
-
 bool ProxyConnection::reply_error(int status, const std::string& message, bool close,
                                   const std::string& extra_headers) {
   close = close || !keep_client_ || context_.registry.stopping();
@@ -600,28 +425,6 @@ bool ProxyConnection::reply_error(int status, const std::string& message, bool c
 
 bool ProxyConnection::request_fully_read() const {
   return request_parser_.phase() == MessageParser::Phase::Done;
-}
-
-void ProxyConnection::append_trace(std::string& out) const {
-  if (!settings_.trace_header || !pool_) return;
-  append_header(out, "X-LB-Trace", trace_.header_value(pool_->selector->name()));
-}
-
-void ProxyConnection::write_access_log(const std::string& time, double seconds) {
-  const MessageHead& request = request_parser_.head();
-  AccessRecord record;
-  record.client = client_ip_;
-  record.time = time;
-  record.request_line = std::string(request.view(request.method)) + " " + std::string(request.view(request.target)) +
-                        " HTTP/" + std::to_string(request.http_major) + "." + std::to_string(request.http_minor);
-  record.status = status_sent_;
-  record.bytes = body_bytes_sent_;
-  record.referer = std::string(find_header(request, "referer"));
-  record.user_agent = std::string(find_header(request, "user-agent"));
-  record.backend = answered_by_;
-  record.seconds = seconds;
-  record.upstream_seconds = upstream_seconds_;
-  context_.access_log->write(record);
 }
 
 }  // namespace lb
