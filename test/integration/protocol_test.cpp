@@ -100,6 +100,19 @@ TEST_CASE("Expect: 100-continue", "[integration][protocol]") {
   CHECK(final_response.body.find("\"your_data\":\"hello\"") != std::string::npos);
 }
 
+// An over-size body announced with Expect: 100-continue gets 413 instead of 100,
+// and the connection is closed so the unsent body is never read as a request.
+TEST_CASE("Expect: 100-continue refused with 413", "[integration][protocol]") {
+  RecordingBackend fake;
+  LoadBalancerProcess lb({fake.url()}, {"--max-body-size", "10"});
+  ScopedFd fd(connect_to(lb.port()));
+  send_all(fd.get(), "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n");
+  RawResponse refused = read_response(fd.get(), 2s);
+  CHECK(refused.status == 413);
+  CHECK(refused.header("Connection") == "close");
+  CHECK(fake.requests() == 0);
+}
+
 // IPv6: a listener on ::1 in front of a backend at http://[::1]:PORT.
 TEST_CASE("IPv6 listener and backend", "[integration][protocol]") {
   BackendProcess backend({"--host", "::1"});

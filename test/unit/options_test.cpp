@@ -3,6 +3,11 @@
 
 #include "lb/options.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
 using namespace lb;
 
 namespace {
@@ -70,4 +75,64 @@ TEST_CASE("bad flags give one-line errors", "[options]") {
   for (auto& message : {error_of({"-b", "http://a:1", "--port", "x"}), error_of({"-b", "ftp://a"})}) {
     CHECK(message.find('\n') == std::string::npos);
   }
+}
+
+namespace {
+// A JSON config file for one test, removed afterwards.
+struct ConfigFile {
+  std::string path = "/tmp/lb_options_test_" + std::to_string(::getpid()) + ".json";
+  explicit ConfigFile(const std::string& text) { std::ofstream(path) << text; }
+  ~ConfigFile() { std::remove(path.c_str()); }
+};
+}  // namespace
+
+// A config file sets flags by their long names; backends may be objects with weights.
+TEST_CASE("config file values", "[options][config]") {
+  ConfigFile file(R"({
+    // comments are allowed
+    "backends": [{"url": "http://a:1", "weight": 3}, "http://b:2"],
+    "algorithm": "least-connections",
+    "health-interval": 0.25,
+    "trusted-proxy": ["10.0.0.0/8", "::1"],
+    "trace-header": true,
+    "max-body-size": 1024
+  })");
+  Options o = parse({"--config", file.path.c_str()});
+  REQUIRE(o.backends.size() == 2);
+  CHECK(o.backends[0].weight == 3);
+  CHECK(o.backends[1].url() == "http://b:2");
+  CHECK(o.policy.algorithm == "least-connections");
+  CHECK(o.health_interval == Approx(0.25));
+  CHECK(o.trusted_proxies == std::vector<std::string>{"10.0.0.0/8", "::1"});
+  CHECK(o.proxy.trace_header);
+  CHECK(o.proxy.max_body_bytes == 1024);
+}
+
+// Flags on the command line win over the file.
+TEST_CASE("flags override the config file", "[options][config]") {
+  ConfigFile file(R"({"backends": ["http://a:1"], "algorithm": "least-connections", "port": 9000})");
+  Options o = parse({"--config", file.path.c_str(), "--algorithm", "round-robin", "-b", "http://c:3"});
+  CHECK(o.policy.algorithm == "round-robin");
+  CHECK(o.port == 9000);
+  REQUIRE(o.backends.size() == 1);
+  CHECK(o.backends[0].host == "c");
+}
+
+// Unknown keys and wrong types are errors that name the key path.
+TEST_CASE("config file errors name the key", "[options][config]") {
+  auto error_for = [](const std::string& json) {
+    ConfigFile file(json);
+    return error_of({"--config", file.path.c_str()});
+  };
+  CHECK_THAT(error_for(R"({"backends": ["http://a:1"], "healthinterval": 1})"),
+             Catch::Contains("unknown key 'healthinterval'"));
+  CHECK_THAT(error_for(R"({"backends": [{"url": "http://a:1", "weight": "x"}]})"),
+             Catch::Contains("backends[0].weight"));
+  CHECK_THAT(error_for(R"({"backends": [{"url": "http://a:1", "wieght": 2}]})"),
+             Catch::Contains("backends[0].wieght"));
+  CHECK_THAT(error_for(R"({"backends": ["http://a:1"], "port": {"n": 1}})"), Catch::Contains("'port'"));
+  CHECK_THAT(error_for(R"({"backends": ["http://a:1"], "port": "x"})"), Catch::Contains("--port"));
+  CHECK_THAT(error_for(R"({"backends": ["ftp://a:1"]})"), Catch::Contains("--backend"));
+  CHECK_THAT(error_for("{not json"), Catch::Contains("not valid JSON"));
+  CHECK_THAT(error_of({"--config", "/nonexistent/lb.json"}), Catch::Contains("--config"));
 }
