@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "test/support/backend_process.h"
+#include "test/support/eventually.h"
 #include "test/support/load_balancer_process.h"
 #include "test/support/raw_http.h"
 
@@ -52,17 +53,6 @@ std::string served_by(int port) {
   RawResponse response = http_request(port, build_request("GET", "/"));
   REQUIRE(response.status == 200);
   return json::parse(response.body)["server_id"];
-}
-
-// Polls `condition` every 50 ms for up to `limit`; true once it holds.
-template <typename Condition>
-bool eventually(Condition condition, std::chrono::milliseconds limit = 10s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return condition();
 }
 
 bool has_line(const std::string& text, const std::string& line) {
