@@ -87,6 +87,7 @@ void install_bytes(httplib::Server& server, BackendState& state) {
     res.set_content_provider(
         static_cast<std::size_t>(*n), "application/octet-stream",
         [](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+          if (length == 0) return false;  // httplib would call again at once: never spin
           std::size_t count = std::min(length, kChunk);
           return sink.write(pattern_block() + offset % 26, count);
         });
