@@ -1,5 +1,6 @@
 // The backend's HTTP server: cpp-httplib with a thread per connection, a
-// strict bind (a busy port is an error) and a listen backlog that absorbs bursts.
+// strict bind (a busy port is an error), a listen backlog that absorbs bursts,
+// and a WebSocket echo on /ws (see websocket_echo.h).
 #pragma once
 
 #include <httplib.h>
@@ -35,6 +36,13 @@ class Listener : public httplib::Server {
   bool drain_timed_out() const { return queue_->drain_timed_out(); }
 
  private:
+  // Serves one accepted connection, replacing httplib's own loop: requests go
+  // to httplib's process_request() one after another (keep-alive), except that
+  // a WebSocket handshake for /ws hands the socket to websocket::serve_echo().
+  // httplib 0.11.4 declares this private virtual: it can be overridden, but the
+  // base version cannot be called, so this does its whole job.
+  bool process_and_close_socket(socket_t sock) override;
+
   // Owned here, not by httplib, so drain_timed_out() can be asked after
   // listen_after_bind() returns (httplib deletes the queue it is given).
   std::shared_ptr<common::ThreadPerConnectionQueue> queue_;

@@ -275,8 +275,7 @@ TEST_CASE("backend_server: /echo/ keeps the full target", "[backend]") {
   CHECK(json_body(res)["path"] == "/echo/a%2Fb/c?q=%26x&y");
 }
 
-// One keep-alive connection serves many requests in a row. (Not pipelined:
-// httplib 0.11.4 drops requests that arrive before the previous response.)
+// One keep-alive connection serves many requests in a row.
 TEST_CASE("backend_server: keep-alive connections serve many requests", "[backend]") {
   BackendProcess backend;
   test_support::ScopedFd fd(test_support::connect_to(backend.port()));
