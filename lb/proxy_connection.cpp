@@ -399,9 +399,15 @@ void ProxyConnection::tunnel(Stream& upstream) {
   Direction directions[2] = {{*client_, upstream, client_buffer_}, {upstream, *client_, upstream_buffer_}};
   for (;;) {
     struct pollfd fds[2] = {{client_->fd(), POLLIN, 0}, {upstream.fd(), POLLIN, 0}};
-    int ready = ::poll(fds, 2, static_cast<int>(settings_.tunnel_idle_timeout.count()));
+    // Bytes already inside OpenSSL do not make the socket readable: take them first.
+    const bool buffered[2] = {client_->has_buffered_input(), upstream.has_buffered_input()};
+    int wait_ms = buffered[0] || buffered[1] ? 0 : static_cast<int>(settings_.tunnel_idle_timeout.count());
+    int ready = ::poll(fds, 2, wait_ms);
     if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) return;  // idle timeout or poll failure
+    if (ready < 0 || (ready == 0 && wait_ms != 0)) return;  // poll failure or idle timeout
+    for (int i = 0; i < 2; ++i) {
+      if (buffered[i]) fds[i].revents |= POLLIN;
+    }
     for (int i = 0; i < 2; ++i) {
       if (fds[i].revents == 0) continue;
       Direction& d = directions[i];

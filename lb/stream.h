@@ -29,6 +29,10 @@ class Stream {
   // Writes every byte of `iov` (modified in place), waiting up to `timeout` per write.
   virtual bool write_all(struct iovec* iov, int count, Millis timeout) = 0;
   virtual int fd() const = 0;
+  // True when read() can return bytes without the socket becoming readable
+  // (TLS keeps decrypted or read-ahead bytes inside OpenSSL): poll() on fd()
+  // alone would miss them.
+  virtual bool has_buffered_input() const { return false; }
 
   bool write_all(const char* data, size_t len, Millis timeout);
 };

@@ -271,4 +271,6 @@ std::unique_ptr<Stream> connect_tls(std::unique_ptr<Stream> tcp, const TlsClient
   return stream;
 }
 
+bool TlsStream::has_buffered_input() const { return SSL_has_pending(ssl_) == 1; }
+
 }  // namespace lb

@@ -45,6 +45,7 @@ class TlsStream : public Stream {
   bool write_all(struct iovec* iov, int count, Millis timeout) override;
   using Stream::write_all;  // the (data, len) convenience overload
   int fd() const override { return fd_; }
+  bool has_buffered_input() const override;
 
   // For logging (SSL_get_version, SSL_get0_alpn_selected) and tests.
   SSL* native() const { return ssl_; }
