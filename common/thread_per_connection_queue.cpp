@@ -75,11 +75,6 @@ void ThreadPerConnectionQueue::shutdown() {
       !state_->changed.wait_for(lock, drain_timeout_, [&] { return state_->live == 0; });
 }
 
-std::size_t ThreadPerConnectionQueue::live() const {
-  std::lock_guard<std::mutex> lock(state_->mutex);
-  return state_->live;
-}
-
 bool ThreadPerConnectionQueue::drain_timed_out() const { return drain_timed_out_; }
 
 }  // namespace common

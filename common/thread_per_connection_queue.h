@@ -30,9 +30,6 @@ class ThreadPerConnectionQueue : public httplib::TaskQueue {
   // Waits (bounded by drain_timeout) until every connection thread has finished.
   void shutdown() override;
 
-  // Number of connection threads alive right now.
-  std::size_t live() const;
-
   // True when the last shutdown() returned with threads still running.
   bool drain_timed_out() const;
 

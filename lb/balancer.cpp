@@ -59,8 +59,6 @@ std::shared_ptr<Backend> Balancer::find(const std::string& id) const {
   return nullptr;
 }
 
-const BalancingPolicy& Balancer::policy() const { return policy_; }
-
 void Balancer::install(BackendList backends) {
   auto pool = std::make_shared<BackendPool>();
   pool->backends = std::move(backends);

@@ -51,7 +51,6 @@ class Balancer {
   std::shared_ptr<Backend> add(const BackendSpec& spec);
   bool remove(const std::string& id);
   std::shared_ptr<Backend> find(const std::string& id) const;
-  const BalancingPolicy& policy() const;  // only from the thread that reconfigures
 
  private:
   void install(BackendList backends);  // caller holds change_mutex_

@@ -17,7 +17,6 @@ void BodyWriter::start(Stream* out, Framing framing, Millis timeout, uint64_t ma
   body_bytes_ = 0;
   failed_ = false;
   limit_exceeded_ = false;
-  wrote_anything_ = false;
   count_ = 0;
   chunk_headers_used_ = 0;
 }
@@ -54,7 +53,6 @@ bool BodyWriter::finish() {
 bool BodyWriter::flush() {
   if (failed_) return false;
   if (count_ > 0) {
-    wrote_anything_ = true;
     if (!out_->write_all(iov_, count_, timeout_)) failed_ = true;
   }
   count_ = 0;

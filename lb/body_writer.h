@@ -37,7 +37,6 @@ class BodyWriter : public BodySink {
   bool failed() const { return failed_; }
   bool limit_exceeded() const { return limit_exceeded_; }
   uint64_t body_bytes() const { return body_bytes_; }
-  bool wrote_anything() const { return wrote_anything_; }
 
  private:
   static constexpr int kMaxIov = 48;
@@ -48,7 +47,6 @@ class BodyWriter : public BodySink {
   uint64_t body_bytes_ = 0;
   bool failed_ = false;
   bool limit_exceeded_ = false;
-  bool wrote_anything_ = false;
   int count_ = 0;
   struct iovec iov_[kMaxIov];
   char chunk_sizes_[kMaxIov / 3][20];  // storage for "<hex>\r\n" chunk headers

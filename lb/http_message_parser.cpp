@@ -54,7 +54,6 @@ void MessageParser::reset(bool bodiless_response) {
   phase_ = Phase::Head;
   bodiless_response_ = bodiless_response;
   head_too_large_ = false;
-  sink_stopped_ = false;
   close_delimited_ = false;
   method_pending_ = type_ == HTTP_REQUEST;
   last_ = Last::None;
@@ -118,10 +117,7 @@ size_t MessageParser::feed(const char* data, size_t len) {
   size_t n = http_parser_execute(&parser_, &settings_, data + consumed, budget);
   consumed += n;
   http_errno err = HTTP_PARSER_ERRNO(&parser_);
-  if (err != HPE_OK && err != HPE_PAUSED && phase_ != Phase::Error) {
-    if (err == HPE_CB_body) sink_stopped_ = true;
-    phase_ = Phase::Error;
-  }
+  if (err != HPE_OK && err != HPE_PAUSED) phase_ = Phase::Error;
   return consumed;
 }
 

@@ -43,7 +43,6 @@ class MessageParser {
   Phase phase() const { return phase_; }
   const MessageHead& head() const { return head_; }
   bool head_too_large() const { return head_too_large_; }
-  bool body_stopped_by_sink() const { return sink_stopped_; }
   // Whether the peer's body ends only when the connection closes (responses).
   bool close_delimited() const { return close_delimited_; }
   const char* error_text() const;
@@ -70,7 +69,6 @@ class MessageParser {
   BodySink* sink_ = nullptr;
   bool bodiless_response_ = false;
   bool head_too_large_ = false;
-  bool sink_stopped_ = false;
   bool close_delimited_ = false;
   bool method_pending_ = true;  // requests: still collecting the method token
   enum class Last { None, Field, Value } last_ = Last::None;

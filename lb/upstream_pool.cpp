@@ -59,9 +59,4 @@ void UpstreamPool::clear() {
   }
 }
 
-std::size_t UpstreamPool::idle_count() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return idle_.size();
-}
-
 }  // namespace lb

@@ -30,8 +30,6 @@ class UpstreamPool {
   // Closes every idle connection (backend went unhealthy or is being removed).
   void clear();
 
-  std::size_t idle_count() const;
-
  private:
   struct Idle {
     std::unique_ptr<Stream> connection;
