@@ -74,6 +74,7 @@ void AdminServer::install_routes() {
     std::shared_ptr<Backend> added = context_.balancer.add(spec);
     if (!added) return reply_json(res, 409, {{"error", spec.url() + " is already a backend"}});
     common::log_line("[Admin] added backend " + spec.url());
+    if (context_.check_health_soon) context_.check_health_soon();
     reply_json(res, 201, backend_status(*added));
   });
 

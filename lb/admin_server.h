@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "lb/background_http_server.h"
@@ -25,6 +26,7 @@ struct AdminContext {
   const Metrics& metrics;
   const ConnectionRegistry& registry;
   std::chrono::steady_clock::time_point started;
+  std::function<void()> check_health_soon;  // a new backend is probed now, not after an interval
 };
 
 class AdminServer {

@@ -74,9 +74,20 @@ void HealthChecker::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void HealthChecker::check_soon() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    round_requested_ = true;
+  }
+  wake_.notify_all();
+}
+
 void HealthChecker::loop() {
   std::unique_lock<std::mutex> lock(mutex_);
-  while (!wake_.wait_for(lock, interval_, [this] { return stopping_; })) {
+  for (;;) {
+    wake_.wait_for(lock, interval_, [this] { return stopping_ || round_requested_; });
+    if (stopping_) return;
+    round_requested_ = false;
     lock.unlock();
     run_round();
     lock.lock();

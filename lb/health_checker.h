@@ -45,6 +45,9 @@ class HealthChecker {
   // Starts the background thread (first round after one interval: run_round()
   // at start-up is the caller's job, before the listener opens).
   void start();
+  // Asks the background thread for a round now rather than at the next
+  // interval (a backend was just added). Returns at once.
+  void check_soon();
   // Wakes and joins the thread; safe to call more than once.
   void stop();
 
@@ -55,8 +58,9 @@ class HealthChecker {
   const Probe probe_;
   const std::chrono::milliseconds interval_;
   std::mutex mutex_;
-  std::condition_variable wake_;  // signalled by stop()
+  std::condition_variable wake_;  // signalled by stop() and check_soon()
   bool stopping_ = false;         // guards: mutex_
+  bool round_requested_ = false;  // guards: mutex_
   std::thread thread_;
 };
 

@@ -166,7 +166,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<lb::AdminServer> admin;
   if (options.admin_port >= 0) {
     admin = std::make_unique<lb::AdminServer>(
-        lb::AdminContext{balancer, context.metrics, context.registry, std::chrono::steady_clock::now()},
+        lb::AdminContext{balancer, context.metrics, context.registry, std::chrono::steady_clock::now(),
+                         [&health_checker] { health_checker.check_soon(); }},
         options.admin_token);
     int admin_port = admin->start(options.admin_bind, options.admin_port, error);
     if (admin_port < 0) {

@@ -162,6 +162,16 @@ TEST_CASE("admin adds a backend that then receives traffic", "[integration][admi
   CHECK(status_of(admin)["backends"].size() == 2);
 }
 
+// A new backend is health-checked at once, not after the next interval.
+TEST_CASE("admin add probes the new backend at once", "[integration][admin]") {
+  BackendProcess a, added;
+  LoadBalancerProcess lb({a.url()}, {"--admin-port", "0", "--health-interval", "60"});
+  int admin = lb.admin_port();
+  REQUIRE(admin_request(admin, "POST", "/backends", json{{"url", added.url()}}.dump()).status == 201);
+  CHECK(lb.process().wait_for_line(added.url() + " is HEALTHY", 5s));
+  CHECK(eventually([&] { return served_by(lb.port()) == added.id(); }, 5s));
+}
+
 // Malformed bodies are refused with 400 and a JSON error naming the problem.
 TEST_CASE("admin rejects bad backend JSON", "[integration][admin]") {
   BackendProcess a;

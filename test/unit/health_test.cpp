@@ -81,3 +81,27 @@ TEST_CASE("HealthChecker thread runs and stops", "[health]") {
   CHECK(std::chrono::steady_clock::now() - before < std::chrono::seconds(2));
   CHECK_FALSE(backends[0]->healthy());
 }
+
+// check_soon() runs a round at once instead of after the (long) interval.
+TEST_CASE("HealthChecker check_soon runs a round now", "[health]") {
+  BackendList backends{std::make_shared<Backend>(BackendSpec{"http", "127.0.0.1", 9, 1}, BackendSettings{})};
+  std::mutex mutex;
+  std::condition_variable probed;
+  int probes = 0;
+  auto probe = [&](const Backend&) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      ++probes;
+    }
+    probed.notify_all();
+    return ProbeResult{true, "200"};
+  };
+  HealthChecker checker([&] { return backends; }, probe, std::chrono::hours(1));
+  checker.start();
+  checker.check_soon();
+  std::unique_lock<std::mutex> lock(mutex);
+  CHECK(probed.wait_for(lock, std::chrono::seconds(5), [&] { return probes == 1; }));
+  lock.unlock();
+  checker.stop();
+  CHECK(backends[0]->healthy());
+}
