@@ -2,14 +2,19 @@
 //
 // For each request on the connection, in order:
 //   1 read and parse the request head (strict http-parser)     read_request_head()
-//   2 check it: validation, size limits             -> 400/413/431, handle_request()
-//   3 select a backend (Selector, one short lock)    -> 503
+//   2 check it: validation, size limits, rate limit -> 400/413/429, handle_request()
+//   3 select a backend: sticky cookie, Selector (one short lock), circuit
+//     breaker                                          -> 503   choose_backend()
 //   4 forward head and streamed body on a pooled keep-alive connection   forward()
 //   5 read the response head, stream the body back                relay_response()
 //   6 release: active-request guard, pool or close, retry on another backend
 //     when the backend could not be reached                -> 502/504
 // A 101 Switching Protocols answer to an Upgrade request (WebSocket) turns the
 // connection into a two-way byte tunnel until either side closes.   tunnel()
+//
+// Steps 1, 2, 4, 5, 6 are in proxy_connection.cpp; the decisions (rate limit,
+// backend choice, breaker, trace, access log) in proxy_connection_policies.cpp;
+// the heads it writes in proxy_connection_heads.cpp.
 #pragma once
 
 #include <array>
