@@ -1,5 +1,7 @@
 #include "backend/websocket_echo.h"
 
+#include "common/http_text.h"
+
 #include <openssl/evp.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -25,29 +27,8 @@ constexpr std::chrono::milliseconds kCloseLinger{1000};
 // so one 16 MB message does not pin 16 MB for the rest of a long session.
 constexpr std::size_t kKeepCapacity = 1024 * 1024;
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-// True when the comma-separated `list` holds `token` (any case): "keep-alive, Upgrade".
-bool has_token(std::string_view list, std::string_view token) {
-  while (!list.empty()) {
-    std::size_t comma = list.find(',');
-    if (iequals(trim(list.substr(0, comma)), token)) return true;
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
-  return false;
-}
+using common::iequals;
+using common::trim_ows;
 
 // 16 random bytes in base64: 22 alphabet characters and "==".
 bool valid_key(std::string_view key) {
@@ -179,14 +160,14 @@ std::optional<std::string> upgrade_key(std::string_view head, std::string_view p
     std::size_t colon = field.find(':');
     if (colon == std::string_view::npos) continue;  // the blank line that ends the head
     std::string_view name = field.substr(0, colon);
-    std::string value(trim(field.substr(colon + 1)));
+    std::string value(trim_ows(field.substr(colon + 1)));
     // Repeated list headers add to the list; a repeated key is ambiguous.
     if (iequals(name, "Upgrade")) upgrade += "," + value;
     if (iequals(name, "Connection")) connection += "," + value;
     if (iequals(name, "Sec-WebSocket-Version")) version += "," + value;
     if (iequals(name, "Sec-WebSocket-Key")) key = key ? std::string() : value;
   }
-  if (!has_token(upgrade, "websocket") || !has_token(connection, "upgrade") ||
+  if (!common::header_list_contains(upgrade, "websocket") || !common::header_list_contains(connection, "upgrade") ||
       version != ",13" || !key || !valid_key(*key)) {
     return std::nullopt;
   }

@@ -4,18 +4,15 @@
 #include <string>
 #include <string_view>
 
+#include "common/http_text.h"
 #include "lb/message_head.h"
 
 namespace lb {
 
-// ASCII case-insensitive comparison (header names are case-insensitive).
-bool iequals(std::string_view a, std::string_view b);
-
-// True when `text` is a non-empty RFC 9110 token (header names, methods).
-bool is_token(std::string_view text);
-
-// True when `list` (a comma-separated header value) contains `token`, ignoring case.
-bool header_list_contains(std::string_view list, std::string_view token);
+// Token and list rules shared with the backend (common/http_text.h).
+using common::header_list_contains;
+using common::iequals;
+using common::is_token;
 
 // Hop-by-hop headers describe one connection, so a proxy must not pass them on
 // (RFC 9110 7.6.1): Connection and every header it names, Keep-Alive,

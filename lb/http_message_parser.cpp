@@ -1,5 +1,7 @@
 #include "lb/http_message_parser.h"
 
+#include "common/http_text.h"
+
 #include <cstring>
 #include <string>
 #include <unordered_set>
@@ -9,10 +11,6 @@ namespace lb {
 namespace {
 
 constexpr size_t kMaxMethodLength = 32;
-
-bool is_token_char(unsigned char c) {
-  return std::isalnum(c) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
-}
 
 // http-parser only knows a fixed list of methods; any other token is carried
 // through by feeding the parser a stand-in (see feed_method()).
@@ -74,7 +72,7 @@ size_t MessageParser::feed_method(const char* data, size_t len) {
     unsigned char c = static_cast<unsigned char>(data[i]);
     if (head_.method.length == 0 && (c == '\r' || c == '\n')) continue;  // empty lines before a request
     if (c == ' ') break;
-    if (!is_token_char(c) || head_.method.length >= kMaxMethodLength) {
+    if (!common::is_token_char(c) || head_.method.length >= kMaxMethodLength) {
       phase_ = Phase::Error;
       return i;
     }

@@ -1,5 +1,7 @@
 #include "lb/sticky_sessions.h"
 
+#include "common/http_text.h"
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -20,18 +22,12 @@ std::string hex(const unsigned char* bytes, size_t n) {
   return out;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // Calls visit(name, value, whole_pair) for each "name=value" in a Cookie header.
 template <typename Visit>
 void for_each_cookie(std::string_view header, Visit visit) {
   while (!header.empty()) {
     size_t semicolon = header.find(';');
-    std::string_view pair = trim(header.substr(0, semicolon));
+    std::string_view pair = common::trim_ows(header.substr(0, semicolon));
     size_t equals = pair.find('=');
     if (!pair.empty()) {
       visit(equals == std::string_view::npos ? pair : pair.substr(0, equals),

@@ -1,5 +1,7 @@
 #include "lb/trusted_proxies.h"
 
+#include "common/http_text.h"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -11,13 +13,6 @@ namespace lb {
 namespace {
 
 using Address = std::array<uint8_t, 16>;
-
-std::string_view trim(std::string_view text) {
-  const char* blanks = " \t";
-  auto first = text.find_first_not_of(blanks);
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(blanks) - first + 1);
-}
 
 bool is_v4_mapped(const Address& a) {
   static constexpr uint8_t kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -70,7 +65,7 @@ Address masked(Address a, int prefix) {
 TrustedProxies TrustedProxies::parse(const std::vector<std::string>& cidrs) {
   TrustedProxies result;
   for (const std::string& entry : cidrs) {
-    std::string_view text = trim(entry);
+    std::string_view text = common::trim_ows(entry);
     auto slash = text.find('/');
     Network network{};
     bool v4 = false;
@@ -94,7 +89,7 @@ TrustedProxies TrustedProxies::parse(const std::vector<std::string>& cidrs) {
 
 bool TrustedProxies::contains(const std::string& ip) const {
   Address address;
-  return parse_address(trim(ip), address) && covers(address);
+  return parse_address(common::trim_ows(ip), address) && covers(address);
 }
 
 bool TrustedProxies::empty() const { return networks_.empty(); }
@@ -109,13 +104,13 @@ bool TrustedProxies::covers(const Address& address) const {
 std::string client_address(const std::string& peer_ip, std::string_view x_forwarded_for,
                            const TrustedProxies& trusted) {
   Address address;
-  if (!parse_address(trim(peer_ip), address)) return peer_ip;
+  if (!parse_address(common::trim_ows(peer_ip), address)) return peer_ip;
   if (!trusted.covers(address)) return canonical(address);
   std::string last_trusted = canonical(address);
   std::string_view rest = x_forwarded_for;
   while (!rest.empty()) {
     auto comma = rest.rfind(',');
-    std::string_view entry = trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
+    std::string_view entry = common::trim_ows(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(0, comma);
     if (entry.empty()) continue;
     if (!parse_address(entry, address)) return last_trusted;  // garbage: believe nothing further left
