@@ -12,6 +12,15 @@ class Server;
 
 namespace lb {
 
+// Socket options for a listener whose busy port must be an error: SO_REUSEADDR
+// only (httplib's default adds SO_REUSEPORT, which lets a second process share
+// the port silently).
+void use_exclusive_port(httplib::Server& server);
+
+// Binds `server` to address:port (0: a free port). Returns the bound port, or
+// -1 with `error` set.
+int bind_server(httplib::Server& server, const std::string& address, int port, std::string& error);
+
 class BackgroundHttpServer {
  public:
   BackgroundHttpServer();  // a busy port is an error (SO_REUSEADDR only, no SO_REUSEPORT)

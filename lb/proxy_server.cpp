@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "common/thread_per_connection_queue.h"
+#include "lb/background_http_server.h"
 #include "lb/error_response.h"
 #include "lb/proxy_connection.h"
 #include "lb/tls_stream.h"
@@ -27,25 +28,12 @@ ProxyServer::ProxyServer(ProxyContext& context, std::size_t max_connections, Mil
   new_task_queue = [max_connections, drain_timeout] {
     return new common::ThreadPerConnectionQueue(max_connections, drain_timeout);
   };
-  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a
-  // second process share our port silently instead of failing to start.
-  set_socket_options([](socket_t sock) {
-    int one = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  });
+  use_exclusive_port(*this);
 }
 
 int ProxyServer::open(const std::string& address, int port, std::string& error) {
-  int bound = port;
-  if (port == 0) {
-    bound = bind_to_any_port(address);
-  } else if (!bind_to_port(address, port)) {
-    bound = -1;
-  }
-  if (bound <= 0) {
-    error = "cannot listen on " + address + ":" + std::to_string(port) + " (address in use or not available)";
-    return -1;
-  }
+  int bound = bind_server(*this, address, port, error);
+  if (bound < 0) return -1;
   ::listen(svr_sock_, kListenBacklog);
   return bound;
 }
