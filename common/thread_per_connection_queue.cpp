@@ -1,6 +1,7 @@
 #include "common/thread_per_connection_queue.h"
 
 #include <pthread.h>
+#include <sched.h>
 
 #include <cstdio>
 #include <utility>
@@ -12,17 +13,19 @@ namespace {
 struct ThreadStart {
   std::function<void()> fn;
   std::shared_ptr<void> state;  // keeps the queue's State alive for this thread
+  bool batch_scheduling;
 };
 
 }  // namespace
 
 ThreadPerConnectionQueue::ThreadPerConnectionQueue(std::size_t max_connections,
                                                    std::chrono::milliseconds drain_timeout,
-                                                   std::size_t stack_bytes)
+                                                   std::size_t stack_bytes, Scheduling scheduling)
     : state_(std::make_shared<State>()),
       max_connections_(max_connections == 0 ? 1 : max_connections),
       drain_timeout_(drain_timeout),
-      stack_bytes_(stack_bytes) {}
+      stack_bytes_(stack_bytes),
+      scheduling_(scheduling) {}
 
 ThreadPerConnectionQueue::~ThreadPerConnectionQueue() = default;
 
@@ -34,7 +37,7 @@ void ThreadPerConnectionQueue::enqueue(std::function<void()> fn) {
     ++state_->live;
   }
 
-  auto* start = new ThreadStart{std::move(fn), state_};
+  auto* start = new ThreadStart{std::move(fn), state_, scheduling_ == Scheduling::Batch};
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setstacksize(&attr, stack_bytes_);
@@ -44,6 +47,12 @@ void ThreadPerConnectionQueue::enqueue(std::function<void()> fn) {
       &thread, &attr,
       [](void* arg) -> void* {
         std::unique_ptr<ThreadStart> start(static_cast<ThreadStart*>(arg));
+        if (start->batch_scheduling) {
+          // Needs no privilege (a normal-priority policy). pthread attributes
+          // cannot carry it: glibc accepts only SCHED_OTHER, FIFO and RR there.
+          struct sched_param param {};
+          ::sched_setscheduler(0, SCHED_BATCH, &param);
+        }
         start->fn();
         start->fn = nullptr;  // release captures before reporting completion
         auto state = std::static_pointer_cast<State>(start->state);

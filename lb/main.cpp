@@ -1,6 +1,5 @@
 // load_balancer: parse flags, check backends once, then listen and proxy until
 // SIGINT/SIGTERM. The request path itself starts in proxy_connection.cpp.
-#include <malloc.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -112,10 +111,6 @@ int main(int argc, char** argv) {
     print_plan(options);
     return 0;
   }
-  // Each connection's 34 KB of buffers come from mmap and go back to the
-  // system when it closes; from the heap, 10,000 connections came and went
-  // and left ~80 MB of fragmented, unreturned memory behind (scripts/bench.sh).
-  mallopt(M_MMAP_THRESHOLD, 32 * 1024);
   sigset_t control_signals = block_control_signals();
   const std::vector<std::string> arguments(argv, argv + argc);
 

@@ -5,6 +5,7 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 
@@ -22,6 +23,11 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// A keep-alive connection idle this long gives its buffer pages back while it
+// waits on. Busy connections never pay for it; a release and the page faults
+// after it cost a few microseconds, at most once per quiet spell.
+constexpr Millis kQuietBeforeReleasingBuffers{100};
 
 }  // namespace
 
@@ -67,19 +73,22 @@ ProxyConnection::HeadResult ProxyConnection::read_request_head() {
   request_parser_.reset();
   request_parser_.set_body_sink(nullptr);
   bool started = client_begin_ < client_end_;
-  Clock::time_point deadline = Clock::now() + settings_.header_timeout;
+  const Clock::time_point now = Clock::now();
+  Clock::time_point deadline = now + settings_.header_timeout;
+  const Clock::time_point idle_deadline = now + settings_.keepalive_timeout;
+  bool pages_released = false;
   if (started) registry_slot_->enter_busy();
 
   for (;;) {
     if (client_begin_ < client_end_) {
-      client_begin_ += request_parser_.feed(client_buffer_.data() + client_begin_, client_end_ - client_begin_);
+      client_begin_ += request_parser_.feed(buffers_.client() + client_begin_, client_end_ - client_begin_);
       switch (request_parser_.phase()) {
         case MessageParser::Phase::Body:
           // Without a body the message ends with the head: finish it now, so a
           // reply needs no body handling and the next request starts clean.
           if (!request_parser_.head().has_body()) {
             client_begin_ +=
-                request_parser_.feed(client_buffer_.data() + client_begin_, client_end_ - client_begin_);
+                request_parser_.feed(buffers_.client() + client_begin_, client_end_ - client_begin_);
           }
           return HeadResult::Ready;
         case MessageParser::Phase::Done:
@@ -97,18 +106,29 @@ ProxyConnection::HeadResult ProxyConnection::read_request_head() {
     }
     if (client_begin_ == client_end_) client_begin_ = client_end_ = 0;
 
-    Millis wait = settings_.keepalive_timeout;
+    Millis wait;
     if (started) {
       wait = std::chrono::duration_cast<Millis>(deadline - Clock::now());
       if (wait.count() <= 0) {
         reply_error(408, "request header timeout", true);
         return HeadResult::Rejected;
       }
+    } else if (!pages_released) {
+      wait = std::min(settings_.keepalive_timeout, kQuietBeforeReleasingBuffers);
+    } else {
+      wait = std::chrono::duration_cast<Millis>(idle_deadline - Clock::now());
+      if (wait.count() <= 0) return HeadResult::Closed;  // idle too long
     }
-    ssize_t n = client_->read(client_buffer_.data() + client_end_, client_buffer_.size() - client_end_, wait);
+    ssize_t n = client_->read(buffers_.client() + client_end_, ConnectionBuffers::kBufferBytes - client_end_, wait);
     if (n == kTimeout && started) {
       reply_error(408, "request header timeout", true);
       return HeadResult::Rejected;
+    }
+    if (n == kTimeout && !pages_released) {
+      // Quiet for a while: likely to stay so. Both buffers are empty now.
+      buffers_.release_pages();
+      pages_released = true;
+      continue;
     }
     if (n <= 0) return HeadResult::Closed;  // client left, or idle too long
     if (!started) {
@@ -258,7 +278,7 @@ ProxyConnection::Attempt ProxyConnection::send_request(Stream& upstream) {
 
   while (request_parser_.phase() != MessageParser::Phase::Done) {
     if (client_begin_ < client_end_) {
-      client_begin_ += request_parser_.feed(client_buffer_.data() + client_begin_, client_end_ - client_begin_);
+      client_begin_ += request_parser_.feed(buffers_.client() + client_begin_, client_end_ - client_begin_);
     }
     if (request_parser_.phase() == MessageParser::Phase::Error) {
       if (upstream_writer_.limit_exceeded()) return {Outcome::BodyTooLarge, ""};
@@ -269,7 +289,7 @@ ProxyConnection::Attempt ProxyConnection::send_request(Stream& upstream) {
     // Queued body bytes point into the client buffer: send them before reusing it.
     if (!upstream_writer_.flush()) return {Outcome::NoResponse, "write to backend failed"};
     if (client_begin_ == client_end_) client_begin_ = client_end_ = 0;
-    ssize_t n = client_->read(client_buffer_.data() + client_end_, client_buffer_.size() - client_end_,
+    ssize_t n = client_->read(buffers_.client() + client_end_, ConnectionBuffers::kBufferBytes - client_end_,
                               settings_.client_timeout);
     if (n <= 0) return {Outcome::Aborted, "client stopped sending its body"};
     client_end_ += static_cast<size_t>(n);
@@ -287,7 +307,7 @@ ProxyConnection::Attempt ProxyConnection::read_response_head(Stream& upstream) {
   for (;;) {
     if (upstream_begin_ < upstream_end_) {
       upstream_begin_ +=
-          response_parser_.feed(upstream_buffer_.data() + upstream_begin_, upstream_end_ - upstream_begin_);
+          response_parser_.feed(buffers_.upstream() + upstream_begin_, upstream_end_ - upstream_begin_);
       if (response_parser_.phase() == MessageParser::Phase::Error) {
         return {Outcome::BadGateway, response_parser_.error_text()};
       }
@@ -307,7 +327,7 @@ ProxyConnection::Attempt ProxyConnection::read_response_head(Stream& upstream) {
       }
     }
     if (upstream_begin_ == upstream_end_) upstream_begin_ = upstream_end_ = 0;
-    ssize_t n = upstream.read(upstream_buffer_.data() + upstream_end_, upstream_buffer_.size() - upstream_end_,
+    ssize_t n = upstream.read(buffers_.upstream() + upstream_end_, ConnectionBuffers::kBufferBytes - upstream_end_,
                               settings_.backend_timeout);
     if (n == kTimeout) return {Outcome::Timeout, "timeout"};
     if (n <= 0) {
@@ -347,7 +367,7 @@ ProxyConnection::Attempt ProxyConnection::relay_response(Stream& upstream) {
   while (response_parser_.phase() != MessageParser::Phase::Done) {
     if (upstream_begin_ < upstream_end_) {
       upstream_begin_ +=
-          response_parser_.feed(upstream_buffer_.data() + upstream_begin_, upstream_end_ - upstream_begin_);
+          response_parser_.feed(buffers_.upstream() + upstream_begin_, upstream_end_ - upstream_begin_);
     }
     if (response_parser_.phase() == MessageParser::Phase::Error) {
       return {Outcome::Aborted, client_writer_.failed() ? "client gone" : "invalid response body"};
@@ -356,7 +376,7 @@ ProxyConnection::Attempt ProxyConnection::relay_response(Stream& upstream) {
     // Queued bytes point into the upstream buffer: send them before reusing it.
     if (!client_writer_.flush()) return {Outcome::Aborted, "client gone"};
     if (upstream_begin_ == upstream_end_) upstream_begin_ = upstream_end_ = 0;
-    ssize_t n = upstream.read(upstream_buffer_.data() + upstream_end_, upstream_buffer_.size() - upstream_end_,
+    ssize_t n = upstream.read(buffers_.upstream() + upstream_end_, ConnectionBuffers::kBufferBytes - upstream_end_,
                               settings_.backend_timeout);
     if (n == kEof) {
       response_parser_.feed_eof();  // ends a close-delimited body; anything else was cut short
@@ -380,12 +400,12 @@ ProxyConnection::Attempt ProxyConnection::relay_response(Stream& upstream) {
 void ProxyConnection::tunnel(Stream& upstream) {
   // Bytes that arrived right behind either head already belong to the new protocol.
   if (upstream_begin_ < upstream_end_ &&
-      !client_->write_all(upstream_buffer_.data() + upstream_begin_, upstream_end_ - upstream_begin_,
+      !client_->write_all(buffers_.upstream() + upstream_begin_, upstream_end_ - upstream_begin_,
                           settings_.client_timeout)) {
     return;
   }
   if (client_begin_ < client_end_ &&
-      !upstream.write_all(client_buffer_.data() + client_begin_, client_end_ - client_begin_,
+      !upstream.write_all(buffers_.client() + client_begin_, client_end_ - client_begin_,
                           settings_.backend_timeout)) {
     return;
   }
@@ -394,9 +414,9 @@ void ProxyConnection::tunnel(Stream& upstream) {
   struct Direction {
     Stream& from;
     Stream& to;
-    std::array<char, 16 * 1024>& buffer;
+    char* buffer;
   };
-  Direction directions[2] = {{*client_, upstream, client_buffer_}, {upstream, *client_, upstream_buffer_}};
+  Direction directions[2] = {{*client_, upstream, buffers_.client()}, {upstream, *client_, buffers_.upstream()}};
   for (;;) {
     struct pollfd fds[2] = {{client_->fd(), POLLIN, 0}, {upstream.fd(), POLLIN, 0}};
     // Bytes already inside OpenSSL do not make the socket readable: take them first.
@@ -411,8 +431,8 @@ void ProxyConnection::tunnel(Stream& upstream) {
     for (int i = 0; i < 2; ++i) {
       if (fds[i].revents == 0) continue;
       Direction& d = directions[i];
-      ssize_t n = d.from.read(d.buffer.data(), d.buffer.size(), settings_.client_timeout);
-      if (n <= 0 || !d.to.write_all(d.buffer.data(), static_cast<size_t>(n), settings_.client_timeout)) return;
+      ssize_t n = d.from.read(d.buffer, ConnectionBuffers::kBufferBytes, settings_.client_timeout);
+      if (n <= 0 || !d.to.write_all(d.buffer, static_cast<size_t>(n), settings_.client_timeout)) return;
     }
   }
 }

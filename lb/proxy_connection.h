@@ -17,11 +17,11 @@
 // the heads it writes in proxy_connection_heads.cpp.
 #pragma once
 
-#include <array>
 #include <memory>
 #include <string>
 
 #include "lb/body_writer.h"
+#include "lb/connection_buffers.h"
 #include "lb/decision_trace.h"
 #include "lb/http_message_parser.h"
 #include "lb/proxy_context.h"
@@ -99,12 +99,11 @@ class ProxyConnection {
   DecisionTrace trace_;
   std::string sticky_set_cookie_;  // Set-Cookie value to add, empty when the client is pinned already
 
-  // Client bytes read but not yet parsed: client_buffer_[client_begin_, client_end_).
-  std::array<char, 16 * 1024> client_buffer_;
+  ConnectionBuffers buffers_;
+  // Client bytes read but not yet parsed: buffers_.client()[client_begin_, client_end_).
   size_t client_begin_ = 0;
   size_t client_end_ = 0;
-  // Backend bytes read but not yet parsed.
-  std::array<char, 16 * 1024> upstream_buffer_;
+  // Backend bytes read but not yet parsed: buffers_.upstream()[upstream_begin_, upstream_end_).
   size_t upstream_begin_ = 0;
   size_t upstream_end_ = 0;
 };

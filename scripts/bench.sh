@@ -167,9 +167,10 @@ else
     cmake --build build-bench -j2) >"$TMP/build.log" 2>&1 ||
     { tail -40 "$TMP/build.log" >&2; die "build failed (a tree mid-edit? LB_BIN=path/to/load_balancer benchmarks a given binary)"; }
   LB_BIN=$ROOT/build-bench/bin/load_balancer
-  LB_SOURCE="built from $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(
-    [[ -n $(git -C "$ROOT" status --porcelain -- lb common backend CMakeLists.txt 2>/dev/null) ]] &&
-    echo ' + uncommitted changes')"
+  LB_SOURCE="built from $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+  if [[ -n $(git -C "$ROOT" status --porcelain -- lb common backend CMakeLists.txt 2>/dev/null) ]]; then
+    LB_SOURCE+=" + uncommitted changes"
+  fi
 fi
 
 # ------------------------------------------------------------ environment ---

@@ -3,8 +3,11 @@
 #include <catch2/catch.hpp>
 #include <signal.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "test/support/backend_process.h"
@@ -265,7 +268,53 @@ TEST_CASE("slowloris and idle clients are cut off", "[integration][lb]") {
   CHECK(read_response(idle.get()).status == 200);
   auto before = std::chrono::steady_clock::now();
   CHECK(read_until_close(idle.get(), 5s).empty());
+  // Closed at the keep-alive timeout: not at the earlier buffer release, not much later.
+  CHECK(std::chrono::steady_clock::now() - before > 300ms);
   CHECK(std::chrono::steady_clock::now() - before < 3s);
+}
+
+// A keep-alive connection that went quiet gives its buffer pages back (after
+// 100 ms); its next requests, a body and a pipelined pair, pass through intact.
+TEST_CASE("a keep-alive connection serves on after a quiet spell", "[integration][lb]") {
+  BackendProcess a;
+  LoadBalancerProcess lb({a.url()});
+  ScopedFd client(connect_to(lb.port()));
+  send_all(client.get(), build_request("GET", "/"));
+  REQUIRE(read_response(client.get()).status == 200);
+  std::this_thread::sleep_for(300ms);
+
+  const std::string body(5000, 'q');
+  send_all(client.get(), build_request("POST", "/", {{"Content-Type", "text/plain"}}, body));
+  RawResponse posted = read_response(client.get());
+  REQUIRE(posted.status == 200);
+  CHECK(body_json(posted)["your_data"] == body);
+  std::this_thread::sleep_for(300ms);
+
+  send_all(client.get(), build_request("GET", "/echo/one") + build_request("GET", "/echo/two"));
+  CHECK(body_json(read_response(client.get()))["path"] == "/echo/one");
+  CHECK(body_json(read_response(client.get()))["path"] == "/echo/two");
+}
+
+// Connection threads run under SCHED_BATCH (see common/thread_per_connection_queue.h).
+TEST_CASE("connection threads are batch-scheduled", "[integration][lb]") {
+  BackendProcess a;
+  LoadBalancerProcess lb({a.url()});
+  ScopedFd client(connect_to(lb.port()));
+  send_all(client.get(), build_request("GET", "/"));
+  REQUIRE(read_response(client.get()).status == 200);  // its thread now waits for the next request
+  // Field 41 of /proc/PID/task/TID/stat is the policy (3 = SCHED_BATCH).
+  int batch_threads = 0;
+  for (const auto& task : std::filesystem::directory_iterator(
+           "/proc/" + std::to_string(lb.process().pid()) + "/task")) {
+    std::ifstream stat(task.path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    std::istringstream fields(text.substr(text.rfind(')') + 2));  // after "pid (comm) "
+    std::string field;
+    for (int i = 3; i <= 41 && fields >> field; ++i) {
+    }
+    if (field == "3") ++batch_threads;
+  }
+  CHECK(batch_threads == 1);  // the connection's; the accept loop and helpers stay normal
 }
 
 // Beyond --max-connections, new connections wait in the backlog (not dropped)
