@@ -80,6 +80,12 @@ bool TcpStream::write_all(struct iovec* iov, int count, Millis timeout) {
   return true;
 }
 
+bool TcpStream::idle_and_open() {
+  char byte;
+  ssize_t n = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 std::unique_ptr<Stream> connect_tcp(const std::string& host, uint16_t port, Millis timeout,
                                     std::string& error, bool& timed_out) {
   timed_out = false;

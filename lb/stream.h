@@ -33,6 +33,11 @@ class Stream {
   // (TLS keeps decrypted or read-ahead bytes inside OpenSSL): poll() on fd()
   // alone would miss them.
   virtual bool has_buffered_input() const { return false; }
+  // For an idle keep-alive connection, without waiting: true when the peer
+  // has neither closed it nor sent anything. A readable EOF means it closed
+  // (for example after its keepalive_requests); unexpected bytes mean it is
+  // out of sync. Either way it must not carry another request.
+  virtual bool idle_and_open() = 0;
 
   bool write_all(const char* data, size_t len, Millis timeout);
 };
@@ -49,6 +54,7 @@ class TcpStream : public Stream {
   bool write_all(struct iovec* iov, int count, Millis timeout) override;
   using Stream::write_all;  // the (data, len) convenience overload
   int fd() const override { return fd_; }
+  bool idle_and_open() override;
   // Gives up ownership of the socket (for example to wrap it in TLS) and
   // returns it; the stream then closes nothing.
   int release();

@@ -273,4 +273,17 @@ std::unique_ptr<Stream> connect_tls(std::unique_ptr<Stream> tcp, const TlsClient
 
 bool TlsStream::has_buffered_input() const { return SSL_has_pending(ssl_) == 1; }
 
+bool TlsStream::idle_and_open() {
+  if (broken_) return false;
+  char byte;
+  // The socket is non-blocking: SSL_peek reads what has arrived and returns at once.
+  int n = SSL_peek(ssl_, &byte, 1);
+  if (n > 0) return false;  // application bytes nobody asked for
+  int error = SSL_get_error(ssl_, n);
+  ERR_clear_error();
+  if (error == SSL_ERROR_WANT_READ) return true;  // nothing, or only records without data
+  if (error != SSL_ERROR_ZERO_RETURN) broken_ = true;  // not a clean close_notify
+  return false;
+}
+
 }  // namespace lb

@@ -46,6 +46,10 @@ class TlsStream : public Stream {
   using Stream::write_all;  // the (data, len) convenience overload
   int fd() const override { return fd_; }
   bool has_buffered_input() const override;
+  // TLS records may arrive on an idle connection and carry no data (a TLS 1.3
+  // session ticket, a key update): those are processed, and only application
+  // bytes, a close or an error count.
+  bool idle_and_open() override;
 
   // For logging (SSL_get_version, SSL_get0_alpn_selected) and tests.
   SSL* native() const { return ssl_; }

@@ -1,23 +1,6 @@
 #include "lb/upstream_pool.h"
 
-#include <sys/socket.h>
-
-#include <cerrno>
-
 namespace lb {
-
-namespace {
-
-// An idle HTTP connection must have nothing to read: a readable EOF means the
-// backend closed it (for example after its keepalive_requests), and unexpected
-// bytes mean it is out of sync. Either way it must not carry a request.
-bool still_open(const Stream& connection) {
-  char byte;
-  ssize_t n = ::recv(connection.fd(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-}
-
-}  // namespace
 
 std::unique_ptr<Stream> UpstreamPool::acquire() {
   auto now = std::chrono::steady_clock::now();
@@ -28,7 +11,7 @@ std::unique_ptr<Stream> UpstreamPool::acquire() {
     while (!idle_.empty()) {
       Idle candidate = std::move(idle_.back());
       idle_.pop_back();
-      if (now - candidate.since <= max_idle_time_ && still_open(*candidate.connection)) {
+      if (now - candidate.since <= max_idle_time_ && candidate.connection->idle_and_open()) {
         found = std::move(candidate.connection);
         break;
       }

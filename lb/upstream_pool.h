@@ -2,7 +2,8 @@
 //
 // A request borrows a connection with acquire() and hands it back with
 // release() only if the response left it reusable. The mutex is held just to
-// push or pop; no I/O happens under it except a non-blocking liveness peek.
+// push or pop; no I/O happens under it except a non-blocking liveness check
+// (Stream::idle_and_open).
 #pragma once
 
 #include <chrono>

@@ -135,3 +135,55 @@ TEST_CASE("TLS stream: a close without close_notify reads as kEof", "[tls]") {
   server.join();
   CHECK(last_read == lb::kEof);
 }
+
+namespace {
+
+// Waits (bounded) until `fd` has something to read: bytes, or an EOF.
+bool becomes_readable(int fd) {
+  struct pollfd pfd {
+    fd, POLLIN, 0
+  };
+  return ::poll(&pfd, 1, 5000) == 1;
+}
+
+}  // namespace
+
+// A pooled TLS connection is judged by TLS records, not raw socket bytes: the
+// server's TLS 1.3 session tickets, unread after the handshake, leave it open;
+// application bytes or a close do not.
+TEST_CASE("TLS stream: idle_and_open looks through session tickets", "[tls]") {
+  lb::TlsServerContext context({pair("server")});
+  OneShotServer server(context, [](lb::Stream& stream) {
+    read_exactly(stream, 1);  // the client's cue
+    stream.write_all("late", 4, 5s);
+    read_exactly(stream, 1, 5s);  // until the client closes
+  });
+  lb::TlsClientContext client_context(false, "");
+  std::string error;
+  auto client = connect_client(server.port(), client_context, "localhost", error);
+  REQUIRE(client);
+  REQUIRE(becomes_readable(client->fd()));  // the session tickets wait in the socket
+  CHECK(client->idle_and_open());
+  CHECK(client->idle_and_open());  // and stays so: the tickets were taken in
+
+  REQUIRE(client->write_all("g", 1, 5s));
+  // Whatever arrives now (a late ticket first, perhaps), "late" ends it.
+  bool open = true;
+  for (int i = 0; i < 10 && open && becomes_readable(client->fd()); ++i) open = client->idle_and_open();
+  CHECK_FALSE(open);  // bytes nobody asked for
+  CHECK(read_exactly(*client, 4) == "late");  // looked at, not consumed
+  client.reset();
+  server.join();
+}
+
+TEST_CASE("TLS stream: idle_and_open is false once the peer closed", "[tls]") {
+  lb::TlsServerContext context({pair("server")});
+  OneShotServer server(context, [](lb::Stream&) {});  // closes (close_notify) right after the handshake
+  lb::TlsClientContext client_context(false, "");
+  std::string error;
+  auto client = connect_client(server.port(), client_context, "localhost", error);
+  REQUIRE(client);
+  server.join();
+  REQUIRE(becomes_readable(client->fd()));
+  CHECK_FALSE(client->idle_and_open());
+}
