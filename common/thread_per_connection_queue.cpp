@@ -1,10 +1,11 @@
 #include "common/thread_per_connection_queue.h"
 
 #include <pthread.h>
-#include <sched.h>
 
 #include <cstdio>
 #include <utility>
+
+#include "common/thread_scheduling.h"
 
 namespace common {
 
@@ -47,12 +48,7 @@ void ThreadPerConnectionQueue::enqueue(std::function<void()> fn) {
       &thread, &attr,
       [](void* arg) -> void* {
         std::unique_ptr<ThreadStart> start(static_cast<ThreadStart*>(arg));
-        if (start->batch_scheduling) {
-          // Needs no privilege (a normal-priority policy). pthread attributes
-          // cannot carry it: glibc accepts only SCHED_OTHER, FIFO and RR there.
-          struct sched_param param {};
-          ::sched_setscheduler(0, SCHED_BATCH, &param);
-        }
+        if (start->batch_scheduling) use_batch_scheduling(kBatchSliceNanoseconds);
         start->fn();
         start->fn = nullptr;  // release captures before reporting completion
         auto state = std::static_pointer_cast<State>(start->state);

@@ -23,13 +23,16 @@ class ThreadPerConnectionQueue : public httplib::TaskQueue {
   // How the kernel schedules the connection threads.
   enum class Scheduling {
     Normal,  // SCHED_OTHER: a woken thread may preempt the running one
-    // SCHED_BATCH: a woken thread waits for the running one to block or use up
-    // its slice. Every request wakes a thread twice (request in, response back);
-    // without preemption the waker (client, backend, another connection) goes
-    // on with its own work and switches are fewer (lb: ~25% more requests/s at
-    // 64 connections, see the commit and README).
+    // SCHED_BATCH: a woken thread waits for the running one to block or use
+    // up its slice. Every request wakes a thread twice (request in, response
+    // back); without preemption the waker (client, backend, another
+    // connection) goes on with its own work and switches are fewer (lb, 64
+    // connections: ~30% more requests/s, CPU per request 24.5 -> 19.6 us).
+    // The 100 us slice keeps a woken thread's wait short: p99 4.4 -> 3.0 ms
+    // for ~5% fewer requests/s than the default slice.
     Batch,
   };
+  static constexpr unsigned long long kBatchSliceNanoseconds = 100 * 1000;
   // `drain_timeout`: how long shutdown() waits for running connections to finish.
   ThreadPerConnectionQueue(std::size_t max_connections, std::chrono::milliseconds drain_timeout,
                            std::size_t stack_bytes = 256 * 1024, Scheduling scheduling = Scheduling::Normal);
