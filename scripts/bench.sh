@@ -225,10 +225,11 @@ alive() { kill -0 "$1" 2>/dev/null; }
 # network stack, ~25% of the machine under wrk) is charged to no process, so
 # it is left out of "busy" as it is left out of every process's CPU time.
 machine_ticks() { awk '/^cpu / { b = $2 + $3 + $4 + $9; print b, b + $5 + $6 + $7 + $8 }' /proc/stat; }
-# CPU seconds of this shell's finished children (wrk): `times` must run in this shell, not a subshell.
+# CHILD_SECONDS = CPU seconds of this shell's finished children (wrk). `times`
+# must run in this shell: in a $(...) subshell it would report the subshell's.
 children_seconds() {
   times >"$TMP/times"
-  awk 'NR == 2 { s = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] } print s }' "$TMP/times"
+  CHILD_SECONDS=$(awk 'NR == 2 { s = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] } print s }' "$TMP/times")
 }
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
@@ -456,7 +457,7 @@ parse_wrk() {
 }
 
 RAW=$TMP/raw.tsv
-printf 'conns\ttarget\tround\trequests\trps\tp50_ms\tp99_ms\terrors\tcpu_us_per_req\tother_cpu_pct\n' >"$RAW"
+printf 'conns\ttarget\tround\trequests\trps\tp50_ms\tp99_ms\terrors\tcpu_us_per_req\tother_cpu_pct\tall_cpu_us_per_req\n' >"$RAW"
 
 servers_ticks() {  # CPU ticks of every server process we started
   local sum=0 p
@@ -465,10 +466,11 @@ servers_ticks() {  # CPU ticks of every server process we started
 }
 
 run_wrk() {  # TARGET CONNS SECONDS ROUND(0 = warm-up, not recorded)
-  local t=$1 c=$2 d=$3 r=$4 out=$TMP/wrk.out pid=${PID[$1]} t0 t1 req rps p50 p99 err cpu
+  local t=$1 c=$2 d=$3 r=$4 out=$TMP/wrk.out pid=${PID[$1]} t0 t1 req rps p50 p99 err cpu all
   local busy0 total0 busy1 total1 ours0 ours1 kids0 kids1 other
   check_alive "$t" "wrk -c$c" || return 0
-  kids0=$(children_seconds)
+  children_seconds
+  kids0=$CHILD_SECONDS
   ours0=$(servers_ticks)
   read -r busy0 total0 < <(machine_ticks)
   t0=$(cpu_ticks "$pid")
@@ -476,19 +478,24 @@ run_wrk() {  # TARGET CONNS SECONDS ROUND(0 = warm-up, not recorded)
   t1=$(cpu_ticks "$pid")
   read -r busy1 total1 < <(machine_ticks)
   ours1=$(servers_ticks)
-  kids1=$(children_seconds)
+  children_seconds
+  kids1=$CHILD_SECONDS
   # Share of the machine's CPU used by processes that are not part of this benchmark.
   other=$(awk -v b=$((busy1 - busy0)) -v t=$((total1 - total0)) -v o=$((ours1 - ours0)) -v k0="$kids0" -v k1="$kids1" \
     -v hz="$CLK_TCK" 'BEGIN { x = t ? 100 * (b - o - (k1 - k0) * hz) / t : 0; printf "%.1f", x < 0 ? 0 : x }')
   read -r req rps p50 p99 err < <(parse_wrk "$out")
   if ((req > 0)); then
     cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$CLK_TCK" -v n="$req" 'BEGIN { printf "%.2f", (b - a) * 1e6 / hz / n }')
+    # Everything the request cost: every server process we started (proxy, backends) and wrk.
+    all=$(awk -v o=$((ours1 - ours0)) -v k0="$kids0" -v k1="$kids1" -v hz="$CLK_TCK" -v n="$req" \
+      'BEGIN { printf "%.2f", (o / hz + k1 - k0) * 1e6 / n }')
   else
     cpu=nan
+    all=nan
   fi
   if ((r > 0)); then
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$t" "$r" "$req" "$rps" "$p50" "$p99" "$err" "$cpu" "$other" \
-      >>"$RAW"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$t" "$r" "$req" "$rps" "$p50" "$p99" "$err" "$cpu" "$other" \
+      "$all" >>"$RAW"
     log "$(printf '%-13s c=%-4s round %s: %9.0f req/s  p50 %7.3f ms  p99 %8.3f ms  errors %s  cpu %s us/req  (other load %s%%)' \
       "$t" "$c" "$r" "$rps" "$p50" "$p99" "$err" "$cpu" "$other")"
     if ((err > 0)); then cp "$out" "$TMP/wrk-errors-$t-c$c-r$r.out"; fi
@@ -654,9 +661,11 @@ ELAPSED=$((SECONDS - START_SECONDS))
   echo "- proxies: load_balancer (thread per connection: may use every CPU); nginx: 1 process, upstream keepalive 64, default proxy_buffering (a large response spills to a temp file), proxy_request_buffering off; HAProxy: nbthread 1, http-reuse always"
   echo "- CPU µs/req: utime+stime of the proxy process (all threads) over the run / requests completed (for direct: the backend nginx);"
   echo "  softirq time (the loopback network stack) is charged to no process, so it is in no proxy's number"
+  echo "- all CPU µs/req: the same for the proxy, the backend nginx and wrk together: what one request costs the machine,"
+  echo "  so req/s ≈ CPUs / all CPU per request once the machine is saturated"
   echo
-  echo "| target | conns | req/s | ×nginx | p50 | p99 | errors | CPU µs/req |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| target | conns | req/s | ×nginx | p50 | p99 | errors | CPU µs/req | all CPU µs/req |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
   for c in $CONNS; do
     nginx_rps=$(column_of "$c" nginx 5 | median)
     for t in "${TARGETS[@]}"; do
@@ -664,13 +673,14 @@ ELAPSED=$((SECONDS - START_SECONDS))
       p50=$(column_of "$c" "$t" 6 | median)
       p99=$(column_of "$c" "$t" 7 | median)
       cpu=$(column_of "$c" "$t" 9 | median)
+      all=$(column_of "$c" "$t" 11 | median)
       errs=$(column_of "$c" "$t" 8 | awk '{ s += $1 } END { print s + 0 }')
-      awk -v t="$t" -v c="$c" -v rps="$rps" -v n="$nginx_rps" -v p50="$p50" -v p99="$p99" -v e="$errs" -v cpu="$cpu" \
+      awk -v t="$t" -v c="$c" -v rps="$rps" -v n="$nginx_rps" -v p50="$p50" -v p99="$p99" -v e="$errs" -v cpu="$cpu" -v all="$all" \
         -v dead="${DEAD[$t]:-}" 'BEGIN {
-          if (rps == "nan") { printf "| %s | %s | %s | | | | | |\n", t, c, dead ? "DIED" : "n/a"; exit }
+          if (rps == "nan") { printf "| %s | %s | %s | | | | | | |\n", t, c, dead ? "DIED" : "n/a"; exit }
           ratio = (n != "nan" && n > 0) ? sprintf("%.2f", rps / n) : "n/a"
-          printf "| %s | %d | %.0f | %s | %.2f ms | %.2f ms | %d | %s |\n", t, c, rps, ratio, p50, p99, e,
-            (cpu == "nan" ? "n/a" : sprintf("%.1f", cpu))
+          printf "| %s | %d | %.0f | %s | %.2f ms | %.2f ms | %d | %s | %s |\n", t, c, rps, ratio, p50, p99, e,
+            (cpu == "nan" ? "n/a" : sprintf("%.1f", cpu)), (all == "nan" ? "n/a" : sprintf("%.1f", all))
         }'
     done
   done
