@@ -50,13 +50,13 @@ bool CircuitBreaker::allows_traffic() const {
   return false;
 }
 
-bool CircuitBreaker::begin_request(CircuitTransition* transition) {
+CircuitTicket CircuitBreaker::begin_request(CircuitTransition* transition) {
   std::lock_guard<std::mutex> lock(mutex_);
   CircuitTransition change;
-  bool admitted = false;
+  CircuitTicket ticket;
   switch (state_) {
     case CircuitState::Closed:
-      admitted = true;
+      ticket.admitted = true;
       break;
     case CircuitState::Open: {
       const TimePoint now = clock_();
@@ -67,15 +67,15 @@ bool CircuitBreaker::begin_request(CircuitTransition* transition) {
     case CircuitState::HalfOpen:
       if (trials_admitted_ < settings_.half_open_trials) {
         ++trials_admitted_;
-        admitted = true;
+        ticket = CircuitTicket{true, half_open_period_};
       }
       break;
   }
   if (transition) *transition = change;
-  return admitted;
+  return ticket;
 }
 
-CircuitTransition CircuitBreaker::end_request(bool success) {
+CircuitTransition CircuitBreaker::end_request(const CircuitTicket& ticket, bool success) {
   std::lock_guard<std::mutex> lock(mutex_);
   const TimePoint now = clock_();
   const long long slot = slot_at(now);
@@ -97,8 +97,7 @@ CircuitTransition CircuitBreaker::end_request(bool success) {
     case CircuitState::Open:
       break;
     case CircuitState::HalfOpen:
-      if (trials_finished_ >= trials_admitted_) break;  // no trial outstanding: a pre-open straggler
-      ++trials_finished_;
+      if (ticket.trial_of != half_open_period_) break;  // admitted before this period: no trial
       if (!success) return move_to(CircuitState::Open, now);
       if (++trial_successes_ >= settings_.half_open_trials) return move_to(CircuitState::Closed, now);
       break;
@@ -144,7 +143,10 @@ CircuitTransition CircuitBreaker::move_to(CircuitState to, TimePoint now) {
   CircuitTransition change{true, state_, to};
   state_ = to;
   if (to == CircuitState::Open) opened_at_ = now;
-  if (to == CircuitState::HalfOpen) trials_admitted_ = trials_finished_ = trial_successes_ = 0;
+  if (to == CircuitState::HalfOpen) {
+    ++half_open_period_;  // from 1: a ticket's 0 means "no trial"
+    trials_admitted_ = trial_successes_ = 0;
+  }
   if (to == CircuitState::Closed) buckets_.fill(Bucket{});  // a fresh window: old failures must not re-trip it
   return change;
 }

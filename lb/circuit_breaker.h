@@ -6,11 +6,13 @@
 //   HalfOpen --half_open_trials trials all succeed-->  Closed (a fresh window)
 //
 // Callers pair every admitted begin_request() with exactly one end_request(),
-// like nginx's get/free, so trial slots cannot leak.
+// like nginx's get/free, handing back the ticket it gave: so trial slots cannot
+// leak, and only a trial's own outcome decides a half-open period.
 #pragma once
 
 #include <array>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 
@@ -39,6 +41,13 @@ struct CircuitTransition {
   CircuitState to = CircuitState::Closed;
 };
 
+// What begin_request() gave a request, handed back to end_request().
+struct CircuitTicket {
+  bool admitted = false;
+  uint64_t trial_of = 0;  // the half-open period this request is a trial of; 0: not a trial
+  explicit operator bool() const { return admitted; }
+};
+
 class CircuitBreaker {
  public:
   // Throws std::invalid_argument unless 0 < failure_ratio <= 1, min_requests >= 1,
@@ -50,20 +59,20 @@ class CircuitBreaker {
   // whose period has elapsed: the next begin_request() makes it half-open.
   bool allows_traffic() const;
 
-  // Call when a request is actually about to be sent. False: not allowed, pick
-  // another backend. An open breaker whose period elapsed becomes half-open
-  // here; that change is written to `*transition` (if given; unchanged calls
-  // write {changed = false}). In half-open, admits at most half_open_trials
-  // requests in all until the breaker closes or re-opens.
-  bool begin_request(CircuitTransition* transition = nullptr);
+  // Call when a request is actually about to be sent. Not admitted (false):
+  // pick another backend. An open breaker whose period elapsed becomes
+  // half-open here; that change is written to `*transition` (if given;
+  // unchanged calls write {changed = false}). In half-open, admits at most
+  // half_open_trials requests (trials) in all until it closes or re-opens.
+  CircuitTicket begin_request(CircuitTransition* transition = nullptr);
 
-  // Outcome of a request begin_request() admitted (failure = connect error,
-  // timeout, 5xx: the caller decides). Every outcome counts in the window. In
-  // Closed the ratio is checked after each outcome, a success included. In Open
-  // an outcome (of a request admitted before opening) changes nothing. In
-  // HalfOpen it counts as a trial's result while trials are outstanding (a
-  // pre-open straggler is indistinguishable from a trial).
-  CircuitTransition end_request(bool success);
+  // Outcome of a request begin_request() admitted, with its ticket (failure =
+  // connect error, timeout, 5xx: the caller decides). Every outcome counts in
+  // the window. In Closed the ratio is checked after each outcome, a success
+  // included. In HalfOpen only the outcome of one of this period's trials
+  // counts: a request admitted before the breaker opened (or a trial of an
+  // earlier period) changes nothing, in Open neither.
+  CircuitTransition end_request(const CircuitTicket& ticket, bool success);
 
   // Stays Open after open_for elapses until begin_request() moves it on.
   CircuitState state() const;
@@ -99,8 +108,8 @@ class CircuitBreaker {
   mutable std::mutex mutex_;
   CircuitState state_ = CircuitState::Closed;  // guards: mutex_
   TimePoint opened_at_{};                      // guards: mutex_; when it last opened
+  uint64_t half_open_period_ = 0;              // guards: mutex_; counts the moves to half-open
   int trials_admitted_ = 0;                    // guards: mutex_; in this half-open period
-  int trials_finished_ = 0;                    // guards: mutex_
   int trial_successes_ = 0;                    // guards: mutex_
   std::array<Bucket, kBuckets> buckets_{};     // guards: mutex_; slot s lives at s % kBuckets
 };

@@ -96,6 +96,7 @@ class ProxyConnection {
   std::string answered_by_;                  // URL of the backend that answered, for the access log
   double upstream_seconds_ = 0;              // time spent with backends for the current request
   bool sticky_cookie_seen_ = false;          // the request carried our sticky cookie
+  CircuitTicket breaker_ticket_;             // the chosen backend's breaker admitted the attempt with this
   DecisionTrace trace_;
   std::string sticky_set_cookie_;  // Set-Cookie value to add, empty when the client is pinned already
 

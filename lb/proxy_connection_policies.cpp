@@ -50,9 +50,9 @@ std::shared_ptr<Backend> ProxyConnection::choose_backend(SelectionContext& selec
     }
     if (!backend) return nullptr;
     CircuitTransition transition;
-    bool admitted = backend->breaker().begin_request(&transition);
+    breaker_ticket_ = backend->breaker().begin_request(&transition);
     if (transition.changed) log_circuit_change(*backend, transition);
-    if (!admitted) {  // another thread took the last half-open trial slot
+    if (!breaker_ticket_) {  // another thread took the last half-open trial slot
       selection.avoid.push_back(backend.get());
       continue;
     }
@@ -68,7 +68,7 @@ std::shared_ptr<Backend> ProxyConnection::choose_backend(SelectionContext& selec
 // Step 6: the breaker learns how the attempt went (failures: connect errors,
 // timeouts, broken responses, 5xx).
 void ProxyConnection::record_outcome(Backend& backend, bool success) {
-  CircuitTransition transition = backend.breaker().end_request(success);
+  CircuitTransition transition = backend.breaker().end_request(breaker_ticket_, success);
   if (transition.changed) log_circuit_change(backend, transition);
 }
 

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -29,8 +30,9 @@ std::string counts(const CircuitBreaker& breaker) {
 
 // Admits one request and reports its outcome.
 std::string request(CircuitBreaker& breaker, bool success) {
-  REQUIRE(breaker.begin_request());
-  return describe(breaker.end_request(success));
+  CircuitTicket ticket = breaker.begin_request();
+  REQUIRE(ticket);
+  return describe(breaker.end_request(ticket, success));
 }
 
 // Trips a default-settings breaker with 10 failures.
@@ -39,13 +41,15 @@ void trip(CircuitBreaker& breaker) {
   REQUIRE(request(breaker, false) == "closed->open");
 }
 
-// Trips, waits out open_for and admits the first trial.
-void enter_half_open(CircuitBreaker& breaker, FakeClock& clock) {
+// Trips, waits out open_for and admits the first trial (its ticket returned).
+CircuitTicket enter_half_open(CircuitBreaker& breaker, FakeClock& clock) {
   trip(breaker);
   clock.now += seconds(30);
   CircuitTransition transition;
-  REQUIRE(breaker.begin_request(&transition));
+  CircuitTicket trial = breaker.begin_request(&transition);
+  REQUIRE(trial);
   REQUIRE(describe(transition) == "open->half-open");
+  return trial;
 }
 
 }  // namespace
@@ -151,19 +155,21 @@ TEST_CASE("CircuitBreaker stays open for open_for", "[circuit]") {
 TEST_CASE("CircuitBreaker half-open trial limit and closing", "[circuit]") {
   FakeClock clock;
   CircuitBreaker breaker(CircuitSettings{}, clock.fn());
-  enter_half_open(breaker, clock);  // trial 1
+  CircuitTicket trial1 = enter_half_open(breaker, clock);
   CircuitTransition transition;
-  CHECK(breaker.begin_request(&transition));  // trial 2
+  CircuitTicket trial2 = breaker.begin_request(&transition);
+  CHECK(trial2);
   CHECK(describe(transition) == "none");
   CHECK(breaker.allows_traffic());
-  CHECK(breaker.begin_request());  // trial 3
+  CircuitTicket trial3 = breaker.begin_request();
+  CHECK(trial3);
   CHECK_FALSE(breaker.allows_traffic());
   CHECK_FALSE(breaker.begin_request());
-  CHECK(describe(breaker.end_request(true)) == "none");
-  CHECK(describe(breaker.end_request(true)) == "none");
+  CHECK(describe(breaker.end_request(trial1, true)) == "none");
+  CHECK(describe(breaker.end_request(trial2, true)) == "none");
   CHECK_FALSE(breaker.begin_request());  // a finished trial does not free a slot
   CHECK(breaker.state() == CircuitState::HalfOpen);
-  CHECK(describe(breaker.end_request(true)) == "half-open->closed");
+  CHECK(describe(breaker.end_request(trial3, true)) == "half-open->closed");
   CHECK(breaker.state() == CircuitState::Closed);
   CHECK(counts(breaker) == "0/0");
   CHECK(breaker.allows_traffic());
@@ -188,11 +194,12 @@ TEST_CASE("CircuitBreaker allows_traffic is non-consuming", "[circuit]") {
 TEST_CASE("CircuitBreaker re-opens from half-open", "[circuit]") {
   FakeClock clock;
   CircuitBreaker breaker(CircuitSettings{}, clock.fn());
-  enter_half_open(breaker, clock);
-  CHECK(breaker.begin_request());
-  CHECK(describe(breaker.end_request(true)) == "none");
+  CircuitTicket trial1 = enter_half_open(breaker, clock);
+  CircuitTicket trial2 = breaker.begin_request();
+  CHECK(trial2);
+  CHECK(describe(breaker.end_request(trial2, true)) == "none");
   clock.now += seconds(5);
-  CHECK(describe(breaker.end_request(false)) == "half-open->open");
+  CHECK(describe(breaker.end_request(trial1, false)) == "half-open->open");
   CHECK(breaker.state() == CircuitState::Open);
   CHECK_FALSE(breaker.allows_traffic());
   CHECK_FALSE(breaker.begin_request());
@@ -200,31 +207,45 @@ TEST_CASE("CircuitBreaker re-opens from half-open", "[circuit]") {
   CHECK_FALSE(breaker.begin_request());
   clock.now += milliseconds(1);
   CircuitTransition transition;
-  CHECK(breaker.begin_request(&transition));
+  CircuitTicket next_period = breaker.begin_request(&transition);
+  CHECK(next_period);
   CHECK(describe(transition) == "open->half-open");
   CHECK(breaker.begin_request());
   CHECK(breaker.begin_request());
   CHECK_FALSE(breaker.begin_request());  // a new half-open period has fresh trial slots, no more
+  // A trial of the earlier period that ends only now decides nothing.
+  CHECK(describe(breaker.end_request(trial2, false)) == "none");
+  CHECK(describe(breaker.end_request(next_period, false)) == "half-open->open");
 }
 
-// Outcomes of requests admitted before the breaker opened count in the window but change no state.
-TEST_CASE("CircuitBreaker ignores late outcomes while open", "[circuit]") {
+// Outcomes of requests admitted before the breaker opened count in the window
+// but change no state: not while open, and not in half-open, where only the
+// trials' own outcomes decide, whenever the stragglers end.
+TEST_CASE("CircuitBreaker ignores late outcomes of requests admitted before it opened", "[circuit]") {
   FakeClock clock;
   CircuitSettings settings;
   settings.min_requests = 2;
+  settings.half_open_trials = 2;
   CircuitBreaker breaker(settings, clock.fn());
-  for (int i = 0; i < 4; ++i) REQUIRE(breaker.begin_request());
-  CHECK(describe(breaker.end_request(false)) == "none");
-  CHECK(describe(breaker.end_request(false)) == "closed->open");
-  CHECK(describe(breaker.end_request(true)) == "none");
+  std::vector<CircuitTicket> before;
+  for (int i = 0; i < 5; ++i) before.push_back(breaker.begin_request());
+  CHECK(describe(breaker.end_request(before[0], false)) == "none");
+  CHECK(describe(breaker.end_request(before[1], false)) == "closed->open");
+  CHECK(describe(breaker.end_request(before[2], true)) == "none");
   CHECK(breaker.state() == CircuitState::Open);
   CHECK(counts(breaker) == "3/2");
   clock.now += seconds(30);
-  CHECK(breaker.begin_request());  // trial 1
-  CHECK(describe(breaker.end_request(true)) == "none");
-  // No trial outstanding, so the last straggler's failure is not a trial result.
-  CHECK(describe(breaker.end_request(false)) == "none");
+  CircuitTicket trial1 = breaker.begin_request();
+  CHECK(trial1);
+  // A straggler's success while the trial is still out is not the trial's result...
+  CHECK(describe(breaker.end_request(before[3], true)) == "none");
+  CircuitTicket trial2 = breaker.begin_request();
+  CHECK(trial2);
+  CHECK(describe(breaker.end_request(trial1, true)) == "none");
+  // ...nor is a straggler's failure: it cannot re-open the breaker.
+  CHECK(describe(breaker.end_request(before[4], false)) == "none");
   CHECK(breaker.state() == CircuitState::HalfOpen);
+  CHECK(describe(breaker.end_request(trial2, true)) == "half-open->closed");
 }
 
 // With open_for = 0 an opened breaker goes half-open at the very next request.
@@ -269,7 +290,8 @@ TEST_CASE("CircuitBreaker counts exactly under concurrency", "[circuit]") {
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 1000; ++i) {
-        if (breaker.begin_request()) breaker.end_request(i % 4 != 0);
+        CircuitTicket ticket = breaker.begin_request();
+        if (ticket) breaker.end_request(ticket, i % 4 != 0);
       }
     });
   }
@@ -287,9 +309,10 @@ TEST_CASE("CircuitBreaker trips once under concurrency", "[circuit]") {
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 200; ++i) {
-        if (!breaker.begin_request()) continue;
+        CircuitTicket ticket = breaker.begin_request();
+        if (!ticket) continue;
         ++admitted;
-        std::string change = describe(breaker.end_request(false));
+        std::string change = describe(breaker.end_request(ticket, false));
         if (change == "closed->open") {
           ++opened;
         } else if (change != "none") {
@@ -317,26 +340,32 @@ TEST_CASE("CircuitBreaker trial slots under concurrency", "[circuit]") {
   trip(breaker);
   clock.now += seconds(30);
 
-  std::atomic<int> admitted{0}, to_half_open{0};
+  std::atomic<int> to_half_open{0};
+  std::mutex trials_mutex;
+  std::vector<CircuitTicket> trials;  // guards: trials_mutex
   std::vector<std::thread> threads;
   for (int t = 0; t < 16; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 50; ++i) {
         CircuitTransition transition;
-        if (breaker.begin_request(&transition)) ++admitted;
+        CircuitTicket ticket = breaker.begin_request(&transition);
+        if (ticket) {
+          std::lock_guard<std::mutex> lock(trials_mutex);
+          trials.push_back(ticket);
+        }
         if (describe(transition) == "open->half-open") ++to_half_open;
       }
     });
   }
   for (auto& thread : threads) thread.join();
-  CHECK(admitted == 5);
+  REQUIRE(trials.size() == 5);
   CHECK(to_half_open == 1);
 
   std::atomic<int> closed{0}, unchanged{0};
   threads.clear();
-  for (int t = 0; t < 5; ++t) {
-    threads.emplace_back([&] {
-      std::string change = describe(breaker.end_request(true));
+  for (const CircuitTicket& trial : trials) {
+    threads.emplace_back([&, trial] {
+      std::string change = describe(breaker.end_request(trial, true));
       if (change == "half-open->closed") ++closed;
       if (change == "none") ++unchanged;
     });

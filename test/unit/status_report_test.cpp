@@ -46,8 +46,9 @@ bool has_line(const std::string& text, const std::string& line) {
 
 // Drives a breaker open: with min_requests 1, one failure is a ratio of 1.
 void trip(Backend& backend) {
-  REQUIRE(backend.breaker().begin_request());
-  backend.breaker().end_request(false);
+  lb::CircuitTicket ticket = backend.breaker().begin_request();
+  REQUIRE(ticket);
+  backend.breaker().end_request(ticket, false);
   REQUIRE(backend.breaker().state() == CircuitState::Open);
 }
 
