@@ -2,12 +2,14 @@
 // load balancer's Upgrade tunnel, with a tiny WebSocket client over raw sockets.
 #include <catch2/catch.hpp>
 
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -17,6 +19,7 @@
 #include "test/support/backend_process.h"
 #include "test/support/load_balancer_process.h"
 #include "test/support/raw_http.h"
+#include "test/support/test_certificates.h"
 
 using namespace test_support;
 using namespace std::chrono_literals;
@@ -126,6 +129,58 @@ struct Client {
     send_all(fd.get(), client_frame(opcode, payload, fin));
   }
   Frame read() { return read_frame(fd.get()); }
+};
+
+// A TLS client on a plain socket, for wss:// through a TLS listener. It does
+// not check the certificate (tls_test does); every read waits at most 5 s.
+class TlsClient {
+ public:
+  explicit TlsClient(int port) : fd_(connect_to(port)), context_(SSL_CTX_new(TLS_client_method())) {
+    struct timeval five_seconds {
+      5, 0
+    };
+    ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &five_seconds, sizeof five_seconds);
+    ssl_ = SSL_new(context_);
+    SSL_set_fd(ssl_, fd_.get());
+    if (SSL_connect(ssl_) != 1) throw std::runtime_error("TLS handshake with the load balancer failed");
+  }
+  ~TlsClient() {
+    SSL_free(ssl_);
+    SSL_CTX_free(context_);
+  }
+  TlsClient(const TlsClient&) = delete;
+  TlsClient& operator=(const TlsClient&) = delete;
+
+  // Each piece becomes its own TLS record; all of them leave in one send(),
+  // so the server reads them together.
+  void send_records(const std::vector<std::string>& pieces) {
+    BIO* memory = BIO_new(BIO_s_mem());
+    SSL_set0_wbio(ssl_, memory);  // the SSL owns it from here
+    for (const std::string& piece : pieces) {
+      if (SSL_write(ssl_, piece.data(), static_cast<int>(piece.size())) <= 0) throw std::runtime_error("SSL_write");
+    }
+    char* bytes = nullptr;
+    long size = BIO_get_mem_data(memory, &bytes);
+    send_all(fd_.get(), std::string(bytes, static_cast<std::size_t>(size)));
+    SSL_set0_wbio(ssl_, BIO_new_socket(fd_.get(), BIO_NOCLOSE));
+  }
+
+  // Reads until `enough` says the bytes so far are complete (or 5 s pass).
+  std::string read_until(const std::function<bool(const std::string&)>& enough) {
+    std::string got;
+    char buffer[4096];
+    while (!enough(got)) {
+      int n = SSL_read(ssl_, buffer, sizeof buffer);
+      if (n <= 0) break;
+      got.append(buffer, static_cast<std::size_t>(n));
+    }
+    return got;
+  }
+
+ private:
+  ScopedFd fd_;
+  SSL_CTX* context_;
+  SSL* ssl_ = nullptr;
 };
 
 // A message of every byte value, so nothing is lost to text handling.
@@ -363,4 +418,23 @@ TEST_CASE("websocket: echo through the load balancer", "[integration][websocket]
     CHECK(read_until_close(client.fd.get(), 5s).empty());
   }
   CHECK(http_get(lb.port(), "/health").status == 200);
+}
+
+// wss://: a frame the client sends right behind its handshake, in the same TCP
+// segment but its own TLS record, is still inside OpenSSL (not readable on the
+// socket) when the tunnel starts polling. It must be echoed all the same
+// (Stream::has_buffered_input), not wait for the next bytes to arrive.
+TEST_CASE("websocket: a frame right behind the handshake over TLS is echoed", "[integration][websocket][tls]") {
+  BackendProcess backend;
+  const auto& certs = test_certificates();
+  LoadBalancerProcess lb({backend.url()}, {"--tls-cert", certs.path("server.crt"), "--tls-key", certs.path("server.key")});
+  TlsClient client(lb.port());
+  client.send_records({handshake_request(), client_frame(kText, "hi")});
+  const std::string echoed("\x81\x02hi", 4);  // the server's unmasked text frame
+  std::string got = client.read_until([&](const std::string& bytes) {
+    size_t head_end = bytes.find("\r\n\r\n");
+    return head_end != std::string::npos && bytes.size() >= head_end + 4 + echoed.size();
+  });
+  REQUIRE(got.rfind("HTTP/1.1 101", 0) == 0);
+  CHECK(got.substr(got.find("\r\n\r\n") + 4) == echoed);
 }
