@@ -5,7 +5,7 @@
 // connection object, so a connection that has gone quiet can give their pages
 // back to the system (release_pages) and keep only its thread's stack and a
 // few small objects: 10,000 idle keep-alive connections then cost about
-// 12 KB each instead of 20 KB (scripts/bench.sh, idle-connection test).
+// 14 KB each instead of 23 KB (scripts/bench.sh, idle-connection test).
 #pragma once
 
 #include <cstddef>

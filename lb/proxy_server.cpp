@@ -7,7 +7,9 @@
 
 #include <cstring>
 #include <memory>
+#include <new>
 
+#include "common/log.h"
 #include "common/thread_per_connection_queue.h"
 #include "lb/background_http_server.h"
 #include "lb/error_response.h"
@@ -20,8 +22,8 @@ namespace {
 // httplib listens with a backlog of 5, which drops SYNs when many clients
 // connect at once (each drop costs the client a 1 s retransmit).
 constexpr int kListenBacklog = 4096;
-// Small enough for 10,000 connections (only touched pages count: ~8 KB each),
-// large enough for OpenSSL's handshake.
+// Small enough for 10,000 connections (only touched pages count: ~12 KB each,
+// the ProxyConnection included), large enough for OpenSSL's handshake.
 constexpr std::size_t kConnectionStackBytes = 256 * 1024;
 }  // namespace
 
@@ -74,8 +76,14 @@ bool ProxyServer::process_and_close_socket(socket_t sock) {
   }
   // On this thread's stack (~3 KB; the buffers have their own mapping): it
   // goes when the thread goes, and leaves no heap fragments behind.
-  ProxyConnection connection(context_, std::move(client), tls_ ? "https" : "http");
-  connection.serve();
+  try {
+    ProxyConnection connection(context_, std::move(client), tls_ ? "https" : "http");
+    connection.serve();
+  } catch (const std::bad_alloc&) {
+    // No memory for this connection's buffers: it closes (the stream closed
+    // the socket on the way out), the server and its other connections go on.
+    common::log_line("[Proxy] out of memory for a new connection; closed it");
+  }
   return true;  // the stream closed the socket
 }
 
