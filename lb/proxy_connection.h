@@ -14,7 +14,8 @@
 //
 // Steps 1, 2, 4, 5, 6 are in proxy_connection.cpp; the decisions (rate limit,
 // backend choice, breaker, trace, access log) in proxy_connection_policies.cpp;
-// the heads it writes in proxy_connection_heads.cpp.
+// the heads it writes in proxy_connection_heads.cpp; the tunnel in
+// proxy_connection_tunnel.cpp.
 #pragma once
 
 #include <memory>
