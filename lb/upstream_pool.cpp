@@ -3,22 +3,21 @@
 namespace lb {
 
 std::unique_ptr<Stream> UpstreamPool::acquire() {
-  auto now = std::chrono::steady_clock::now();
-  std::vector<std::unique_ptr<Stream>> dead;  // closed outside the lock
-  std::unique_ptr<Stream> found;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    while (!idle_.empty()) {
-      Idle candidate = std::move(idle_.back());
+  const auto now = std::chrono::steady_clock::now();
+  for (;;) {
+    Idle candidate;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (idle_.empty()) return nullptr;
+      candidate = std::move(idle_.back());
       idle_.pop_back();
-      if (now - candidate.since <= max_idle_time_ && candidate.connection->idle_and_open()) {
-        found = std::move(candidate.connection);
-        break;
-      }
-      dead.push_back(std::move(candidate.connection));
     }
+    // Checked outside the lock: it is a syscall (for TLS, maybe a record read).
+    if (now - candidate.since <= max_idle_time_ && candidate.connection->idle_and_open()) {
+      return std::move(candidate.connection);
+    }
+    // Closed by the backend, out of sync or idle too long: closed here, try the next.
   }
-  return found;
 }
 
 void UpstreamPool::release(std::unique_ptr<Stream> connection) {

@@ -2,8 +2,8 @@
 //
 // A request borrows a connection with acquire() and hands it back with
 // release() only if the response left it reusable. The mutex is held just to
-// push or pop; no I/O happens under it except a non-blocking liveness check
-// (Stream::idle_and_open).
+// push or pop; no I/O happens under it (the liveness check,
+// Stream::idle_and_open, runs after the pop).
 #pragma once
 
 #include <chrono>
