@@ -17,12 +17,21 @@ std::string id_for(const std::string& url) {
   return hex;
 }
 
+// The Host a client would have sent for this backend's URL (RFC 9110 7.2):
+// IPv6 literals in brackets, the scheme's default port left out.
+std::string host_header_for(const BackendSpec& spec) {
+  std::string host = spec.host.find(':') != std::string::npos ? "[" + spec.host + "]" : spec.host;
+  const uint16_t default_port = spec.scheme == "https" ? 443 : 80;
+  return spec.port == default_port ? host : host + ":" + std::to_string(spec.port);
+}
+
 }  // namespace
 
 Backend::Backend(BackendSpec backend_spec, const BackendSettings& settings)
     : spec(std::move(backend_spec)),
       url(spec.url()),
       id(id_for(url)),
+      host_header(host_header_for(spec)),
       health_(settings.rise, settings.fall),
       pool_(settings.max_idle_connections, settings.max_idle_time),
       breaker_(settings.circuit) {}

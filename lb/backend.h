@@ -42,6 +42,7 @@ class Backend {
   const BackendSpec spec;
   const std::string url;  // canonical, e.g. "http://127.0.0.1:8001"
   const std::string id;   // short stable opaque id derived from the URL
+  const std::string host_header;  // "host[:port]", sent when a request has no Host (HTTP/1.0)
 
   int weight() const { return spec.weight; }
   bool healthy() const { return healthy_.load(std::memory_order_acquire); }

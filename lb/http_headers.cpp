@@ -33,23 +33,4 @@ std::string_view find_header(const MessageHead& head, std::string_view name, boo
   return {};
 }
 
-std::string validate_request(const MessageHead& head) {
-  if (head.http_major != 1) return "unsupported HTTP version";
-  if (iequals(head.view(head.method), "CONNECT")) return "CONNECT is not supported";
-  std::string_view target = head.view(head.target);
-  if (target.empty() || (target.front() != '/' && target != "*" &&
-                         target.compare(0, 7, "http://") != 0 && target.compare(0, 8, "https://") != 0)) {
-    return "invalid request target";
-  }
-  int hosts = 0;
-  for (size_t i = 0; i < head.fields.size(); ++i) {
-    std::string_view name = head.name(i);
-    if (!is_token(name)) return "invalid header name";
-    if (iequals(name, "host")) ++hosts;
-  }
-  if (hosts > 1) return "duplicate Host header";
-  if (hosts == 0 && head.http_minor >= 1) return "missing Host header";
-  return "";
-}
-
 }  // namespace lb

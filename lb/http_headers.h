@@ -31,10 +31,4 @@ inline void append_header(std::string& out, std::string_view name, std::string_v
 // The first value of header `name`, or an empty view (with `found` false).
 std::string_view find_header(const MessageHead& head, std::string_view name, bool* found = nullptr);
 
-// Checks a request head for what http-parser accepts but a proxy must not
-// (Debian builds it non-strict: "Transfer-Encoding : chunked" would pass as an
-// unknown header and be read as chunked by the backend, a smuggling vector):
-// returns an empty string when acceptable, else the reason for a 400.
-std::string validate_request(const MessageHead& head);
-
 }  // namespace lb

@@ -55,6 +55,12 @@ void MessageParser::reset(bool bodiless_response) {
   close_delimited_ = false;
   method_pending_ = type_ == HTTP_REQUEST;
   last_ = Last::None;
+  at_line_start_ = true;
+  lines_begun_ = 0;
+}
+
+bool MessageParser::transfer_encoding_refused() const {
+  return phase_ == Phase::Error && HTTP_PARSER_ERRNO(&parser_) == HPE_INVALID_TRANSFER_ENCODING;
 }
 
 const char* MessageParser::error_text() const {
@@ -82,6 +88,8 @@ size_t MessageParser::feed_method(const char* data, size_t len) {
   if (i == len) return len;  // method continues in the next read
 
   method_pending_ = false;
+  at_line_start_ = false;  // the request line has begun
+  lines_begun_ = 1;
   std::string_view method = head_.view(head_.method);
   std::string start = parser_knows_method(method) ? std::string(method) : std::string("GET");
   start.push_back(' ');
@@ -112,7 +120,9 @@ size_t MessageParser::feed(const char* data, size_t len) {
     }
   }
   if (budget == 0) return consumed;  // a zero-length execute would mean EOF to http-parser
+  const bool in_head = phase_ == Phase::Head;
   size_t n = http_parser_execute(&parser_, &settings_, data + consumed, budget);
+  if (in_head) note_folds(data + consumed, n);
   consumed += n;
   http_errno err = HTTP_PARSER_ERRNO(&parser_);
   if (err != HPE_OK && err != HPE_PAUSED) phase_ = Phase::Error;
@@ -124,6 +134,25 @@ void MessageParser::feed_eof() {
   if (HTTP_PARSER_ERRNO(&parser_) == HPE_PAUSED) http_parser_pause(&parser_, 0);
   http_parser_execute(&parser_, &settings_, nullptr, 0);
   if (phase_ != Phase::Done) phase_ = Phase::Error;
+}
+
+// http-parser joins an obs-fold line (one starting with SP or HTAB) to the
+// field before it without saying so. A scan of the head bytes it consumed
+// marks that field, so rules can refuse folds inside Host or framing headers.
+// Bytes consumed past the head's end (body, next message) hold no line
+// starts that matter: `folded` is only ever set on head fields.
+void MessageParser::note_folds(const char* data, size_t len) {
+  for (size_t i = 0; i < len; ++i) {
+    char c = data[i];
+    if (at_line_start_ && c != '\r' && c != '\n') {
+      if (c != ' ' && c != '\t') {
+        ++lines_begun_;
+      } else if (lines_begun_ >= 2 && lines_begun_ - 2 < head_.fields.size()) {
+        head_.fields[lines_begun_ - 2].folded = true;  // continues the field on line lines_begun_
+      }
+    }
+    at_line_start_ = c == '\n';
+  }
 }
 
 bool MessageParser::append(Span& span, const char* at, size_t len) {

@@ -45,6 +45,9 @@ class MessageParser {
   bool head_too_large() const { return head_too_large_; }
   // Whether the peer's body ends only when the connection closes (responses).
   bool close_delimited() const { return close_delimited_; }
+  // http-parser refused the Transfer-Encoding (chunked not final): the
+  // fields are complete, so message_rules can say why (400 or 501).
+  bool transfer_encoding_refused() const;
   const char* error_text() const;
 
  private:
@@ -59,6 +62,7 @@ class MessageParser {
 
   bool append(Span& span, const char* at, size_t len);
   size_t feed_method(const char* data, size_t len);
+  void note_folds(const char* data, size_t len);
 
   http_parser parser_;
   http_parser_settings settings_;
@@ -71,6 +75,9 @@ class MessageParser {
   bool head_too_large_ = false;
   bool close_delimited_ = false;
   bool method_pending_ = true;  // requests: still collecting the method token
+  // note_folds(): where the head's lines begin, to tell which field an obs-fold continues.
+  bool at_line_start_ = true;
+  size_t lines_begun_ = 0;  // non-empty, non-folded lines so far: the start line, then one per field
   enum class Last { None, Field, Value } last_ = Last::None;
 };
 

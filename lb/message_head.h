@@ -23,6 +23,7 @@ struct Span {
 struct HeaderField {
   Span name;
   Span value;
+  bool folded = false;  // the value continued on another line (obs-fold, replaced by SP)
 };
 
 struct MessageHead {

@@ -10,6 +10,7 @@
 #include "lb/error_response.h"
 #include "lb/event_log.h"
 #include "lb/http_headers.h"
+#include "lb/message_rules.h"
 #include "lb/retry_policy.h"
 #include "lb/tls_stream.h"
 
@@ -93,6 +94,10 @@ ProxyConnection::HeadResult ProxyConnection::read_request_head() {
         case MessageParser::Phase::Error:
           if (request_parser_.head_too_large()) {
             reply_error(431, "request header fields too large", true);
+          } else if (Refusal coding = request_parser_.transfer_encoding_refused()
+                                          ? check_transfer_encoding(request_parser_.head())
+                                          : Refusal{}) {
+            reply_error(coding.status, coding.reason, true);
           } else {
             reply_error(400, std::string("malformed request: ") + request_parser_.error_text(), true);
           }
@@ -140,8 +145,8 @@ ProxyConnection::HeadResult ProxyConnection::read_request_head() {
 // Steps 2, 3 and 6: check the request, pick backends and retry as allowed.
 bool ProxyConnection::handle_request() {
   const MessageHead& request = request_parser_.head();
-  std::string problem = validate_request(request);
-  if (!problem.empty()) return reply_error(400, problem, true);
+  if (Refusal refusal = check_request_head(request)) return reply_error(refusal.status, refusal.reason, true);
+  risky_body_ = body_framing_is_risky(request);
   if (settings_.max_body_bytes != 0 && request.content_length != kNoContentLength &&
       request.content_length > settings_.max_body_bytes) {
     return reply_error(413, "request body larger than " + std::to_string(settings_.max_body_bytes) + " bytes",
@@ -258,11 +263,13 @@ ProxyConnection::Attempt ProxyConnection::forward(Backend& backend, bool fresh_c
   if (head.outcome != Outcome::Completed) return head;
 
   Attempt relayed = relay_response(*upstream);
-  if (relayed.outcome == Outcome::Completed && response_parser_.head().keep_alive &&
-      upstream_begin_ == upstream_end_) {
-    backend.pool().release(std::move(upstream));
-  }
-  return relayed;
+  ExchangeEnd end;
+  end.risky_request_body = risky_body_;
+  end.response_complete = relayed.outcome == Outcome::Completed;
+  end.backend_keep_alive = response_parser_.head().keep_alive;
+  end.bytes_left_over = upstream_begin_ != upstream_end_;
+  if (may_reuse_upstream(end)) backend.pool().release(std::move(upstream));
+  return relayed;  // otherwise `upstream` closes here
 }
 
 // Sends the request head and streams the body from the client as it arrives.
@@ -310,6 +317,8 @@ ProxyConnection::Attempt ProxyConnection::read_response_head(Stream& upstream) {
       }
       const MessageHead& response = response_parser_.head();
       if (response_parser_.phase() != MessageParser::Phase::Head) {
+        std::string problem = check_response_head(response);
+        if (!problem.empty()) return {Outcome::BadGateway, problem};
         if (response.status / 100 != 1 || response.status == 101) return {Outcome::Completed, ""};
         // 1xx: complete it (it has no body), pass it on to HTTP/1.1 clients, read on.
         if (response_parser_.phase() != MessageParser::Phase::Done) continue;

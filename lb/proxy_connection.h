@@ -2,13 +2,15 @@
 //
 // For each request on the connection, in order:
 //   1 read and parse the request head (strict http-parser)     read_request_head()
-//   2 check it: validation, size limits, rate limit -> 400/413/429, handle_request()
+//   2 check it: message_rules, size limits, rate limit
+//     -> 400/405/501/413/429                                    handle_request()
 //   3 select a backend: sticky cookie, Selector (one short lock), circuit
 //     breaker                                          -> 503   choose_backend()
 //   4 forward head and streamed body on a pooled keep-alive connection   forward()
 //   5 read the response head, stream the body back                relay_response()
-//   6 release: active-request guard, pool or close, retry on another backend
-//     when the backend could not be reached                -> 502/504
+//   6 release: active-request guard, pool the upstream connection only when
+//     both sides must agree where the exchange ended (may_reuse_upstream),
+//     retry on another backend when the backend could not be reached -> 502/504
 // A 101 Switching Protocols answer to an Upgrade request (WebSocket) turns the
 // connection into a two-way byte tunnel until either side closes.   tunnel()
 //
@@ -89,6 +91,7 @@ class ProxyConnection {
   bool expects_continue_ = false;  // client sent Expect: 100-continue with a body
   bool continue_sent_ = false;
   bool keep_client_ = false;       // decided per response
+  bool risky_body_ = false;        // body_framing_is_risky(): Connection: close upstream, never pooled
   ConnectionRegistry::Slot* registry_slot_ = nullptr;  // this connection's idle/busy flag
   std::shared_ptr<const BackendPool> pool_;  // backends in service when this request began
   uint64_t pool_generation_ = 0;             // Balancer::generation() when pool_ was loaded

@@ -1,76 +1,26 @@
 // ProxyConnection, part 3: the message heads it writes. Header bytes pass
 // through as received; only hop-by-hop headers are dropped and the forwarding
-// headers (X-Forwarded-*, Forwarded, Via) added.
+// headers (X-Forwarded-*, Forwarded, Via) added. The request side is the pure
+// build_upstream_head() (upstream_request_head.h), fed this connection's facts.
 #include "lb/proxy_connection.h"
 
 #include "lb/http_headers.h"
+#include "lb/upstream_request_head.h"
 
 namespace lb {
 
 void ProxyConnection::build_upstream_head(const Backend& backend) {
-  const MessageHead& request = request_parser_.head();
-  std::string& out = upstream_head_;
-  out.clear();
-  out.append(request.view(request.method)).append(" ").append(request.view(request.target)).append(" HTTP/1.1\r\n");
-
-  const std::string connection = connection_tokens(request);
-  std::string_view host;
-  bool has_host = false;
-  std::string_view prior_forwarded_for;
-  for (size_t i = 0; i < request.fields.size(); ++i) {
-    std::string_view name = request.name(i);
-    std::string_view value = request.value(i);
-    if (is_hop_by_hop(name, connection)) {
-      if (request.upgrade && iequals(name, "upgrade")) append_header(out, name, value);  // asked to tunnel
-      continue;
-    }
-    if (iequals(name, "host")) {
-      host = value;
-      has_host = true;
-    } else if (iequals(name, "x-forwarded-for")) {
-      // Several X-Forwarded-For lines are one list; we append ours to the end.
-      if (!prior_forwarded_for.empty()) {
-        out.append("X-Forwarded-For: ").append(prior_forwarded_for).append("\r\n");
-      }
-      prior_forwarded_for = value;
-      continue;
-    } else if (iequals(name, "x-forwarded-proto") || iequals(name, "x-forwarded-host")) {
-      continue;  // ours replace whatever the client claimed
-    } else if (expects_continue_ && iequals(name, "expect")) {
-      continue;  // we answered 100-continue ourselves
-    } else if (pool_->sticky && iequals(name, "cookie")) {
-      std::string others = pool_->sticky->strip_from(value);  // our cookie is ours alone
-      if (!others.empty()) append_header(out, name, others);
-      continue;
-    }
-    append_header(out, name, value);
-  }
-  if (!has_host) {
-    // An HTTP/1.0 request may lack Host; HTTP/1.1 to the backend requires one.
-    append_header(out, "Host", backend.spec.port == 80 ? backend.spec.host
-                                                      : backend.spec.host + ":" + std::to_string(backend.spec.port));
-  }
-  if (settings_.x_forwarded_headers) {
-    out.append("X-Forwarded-For: ");
-    if (!prior_forwarded_for.empty()) out.append(prior_forwarded_for).append(", ");
-    out.append(client_ip_).append("\r\n");
-    append_header(out, "X-Forwarded-Proto", forwarded_proto_);
-    if (has_host) append_header(out, "X-Forwarded-Host", host);
-  } else if (!prior_forwarded_for.empty()) {
-    append_header(out, "X-Forwarded-For", prior_forwarded_for);  // not ours to drop
-  }
-  if (settings_.forwarded_header) {
-    // RFC 7239: a new element after any the client sent (Forwarded lines are kept above).
-    bool ipv6 = client_ip_.find(':') != std::string::npos;
-    out.append("Forwarded: for=").append(ipv6 ? "\"[" + client_ip_ + "]\"" : client_ip_);
-    out.append(";proto=").append(forwarded_proto_);
-    if (has_host) out.append(";host=\"").append(host).append("\"");
-    out.append("\r\n");
-  }
-  out.append(via_header_);
-  if (request.upgrade) out.append("Connection: Upgrade\r\n");
-  if (request.chunked) out.append("Transfer-Encoding: chunked\r\n");
-  out.append("\r\n");
+  UpstreamHeadOptions options;
+  options.client_ip = client_ip_;
+  options.forwarded_proto = forwarded_proto_;
+  options.via_header = via_header_;
+  options.fallback_host = backend.host_header;
+  options.sticky = pool_->sticky.get();
+  options.x_forwarded_headers = settings_.x_forwarded_headers;
+  options.forwarded_header = settings_.forwarded_header;
+  options.drop_expect = expects_continue_;
+  options.close_connection = risky_body_;
+  lb::build_upstream_head(request_parser_.head(), options, upstream_head_);
 }
 
 void ProxyConnection::build_response_head(Framing framing) {

@@ -10,9 +10,10 @@ PACKAGES=(
   libssl-dev libhttp-parser-dev
   curl openssl
 )
-# `deps.sh --test` adds what only the tests need: Chromium for the dashboard test.
+# `deps.sh --test` adds what only the tests need: Chromium for the dashboard
+# test, clang and its libFuzzer runtime for scripts/fuzz.sh.
 if [[ "${1:-}" == --test ]]; then
-  PACKAGES+=(chromium)
+  PACKAGES+=(chromium clang libclang-rt-14-dev)
 fi
 
 missing=()

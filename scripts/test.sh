@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds and runs every test (ctest): a Release pass in build/, then
-# AddressSanitizer+UBSan in build-asan/ and ThreadSanitizer in build-tsan/.
-# LB_SKIP_SANITIZERS=1 runs only the Release pass. Exits non-zero if any
-# build, test or sanitizer report fails.
+# AddressSanitizer+UBSan in build-asan/ and ThreadSanitizer in build-tsan/,
+# then 60 s of fuzzing (scripts/fuzz.sh) when clang is present.
+# LB_SKIP_SANITIZERS=1 runs only the Release pass; LB_FUZZ_SECONDS=N fuzzes
+# for N seconds (0: not at all). Exits non-zero if any build, test, sanitizer
+# report or fuzz finding fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -68,6 +70,18 @@ else
   run_pass "ThreadSanitizer" build-tsan -DLB_SANITIZE=thread -DCMAKE_BUILD_TYPE=RelWithDebInfo
   sanitizer_logs_clean "$logs" || failed+=("ThreadSanitizer (reports)")
   unset TSAN_OPTIONS
+fi
+
+fuzz_seconds=${LB_FUZZ_SECONDS:-60}
+if [[ "$fuzz_seconds" == 0 ]]; then
+  echo
+  echo "LB_FUZZ_SECONDS=0: skipping the fuzz pass"
+elif command -v clang++ >/dev/null 2>&1; then
+  header "Fuzz: request parser, message rules, upstream head ($fuzz_seconds s)"
+  scripts/fuzz.sh "$fuzz_seconds" || failed+=("Fuzz")
+else
+  echo
+  echo "clang++ not found: skipping the fuzz pass (scripts/deps.sh --test installs it)"
 fi
 
 header "Summary"

@@ -170,3 +170,30 @@ TEST_CASE("keep-alive rules by version", "[parser]") {
   CHECK(keep_alive("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
   CHECK_FALSE(keep_alive("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
 }
+
+// An obs-fold marks the field it continues, wherever the reads split the head,
+// even when the folded field's first line is empty.
+TEST_CASE("obs-folds are marked on their field", "[parser]") {
+  const std::string request =
+      "GET  / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n chunked\r\nX-A: 1\r\nX-B: 2\r\n\t 3\r\n\r\n";
+  for (size_t step : {1, 2, 5, 1000}) {
+    INFO("step " << step);
+    MessageParser parser(HTTP_REQUEST, 8192);
+    feed_all(parser, request, step);
+    REQUIRE(parser.phase() != MessageParser::Phase::Error);
+    const MessageHead& head = parser.head();
+    REQUIRE(head.fields.size() == 4);
+    CHECK_FALSE(head.fields[0].folded);
+    CHECK(head.fields[1].folded);
+    CHECK(head.value(1) == "chunked");
+    CHECK_FALSE(head.fields[2].folded);
+    CHECK(head.fields[3].folded);
+    CHECK(head.value(3) == "2\t 3");
+  }
+  MessageParser response(HTTP_RESPONSE, 8192);
+  feed_all(response, "\r\nHTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\n 3\r\nContent-Length: 0\r\n\r\n", 3);
+  REQUIRE(response.head().fields.size() == 3);
+  CHECK_FALSE(response.head().fields[0].folded);
+  CHECK(response.head().fields[1].folded);
+  CHECK_FALSE(response.head().fields[2].folded);
+}

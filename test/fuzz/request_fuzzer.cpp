@@ -1,0 +1,154 @@
+// libFuzzer target: the request side of the proxy path, as ProxyConnection
+// drives it. Bytes from a client are parsed in pieces (as TCP reads would
+// split them), checked by message_rules, and forwarded as our own head plus
+// the body re-framed by BodyWriter. What we would send a backend is then
+// parsed again by a fresh parser, which must see exactly one request: the
+// same method, target, host and body, framed the way we decided, with no
+// byte left over to be read as a second request. Any difference is a way
+// for one client's bytes to reach another client's request.
+//
+// Build and run: scripts/fuzz.sh SECONDS (clang, -fsanitize=fuzzer,address,undefined).
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "lb/body_writer.h"
+#include "lb/http_message_parser.h"
+#include "lb/message_rules.h"
+#include "lb/upstream_request_head.h"
+
+namespace {
+
+using namespace lb;
+
+// A Stream that keeps what is written, standing in for the backend socket.
+class MemoryStream : public Stream {
+ public:
+  std::string bytes;
+  ssize_t read(char*, size_t, Millis) override { return kEof; }
+  bool write_all(struct iovec* iov, int count, Millis) override {
+    for (int i = 0; i < count; ++i) bytes.append(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
+    return true;
+  }
+  int fd() const override { return -1; }
+  bool idle_and_open() override { return true; }
+};
+
+struct CollectBody : BodySink {
+  std::string body;
+  bool on_body(const char* data, size_t len) override {
+    body.append(data, len);
+    return true;
+  }
+};
+
+// Both a sink for the body on its way out and a record of what was decoded.
+struct TeeSink : BodySink {
+  BodyWriter* writer;
+  std::string decoded;
+  bool on_body(const char* data, size_t len) override {
+    decoded.append(data, len);
+    return writer->on_body(data, len);
+  }
+};
+
+void require(bool condition, const char* what) {
+  if (!condition) {
+    fprintf(stderr, "invariant broken: %s\n", what);
+    abort();
+  }
+}
+
+constexpr size_t kMaxHead = 8192;
+
+// Feeds `data` from `pos` in pieces of `piece` until the parser leaves `phase`.
+void feed_while(MessageParser& parser, MessageParser::Phase phase, const uint8_t* data, size_t size, size_t& pos,
+                size_t piece) {
+  while (parser.phase() == phase && pos < size) {
+    size_t n = std::min(piece, size - pos);
+    size_t used = parser.feed(reinterpret_cast<const char*>(data) + pos, n);
+    pos += used;
+    if (used == 0 && parser.phase() == phase) break;  // a stall would be a parser bug
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static constexpr size_t kPieces[] = {1, 2, 3, 7, 16, 61, 512, 1 << 20};
+  const size_t piece = kPieces[size % 8];
+
+  MessageParser request(HTTP_REQUEST, kMaxHead);
+  size_t pos = 0;
+  feed_while(request, MessageParser::Phase::Head, data, size, pos, piece);
+  if (request.phase() == MessageParser::Phase::Error) {
+    // Refused Transfer-Encoding: our rules must agree it is wrong (400 or 501).
+    if (request.transfer_encoding_refused()) {
+      Refusal refusal = check_transfer_encoding(request.head());
+      require(refusal && (refusal.status == 400 || refusal.status == 501), "refused coding gets 400/501");
+    }
+    return 0;
+  }
+  if (request.phase() == MessageParser::Phase::Head) return 0;  // incomplete head: nothing forwarded
+  const MessageHead& head = request.head();
+  if (Refusal refusal = check_request_head(head)) {
+    require(refusal.status == 400 || refusal.status == 405 || refusal.status == 501, "refusals are 400/405/501");
+    return 0;
+  }
+
+  // What ProxyConnection would send: our head, then the body as it arrives.
+  const bool risky = body_framing_is_risky(head);
+  UpstreamHeadOptions options;
+  options.client_ip = (size & 16) ? "::1" : "10.1.2.3";
+  options.forwarded_proto = "https";
+  options.via_header = "Via: 1.1 fuzz\r\n";
+  options.fallback_host = "backend:8001";
+  options.forwarded_header = (size & 32) != 0;
+  options.x_forwarded_headers = (size & 64) == 0;
+  options.close_connection = risky;
+  std::string upstream_head;
+  build_upstream_head(head, options, upstream_head);
+
+  MemoryStream backend;
+  BodyWriter writer;
+  Framing framing = head.chunked ? Framing::Chunked : head.has_body() ? Framing::Length : Framing::None;
+  writer.start(&backend, framing, Millis(1000));
+  writer.queue(upstream_head.data(), upstream_head.size());
+  TeeSink tee;
+  tee.writer = &writer;
+  request.set_body_sink(&tee);
+  // A bodiless head may still be paused at its end: finish it as ProxyConnection does.
+  if (request.phase() == MessageParser::Phase::Body && !head.has_body()) {
+    pos += request.feed(reinterpret_cast<const char*>(data) + pos, size - pos);
+  }
+  feed_while(request, MessageParser::Phase::Body, data, size, pos, piece);
+  require(writer.flush(), "memory stream accepts everything");
+  if (request.phase() != MessageParser::Phase::Done) return 0;  // body cut short or invalid: connection closed
+  require(writer.finish(), "finish");
+
+  // The backend's view: exactly one message, the same as ours.
+  MessageParser seen(HTTP_REQUEST, kMaxHead * 4);
+  CollectBody seen_body;
+  seen.set_body_sink(&seen_body);
+  size_t used = 0;
+  while (seen.phase() != MessageParser::Phase::Done && seen.phase() != MessageParser::Phase::Error &&
+         used < backend.bytes.size()) {
+    size_t n = seen.feed(backend.bytes.data() + used, backend.bytes.size() - used);
+    if (n == 0 && seen.phase() == MessageParser::Phase::Head) break;
+    used += n;
+  }
+  require(seen.phase() == MessageParser::Phase::Done, "forwarded request parses to its end");
+  require(used == backend.bytes.size(), "no byte after the forwarded request");
+  const MessageHead& again = seen.head();
+  require(!check_request_head(again), "forwarded head passes our own rules");
+  require(again.view(again.method) == head.view(head.method), "same method");
+  require(again.view(again.target) == head.view(head.target), "same target");
+  require(request_host(again) == (request_host(head).empty() ? options.fallback_host : request_host(head)),
+          "same host");
+  require(seen_body.body == tee.decoded, "same body");
+  require(again.chunked == head.chunked, "same framing");
+  if (!head.chunked) require(again.content_length == head.content_length || !head.has_body(), "same length");
+  if (risky && !head.upgrade) require(!again.keep_alive, "risky body asks the backend to close");
+  return 0;
+}

@@ -1,0 +1,130 @@
+// What is rejected (SPEC "What is rejected, and what is never reused"), end to
+// end: each refused request gets its status with a JSON error, its connection
+// closed and nothing forwarded; a backend's bad head is a 502 and a failure.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "test/support/load_balancer_process.h"
+#include "test/support/raw_http.h"
+#include "test/support/recording_backend.h"
+
+using namespace test_support;
+using nlohmann::json;
+using namespace std::string_literals;
+
+namespace {
+
+struct RefusedCase {
+  std::string name;
+  std::string bytes;
+  int status;
+};
+
+// Sends `bytes` on a new connection; the answer must be `status` with a JSON
+// error and Connection: close, then the connection must end.
+void check_refused(int port, const RefusedCase& refused) {
+  INFO(refused.name);
+  ScopedFd fd(connect_to(port));
+  send_all(fd.get(), refused.bytes);
+  RawResponse response = read_response(fd.get());
+  CHECK(response.status == refused.status);
+  CHECK(response.header("Connection") == "close");
+  CHECK(response.header("Content-Type").value_or("").find("application/json") == 0);
+  CHECK(json::parse(response.body)["error"].is_string());
+  CHECK(read_until_close(fd.get()).empty());
+}
+
+}  // namespace
+
+// Every class of ambiguous request head is refused before any byte reaches a backend.
+TEST_CASE("ambiguous request heads are refused and nothing is forwarded", "[integration][trust]") {
+  RecordingBackend fake;
+  LoadBalancerProcess lb({fake.url()});
+  const std::string get = "GET / HTTP/1.1\r\nHost: a\r\n";
+  const std::string post = "POST / HTTP/1.1\r\nHost: a\r\n";
+  const std::vector<RefusedCase> cases = {
+      {"NUL in a value", get + "X: a\0b\r\n\r\n"s, 400},
+      {"bare CR in a value", get + "X: a\rb\r\n\r\n", 400},
+      {"control byte in a value", get + "X: a\x01z\r\n\r\n", 400},
+      {"control byte in a name", get + "X\x02Y: 1\r\n\r\n", 400},
+      {"space before the colon", post + "Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n", 400},
+      {"two Host lines", get + "Host: b\r\n\r\n", 400},
+      {"Host with @", "GET / HTTP/1.1\r\nHost: a@b\r\n\r\n", 400},
+      {"Host with a space", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400},
+      {"no Host", "GET / HTTP/1.1\r\n\r\n", 400},
+      {"tab in the target", "GET /a\tb HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+      {"userinfo in an absolute target", "GET http://u@a/ HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+      {"Content_Length", post + "Content_Length: 5\r\nContent-Length: 0\r\n\r\n", 400},
+      {"Transfer_Encoding", post + "Transfer_Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n", 400},
+      {"chunked twice", post + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
+      {"chunked, chunked", post + "Transfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n", 400},
+      {"chunked not last", post + "Transfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n", 400},
+      {"gzip, chunked", post + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501},
+      {"gzip alone", post + "Transfer-Encoding: gzip\r\n\r\n", 501},
+      {"folded Transfer-Encoding", post + "Transfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n", 400},
+      {"folded Host", "GET / HTTP/1.1\r\nHost:\r\n a\r\n\r\n", 400},
+      {"CL and TE", post + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
+      {"TRACE with a body", "TRACE / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi", 400},
+      {"CONNECT", "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", 405},
+  };
+  for (const RefusedCase& refused : cases) check_refused(lb.port(), refused);
+  CHECK(fake.requests() == 0);
+  CHECK(fake.received().empty());
+  // Still serving.
+  CHECK(http_request(lb.port(), build_request("GET", "/after")).status == 200);
+}
+
+// A folded line in an ordinary header is joined with a space; the Host of an
+// absolute-form target is its authority; bodies on GET ask the backend to close.
+TEST_CASE("what the backend receives for folds, absolute targets and risky bodies", "[integration][trust]") {
+  RecordingBackend fake;
+  LoadBalancerProcess lb({fake.url()});
+  CHECK(http_request(lb.port(), "GET /fold HTTP/1.1\r\nHost: a\r\nX-Long: one\r\n two\r\n\r\n").status == 200);
+  CHECK(http_request(lb.port(), "GET http://real.example:81/abs HTTP/1.1\r\nHost: spoofed\r\n\r\n").status == 200);
+  CHECK(http_request(lb.port(), "GET /body HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nxyz").status == 200);
+  CHECK(http_request(lb.port(), "POST /post HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nxyz").status == 200);
+  std::string seen = fake.received();
+  CHECK(seen.find("X-Long: one two\r\n") != std::string::npos);
+  CHECK(seen.find("GET http://real.example:81/abs HTTP/1.1\r\nHost: real.example:81\r\n") != std::string::npos);
+  CHECK(seen.find("spoofed") == std::string::npos);
+  size_t body_get = seen.find("GET /body ");
+  size_t post = seen.find("POST /post ");
+  REQUIRE(body_get != std::string::npos);
+  REQUIRE(post != std::string::npos);
+  std::string get_head = seen.substr(body_get, seen.find("\r\n\r\n", body_get) - body_get);
+  std::string post_head = seen.substr(post, seen.find("\r\n\r\n", post) - post);
+  CHECK(get_head.find("\r\nConnection: close") != std::string::npos);
+  CHECK(post_head.find("Connection:") == std::string::npos);
+}
+
+// A backend whose head could be read two ways gets a 502 (JSON, connection
+// closed) and is counted as failed; nothing of its answer reaches the client.
+TEST_CASE("ambiguous response heads become 502", "[integration][trust]") {
+  const std::vector<std::string> responses = {
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nsecret",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding : chunked\r\nContent-Length: 6\r\n\r\nsecret",
+      "HTTP/1.1 200 OK\r\nContent_Length: 6\r\nContent-Length: 0\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nX: a\0b\r\nContent-Length: 0\r\n\r\n"s,
+      "HTTP/1.1 200 OK\r\nContent-Length: 6\r\nContent-Length: 6\r\n\r\nsecret",
+  };
+  for (const std::string& bad : responses) {
+    INFO(bad);
+    RecordingBackend fake(bad);
+    LoadBalancerProcess lb({fake.url()}, {"--admin-port", "0"});
+    ScopedFd fd(connect_to(lb.port()));
+    send_all(fd.get(), build_request("GET", "/"));
+    RawResponse response = read_response(fd.get());
+    CHECK(response.status == 502);
+    CHECK(response.header("Connection") == "close");
+    CHECK(json::parse(response.body)["error"].get<std::string>().find("invalid response from backend") == 0);
+    CHECK(response.body.find("secret") == std::string::npos);
+    CHECK(read_until_close(fd.get()).empty());
+    RawResponse status = http_request(lb.admin_port(), build_request("GET", "/status"));
+    CHECK(json::parse(status.body)["backends"][0]["failures"] == 1);
+  }
+}
