@@ -51,13 +51,14 @@ std::string format_access_line(const AccessRecord& r, AccessLogFormat format) {
                           {"user_agent", r.user_agent},
                           {"backend", r.backend},
                           {"duration", r.seconds},
-                          {"upstream_duration", r.upstream_seconds}}
+                          {"upstream_duration", r.upstream_seconds},
+                          {"tried", r.tried}}
         .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   return r.client + " - - [" + r.time + "] " + quoted(r.request_line) + " " + std::to_string(r.status) + " " +
          std::to_string(r.bytes) + " " + quoted(r.referer) + " " + quoted(r.user_agent) +
          " backend=" + (r.backend.empty() ? "-" : r.backend) + " rt=" + seconds_text(r.seconds) +
-         " urt=" + seconds_text(r.upstream_seconds);
+         " urt=" + seconds_text(r.upstream_seconds) + (r.tried.empty() ? "" : " tried=" + quoted(r.tried));
 }
 
 AccessLog::AccessLog(const std::string& path, AccessLogFormat format)

@@ -27,6 +27,7 @@ struct AccessRecord {
   std::string backend;      // URL of the backend that answered, "" when none
   double seconds = 0;       // whole request, head read to last byte sent
   double upstream_seconds = 0;  // time spent with the backend
+  std::string tried;            // backends that failed first: "URL (timeout), ..." ("" when none)
 };
 
 enum class AccessLogFormat { Combined, Json };

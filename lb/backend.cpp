@@ -2,6 +2,7 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace lb {
@@ -27,11 +28,13 @@ std::string host_header_for(const BackendSpec& spec) {
 
 }  // namespace
 
-Backend::Backend(BackendSpec backend_spec, const BackendSettings& settings)
+Backend::Backend(BackendSpec backend_spec, const BackendSettings& settings, bool joins_at_runtime)
     : spec(std::move(backend_spec)),
       url(spec.url()),
       id(id_for(url)),
       host_header(host_header_for(spec)),
+      slow_start_(settings.slow_start),
+      checked_before_(joins_at_runtime),
       health_(settings.rise, settings.fall),
       pool_(settings.max_idle_connections, settings.max_idle_time),
       breaker_(settings.circuit) {}
@@ -46,6 +49,9 @@ bool Backend::record_check(bool passed, const std::string& detail) {
     healthy_.store(health_.healthy(), std::memory_order_release);
   }
   if (flipped && !passed) pool_.clear();
+  // Coming (back) into service ramps up, except at the start-up round.
+  const bool first_check = !checked_before_.exchange(true);
+  if (flipped && passed && !first_check) start_ramp(Clock::now());
   return flipped;
 }
 
@@ -59,6 +65,34 @@ bool Backend::mark_down(const std::string& detail) {
   }
   if (flipped) pool_.clear();
   return flipped;
+}
+
+void Backend::eject_until(Clock::time_point until) {
+  consecutive_failures.store(0, std::memory_order_relaxed);
+  ejections_total.fetch_add(1, std::memory_order_relaxed);
+  ramp_from_.store(until.time_since_epoch().count(), std::memory_order_relaxed);
+  ejected_until_.store(until.time_since_epoch().count(), std::memory_order_release);
+  pool_.clear();  // its idle connections are as suspect as it is
+}
+
+bool Backend::take_ejection_end(Clock::time_point now) {
+  int64_t until = ejected_until_.load(kAcquire);
+  return until != 0 && now.time_since_epoch().count() >= until &&
+         ejected_until_.compare_exchange_strong(until, 0, std::memory_order_acq_rel);
+}
+
+long Backend::selection_weight(Clock::time_point now) const {
+  const long full = static_cast<long>(spec.weight) * 100;
+  const int64_t from = ramp_from_.load(std::memory_order_relaxed);
+  if (slow_start_.count() == 0 || from == kNoRamp) return full;
+  const int64_t elapsed = now.time_since_epoch().count() - from;
+  if (elapsed >= slow_start_.count()) return full;
+  const double share = 0.1 + 0.9 * static_cast<double>(std::max<int64_t>(elapsed, 0)) / slow_start_.count();
+  return std::max(1L, static_cast<long>(full * share));
+}
+
+void Backend::start_ramp(Clock::time_point from) {
+  ramp_from_.store(from.time_since_epoch().count(), std::memory_order_relaxed);
 }
 
 LastCheck Backend::last_check() const {

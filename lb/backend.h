@@ -26,6 +26,7 @@ struct BackendSettings {
   std::size_t max_idle_connections = 128;
   std::chrono::milliseconds max_idle_time{30000};
   CircuitSettings circuit;
+  std::chrono::milliseconds slow_start{0};  // --slow-start: ramp after a return; 0 = off
 };
 
 // The outcome of the latest health observation, for logs and /status.
@@ -37,7 +38,11 @@ struct LastCheck {
 
 class Backend {
  public:
-  Backend(BackendSpec spec, const BackendSettings& settings);
+  using Clock = std::chrono::steady_clock;
+
+  // `joins_at_runtime`: added by the admin API or a reload, so its first
+  // passed check is a return to service (slow start), not the start-up round.
+  Backend(BackendSpec spec, const BackendSettings& settings, bool joins_at_runtime = false);
 
   const BackendSpec spec;
   const std::string url;  // canonical, e.g. "http://127.0.0.1:8001"
@@ -55,6 +60,20 @@ class Backend {
   bool mark_down(const std::string& detail);
   LastCheck last_check() const;
 
+  // Outlier ejection (see OutlierEjector): out of rotation until a time.
+  bool ejected(Clock::time_point now) const { return now.time_since_epoch().count() < ejected_until_.load(kAcquire); }
+  // Ejects until `until`; slow start (if on) ramps from then.
+  void eject_until(Clock::time_point until);
+  Clock::time_point ejected_until() const { return Clock::time_point(Clock::duration(ejected_until_.load(kAcquire))); }
+  // True once, for the first call after an ejection ended (the caller logs it).
+  bool take_ejection_end(Clock::time_point now);
+
+  // The weight to balance with now, in hundredths: weight() x 100 normally;
+  // during --slow-start after a return to service, from 10% up to that.
+  long selection_weight(Clock::time_point now) const;
+  // Starts a slow-start ramp at `from` (a return: health, circuit closed, ejection over).
+  void start_ramp(Clock::time_point from);
+
   UpstreamPool& pool() { return pool_; }
   CircuitBreaker& breaker() { return breaker_; }
   const CircuitBreaker& breaker() const { return breaker_; }
@@ -68,8 +87,16 @@ class Backend {
   std::atomic<uint64_t> responses_by_class[6] = {};  // [1..5]: 1xx..5xx relayed; [0]: no response
   std::atomic<uint64_t> checks_passed{0};
   std::atomic<uint64_t> checks_failed{0};
+  std::atomic<int> consecutive_failures{0};  // outlier ejection: failed attempts in a row
+  std::atomic<uint64_t> ejections_total{0};
 
  private:
+  static constexpr std::memory_order kAcquire = std::memory_order_acquire;
+  static constexpr int64_t kNoRamp = INT64_MIN;
+  const Clock::duration slow_start_;
+  std::atomic<int64_t> ejected_until_{0};    // steady_clock ticks; 0: not ejected (or its end was taken)
+  std::atomic<int64_t> ramp_from_{kNoRamp};  // steady_clock ticks the slow-start ramp began
+  std::atomic<bool> checked_before_;         // false until the first check of a start-up backend
   std::atomic<bool> healthy_{false};
   mutable std::mutex health_mutex_;
   HealthState health_;    // guards: health_mutex_

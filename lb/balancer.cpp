@@ -21,7 +21,8 @@ void Balancer::reconfigure(BalancingPolicy policy, BackendSettings settings, con
         if (existing->url == spec.url() && existing->weight() == spec.weight) kept = existing;
       }
     }
-    backends.push_back(kept ? kept : std::make_shared<Backend>(spec, settings));
+    // Backends new in a reload join at run time (slow start on their first pass).
+    backends.push_back(kept ? kept : std::make_shared<Backend>(spec, settings, /*joins_at_runtime=*/old_pool != nullptr));
   }
   policy_ = std::move(policy);
   settings_ = settings;
@@ -34,7 +35,7 @@ std::shared_ptr<Backend> Balancer::add(const BackendSpec& spec) {
   for (const auto& existing : pool->backends) {
     if (existing->url == spec.url()) return nullptr;
   }
-  auto added = std::make_shared<Backend>(spec, settings_);
+  auto added = std::make_shared<Backend>(spec, settings_, /*joins_at_runtime=*/true);
   BackendList backends = pool->backends;
   backends.push_back(added);
   install(std::move(backends));

@@ -40,7 +40,7 @@ const std::string& dashboard_html() {
   #cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr)); gap: 20px; }
   .card { background: #fff; border: 2px solid var(--line); border-left: 10px solid var(--ok);
           border-radius: 10px; padding: 16px 18px; transition: background .5s, border-color .5s; }
-  .card[data-healthy="false"] { border-color: var(--bad); background: #fff5f5; }
+  .card[data-healthy="false"], .card[data-ejected="true"] { border-color: var(--bad); background: #fff5f5; }
   .card[data-circuit="half-open"], .card[data-draining="true"] { border-left-color: var(--warn); }
   .card[data-circuit="open"] { border-left-color: var(--bad); }
   .card.flash { animation: flash 1.5s; }
@@ -178,6 +178,10 @@ function compare(before, b, card) {
   if (before.draining !== b.draining) {
     changes.push([b.draining ? 'is draining' : 'is enabled again', b.draining ? 'warn' : 'ok']);
   }
+  if (before.ejected !== b.ejected) {
+    changes.push([b.ejected ? `is EJECTED for ${Math.round(b.ejected_seconds_left)} s` : 'is back from ejection',
+                  b.ejected ? 'bad' : 'ok']);
+  }
   for (const [text, kind] of changes) logEvent(b.url + ' ' + text, kind);
   if (changes.length) {
     card.classList.remove('flash');
@@ -191,10 +195,12 @@ function update(card, b, state, now, peak) {
   card.dataset.healthy = b.healthy;
   card.dataset.circuit = b.circuit;
   card.dataset.draining = b.draining;
+  card.dataset.ejected = b.ejected;
   const badge = card.querySelector('.badge');
-  badge.textContent = b.healthy ? 'HEALTHY' : 'UNHEALTHY';
-  badge.classList.toggle('bad', !b.healthy);
-  set('sub', `id ${b.id} · weight ${b.weight}`);
+  badge.textContent = !b.healthy ? 'UNHEALTHY' : b.ejected ? 'EJECTED' : 'HEALTHY';
+  badge.classList.toggle('bad', !b.healthy || b.ejected);
+  const ramp = b.weight_percent < 100 ? ` · slow start ${b.weight_percent}%` : '';
+  set('sub', `id ${b.id} · weight ${b.weight}${ramp} · ejections ${b.ejections}`);
   set('circuit', b.circuit);
   card.querySelector('[data-field="circuit"]').className = b.circuit;
   set('draining', b.draining ? 'yes' : 'no');

@@ -7,9 +7,13 @@ namespace lb {
 std::string candidate_standing(const Backend& backend, const SelectionContext& selection) {
   if (std::find(selection.avoid.begin(), selection.avoid.end(), &backend) != selection.avoid.end()) return "tried";
   if (!backend.healthy()) return "unhealthy";
+  if (backend.ejected(selection.now)) return "ejected";
   if (backend.draining.load()) return "draining";
   if (!backend.breaker().allows_traffic()) return "circuit open";
-  return "ok(w=" + std::to_string(backend.weight()) + " active=" + std::to_string(backend.active_requests.load()) + ")";
+  std::string standing = "ok(w=" + std::to_string(backend.weight());
+  const long weight_now = backend.selection_weight(selection.now);
+  if (weight_now < backend.weight() * 100L) standing += " slow-start=" + std::to_string(weight_now / backend.weight()) + "%";
+  return standing + " active=" + std::to_string(backend.active_requests.load()) + ")";
 }
 
 void DecisionTrace::reset() {

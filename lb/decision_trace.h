@@ -22,6 +22,8 @@ class DecisionTrace {
   void note_candidates(const BackendPool& pool, const SelectionContext& selection);
   void note_failure(const Backend& backend, const std::string& why);
   void note_chosen(const Backend& backend) { chosen_ = backend.url; }
+  // The failed attempts so far: "URL (why), ..." (also for the access log).
+  const std::string& tried() const { return tried_; }
   // The header value ("" while nothing was recorded).
   std::string header_value(const std::string& algorithm) const;
 
@@ -32,7 +34,7 @@ class DecisionTrace {
   std::string chosen_;
 };
 
-// One backend's standing for a selection: "ok(w=1 active=0)", "unhealthy",
+// One backend's standing for a selection: "ok(w=1 active=0)", "unhealthy", "ejected",
 // "draining", "circuit open" or "tried".
 std::string candidate_standing(const Backend& backend, const SelectionContext& selection);
 

@@ -56,10 +56,13 @@ void HealthChecker::run_round() {
     probes.emplace_back([&, i] { results[i] = probe_(*backends[i]); });
   }
   for (auto& probe : probes) probe.join();
+  const auto now = Backend::Clock::now();
   for (size_t i = 0; i < backends.size(); ++i) {
     if (backends[i]->record_check(results[i].passed, results[i].detail)) {
       log_health_change(*backends[i], backends[i]->healthy(), results[i].detail);
     }
+    // An ejection ends by the clock (selection reads it); this is where it is logged.
+    if (backends[i]->take_ejection_end(now)) log_ejection_end(*backends[i]);
   }
 }
 

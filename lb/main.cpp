@@ -136,8 +136,16 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  lb::ProxyContext context{options.proxy,  balancer, rate_limiter.get(), trusted_proxies, *upstream_tls,
-                           access_log.get(), {},      {}};
+  lb::ProxyContext context{options.proxy,
+                           balancer,
+                           rate_limiter.get(),
+                           trusted_proxies,
+                           *upstream_tls,
+                           access_log.get(),
+                           {},
+                           {},
+                           lb::RetryBudget(options.proxy.retry_budget_percent),
+                           lb::OutlierEjector(options.ejection)};
   lb::ProxyServer server(context, options.max_connections, to_millis(options.drain_timeout), tls.get());
   std::string error;
   int port = server.open(options.bind, options.port, error);

@@ -29,6 +29,10 @@ class Metrics {
   std::atomic<uint64_t> duration_counts[kDurationBuckets.size() + 1] = {};  // last: +Inf
   std::atomic<uint64_t> duration_sum_micros{0};
   std::atomic<uint64_t> rate_limited{0};
+  // lb_retries_total{result}: a retry's attempt answered, failed too, or was refused by the budget.
+  std::atomic<uint64_t> retries_succeeded{0};
+  std::atomic<uint64_t> retries_failed{0};
+  std::atomic<uint64_t> retries_over_budget{0};
 
  private:
   static constexpr std::memory_order kRelaxed = std::memory_order_relaxed;

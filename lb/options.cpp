@@ -25,6 +25,8 @@ struct RawFlags {
   double connect_timeout = 5, backend_timeout = 60, client_timeout = 60, keepalive_timeout = 60,
          header_timeout = 10, tunnel_idle_timeout = 3600;
   double cb_window = 10, cb_open = 30;
+  double try_timeout = 0;  // 0: the same as --backend-timeout
+  double eject_seconds = 10, slow_start = 0;
   std::string forwarded = "x-forwarded";
 };
 
@@ -103,6 +105,26 @@ void define_flags(CLI::App& app, Options& o, RawFlags& raw) {
       ->capture_default_str();
   app.add_option("--retries", o.proxy.retries, "Extra backends to try when a request cannot reach its backend")
       ->check(CLI::Range(0, 10))
+      ->capture_default_str();
+  app.add_option("--try-timeout", raw.try_timeout,
+                 "Seconds a replayable request waits for a backend's first byte before it is retried elsewhere "
+                 "(default: --backend-timeout)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--retry-budget", o.proxy.retry_budget_percent,
+                 "Retries in flight at most this percent of active requests (at least 3)")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
+
+  // Passive health: outlier ejection and slow start
+  app.add_option("--eject-after", o.ejection.after,
+                 "Consecutive failures (5xx, connect errors, timeouts) that eject a backend; 0 = off")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  add_seconds(app, "--eject-seconds", raw.eject_seconds,
+              "Seconds of a first ejection; each one in a row doubles it, up to 300");
+  app.add_option("--slow-start", raw.slow_start,
+                 "Seconds a returning backend takes to ramp from 10% to its full weight; 0 = off")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   add_seconds(app, "--drain-timeout", o.drain_timeout, "Seconds to let in-flight requests finish on stop");
 
@@ -189,6 +211,11 @@ Options parse_options(int argc, const char* const* argv) {
   o.backend.circuit.open_for = seconds_to_millis(raw.cb_open);
   o.proxy.connect_timeout = seconds_to_millis(raw.connect_timeout);
   o.proxy.backend_timeout = seconds_to_millis(raw.backend_timeout);
+  o.proxy.try_timeout = raw.try_timeout > 0 ? std::min(seconds_to_millis(raw.try_timeout), o.proxy.backend_timeout)
+                                            : o.proxy.backend_timeout;
+  o.ejection.base = seconds_to_millis(raw.eject_seconds);
+  o.ejection.max = std::max(o.ejection.base, Millis(300000));
+  o.backend.slow_start = seconds_to_millis(raw.slow_start);
   o.proxy.client_timeout = seconds_to_millis(raw.client_timeout);
   o.proxy.keepalive_timeout = seconds_to_millis(raw.keepalive_timeout);
   o.proxy.header_timeout = seconds_to_millis(raw.header_timeout);

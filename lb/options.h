@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "lb/balancer.h"
+#include "lb/outlier_ejector.h"
 #include "lb/proxy_context.h"
 
 namespace lb {
@@ -35,6 +36,7 @@ struct Options {
   std::string admin_bind = "127.0.0.1";
   std::string admin_token;                   // empty: no Authorization required
   ProxySettings proxy;
+  EjectionSettings ejection;  // --eject-after, --eject-seconds
   bool check_only = false;  // --check: validate, print, exit
 };
 

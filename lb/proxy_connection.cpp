@@ -168,17 +168,24 @@ bool ProxyConnection::handle_request() {
   const bool replayable = is_replayable(request.view(request.method), request.has_body());
   sticky_cookie_seen_ = false;
   const std::shared_ptr<Backend> pinned = pinned_backend();
+  RetryBudget::ActiveRequest counted(context_.retry_budget);
+  RetryBudget::Retry retry;  // holds a place in the budget while a retry is in flight
+  const Clock::time_point deadline = Clock::now() + settings_.backend_timeout;  // for all tries together
   SelectionContext selection;
   int attempts_left = settings_.retries + 1;
-  std::string last_failure;
+  Attempt last_failure{Outcome::Completed, ""};
   for (;;) {
+    selection.now = Clock::now();
     std::shared_ptr<Backend> backend = choose_backend(selection, pinned);
     if (!backend) {
-      if (last_failure.empty()) return reply_error(503, "no healthy backend available", !request_fully_read());
-      return reply_error(502, "backend unavailable: " + last_failure, !request_fully_read());
+      if (last_failure.detail.empty()) return reply_error(503, "no healthy backend available", !request_fully_read());
+      return reply_unreachable(last_failure);
     }
     ActiveRequestGuard in_flight(*backend);
     auto upstream_started = Clock::now();
+    // A replayable request waits --try-timeout for a first byte, then tries elsewhere.
+    Millis left = std::chrono::duration_cast<Millis>(deadline - upstream_started);
+    first_byte_wait_ = replayable ? std::max(Millis(1), std::min(settings_.try_timeout, left)) : settings_.backend_timeout;
     Attempt attempt = forward(*backend, /*fresh_connection=*/false);
     if (attempt.outcome == Outcome::NoResponse && attempt.detail == "reused" && replayable) {
       // A pooled connection the backend had already closed: not the backend's
@@ -188,8 +195,7 @@ bool ProxyConnection::handle_request() {
     const bool backend_failed = attempt.outcome == Outcome::CannotConnect || attempt.outcome == Outcome::Timeout ||
                                 attempt.outcome == Outcome::BadGateway || attempt.outcome == Outcome::NoResponse ||
                                 (attempt.outcome == Outcome::Completed && status_sent_ >= 500);
-    record_outcome(*backend, !backend_failed);
-    if (backend_failed) backend->failures_total.fetch_add(1, std::memory_order_relaxed);
+    record_outcome(*backend, !backend_failed, retry);
     upstream_seconds_ += std::chrono::duration<double>(Clock::now() - upstream_started).count();
     if (backend_failed) trace_.note_failure(*backend, attempt.detail);
     answered_by_ = backend->url;
@@ -207,7 +213,8 @@ bool ProxyConnection::handle_request() {
       case Outcome::BadRequestBody:
         return reply_error(400, std::string("malformed request body: ") + request_parser_.error_text(), true);
       case Outcome::Timeout:
-        return reply_error(504, "backend did not respond in time", !request_fully_read());
+        if (!replayable || Clock::now() >= deadline) return reply_unreachable(attempt);
+        break;
       case Outcome::BadGateway:
         return reply_error(502, "invalid response from backend: " + attempt.detail, true);
       case Outcome::CannotConnect:
@@ -221,10 +228,13 @@ bool ProxyConnection::handle_request() {
         attempt.detail = "connection closed without a response";
         break;
     }
-    last_failure = attempt.detail;
+    last_failure = attempt;
     selection.avoid.push_back(backend.get());
-    if (--attempts_left <= 0) {
-      return reply_error(502, "backend unavailable: " + last_failure, !request_fully_read());
+    if (--attempts_left <= 0) return reply_unreachable(attempt);
+    retry = context_.retry_budget.try_retry();
+    if (!retry) {  // a wide outage: fail as without retries rather than multiply it
+      context_.metrics.retries_over_budget.fetch_add(1, std::memory_order_relaxed);
+      return reply_unreachable(attempt);
     }
     common::log_line("[Proxy] " + backend->url + " failed (" + attempt.detail + "); trying another backend");
   }
@@ -334,7 +344,7 @@ ProxyConnection::Attempt ProxyConnection::read_response_head(Stream& upstream) {
     }
     if (upstream_begin_ == upstream_end_) upstream_begin_ = upstream_end_ = 0;
     ssize_t n = upstream.read(buffers_.upstream() + upstream_end_, ConnectionBuffers::kBufferBytes - upstream_end_,
-                              settings_.backend_timeout);
+                              got_bytes ? settings_.backend_timeout : first_byte_wait_);
     if (n == kTimeout) return {Outcome::Timeout, "timeout"};
     if (n <= 0) {
       if (!got_bytes) return {Outcome::NoResponse, "connection closed"};
@@ -411,6 +421,11 @@ bool ProxyConnection::reply_error(int status, const std::string& message, bool c
   body_bytes_sent_ = response.size() - response.find("\r\n\r\n") - 4;
   bool sent = client_->write_all(response.data(), response.size(), settings_.client_timeout);
   return sent && !close;
+}
+
+bool ProxyConnection::reply_unreachable(const Attempt& last) {
+  if (last.outcome == Outcome::Timeout) return reply_error(504, "backend did not respond in time", !request_fully_read());
+  return reply_error(502, "backend unavailable: " + last.detail, !request_fully_read());
 }
 
 bool ProxyConnection::request_fully_read() const {

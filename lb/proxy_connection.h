@@ -61,7 +61,7 @@ class ProxyConnection {
   bool handle_request();  // true: keep the connection for another request
   bool admit_by_rate_limit();
   std::shared_ptr<Backend> choose_backend(SelectionContext& selection, const std::shared_ptr<Backend>& pinned);
-  void record_outcome(Backend& backend, bool success);
+  void record_outcome(Backend& backend, bool success, RetryBudget::Retry& retry);
   std::shared_ptr<Backend> pinned_backend();
   Attempt forward(Backend& backend, bool fresh_connection);
   Attempt send_request(Stream& upstream);
@@ -71,6 +71,7 @@ class ProxyConnection {
   void build_upstream_head(const Backend& backend);
   void build_response_head(Framing framing);
   bool reply_error(int status, const std::string& message, bool close, const std::string& extra_headers = "");
+  bool reply_unreachable(const Attempt& last);  // 504 after a timeout, else 502
   bool request_fully_read() const;
   void append_trace(std::string& out) const;
   void write_access_log(const std::string& time, double seconds);
@@ -92,6 +93,7 @@ class ProxyConnection {
   bool continue_sent_ = false;
   bool keep_client_ = false;       // decided per response
   bool risky_body_ = false;        // body_framing_is_risky(): Connection: close upstream, never pooled
+  Millis first_byte_wait_{0};      // this attempt's wait for the response's first byte
   ConnectionRegistry::Slot* registry_slot_ = nullptr;  // this connection's idle/busy flag
   std::shared_ptr<const BackendPool> pool_;  // backends in service when this request began
   uint64_t pool_generation_ = 0;             // Balancer::generation() when pool_ was loaded

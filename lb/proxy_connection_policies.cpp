@@ -65,11 +65,24 @@ std::shared_ptr<Backend> ProxyConnection::choose_backend(SelectionContext& selec
   }
 }
 
-// Step 6: the breaker learns how the attempt went (failures: connect errors,
-// timeouts, broken responses, 5xx).
-void ProxyConnection::record_outcome(Backend& backend, bool success) {
+// Step 6: the breaker, outlier ejection and the retry counters learn how the
+// attempt went (failures: connect errors, timeouts, broken responses, 5xx).
+void ProxyConnection::record_outcome(Backend& backend, bool success, RetryBudget::Retry& retry) {
+  const auto now = Backend::Clock::now();
   CircuitTransition transition = backend.breaker().end_request(breaker_ticket_, success);
-  if (transition.changed) log_circuit_change(backend, transition);
+  if (transition.changed) {
+    log_circuit_change(backend, transition);
+    if (transition.to == CircuitState::Closed) backend.start_ramp(now);  // back in service: slow start
+  }
+  if (!success) backend.failures_total.fetch_add(1, std::memory_order_relaxed);
+  const int failures_in_a_row = backend.consecutive_failures.load(std::memory_order_relaxed) + 1;
+  std::chrono::milliseconds ejected_for = context_.ejector.record(backend, !success, pool_->backends, now);
+  if (ejected_for.count() > 0) log_ejection(backend, ejected_for, failures_in_a_row);
+  if (retry) {
+    (success ? context_.metrics.retries_succeeded : context_.metrics.retries_failed)
+        .fetch_add(1, std::memory_order_relaxed);
+    retry.end();
+  }
 }
 
 // The backend the client's sticky cookie names, if any (forged or stale: none).
@@ -106,6 +119,7 @@ void ProxyConnection::write_access_log(const std::string& time, double seconds) 
   record.backend = answered_by_;
   record.seconds = seconds;
   record.upstream_seconds = upstream_seconds_;
+  record.tried = trace_.tried();
   context_.access_log->write(record);
 }
 

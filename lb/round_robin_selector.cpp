@@ -14,7 +14,7 @@ std::shared_ptr<Backend> RoundRobinSelector::pick(const SelectionContext& contex
   // neither a catch-up burst nor a long wait behind stale scores.
   bool changed = false;
   for (size_t i = 0; i < backends_.size(); ++i) {
-    bool healthy = backends_[i]->healthy();
+    bool healthy = backends_[i]->healthy() && !backends_[i]->ejected(context.now);
     changed = changed || healthy != healthy_[i];
     healthy_[i] = healthy;
   }
@@ -24,8 +24,9 @@ std::shared_ptr<Backend> RoundRobinSelector::pick(const SelectionContext& contex
   int best = -1;
   for (size_t i = 0; i < backends_.size(); ++i) {
     if (!is_eligible(*backends_[i], context)) continue;
-    current_[i] += backends_[i]->weight();
-    total += backends_[i]->weight();
+    const long weight = backends_[i]->selection_weight(context.now);  // weight x 100, less in slow start
+    current_[i] += weight;
+    total += weight;
     if (best < 0 || current_[i] > current_[static_cast<size_t>(best)]) best = static_cast<int>(i);
   }
   if (best < 0) return nullptr;

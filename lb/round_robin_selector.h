@@ -23,7 +23,7 @@ class RoundRobinSelector : public Selector {
   const BackendList backends_;
   std::mutex mutex_;
   std::vector<long> current_;   // guards: mutex_; running score per backend
-  std::vector<bool> healthy_;   // guards: mutex_; health seen at the previous pick
+  std::vector<bool> healthy_;   // guards: mutex_; in rotation (healthy, not ejected) at the previous pick
 };
 
 }  // namespace lb

@@ -10,6 +10,7 @@ namespace lb {
 
 bool is_eligible(const Backend& backend, const SelectionContext& context) {
   if (!backend.healthy() || backend.draining.load(std::memory_order_relaxed)) return false;
+  if (backend.ejected(context.now)) return false;
   if (!backend.breaker().allows_traffic()) return false;
   return std::find(context.avoid.begin(), context.avoid.end(), &backend) == context.avoid.end();
 }

@@ -16,6 +16,8 @@ namespace lb {
 struct SelectionContext {
   // Backends this request already failed on: never chosen again (retries).
   std::vector<const Backend*> avoid;
+  // When the choice is made: ejections and slow-start ramps are read against it.
+  Backend::Clock::time_point now = Backend::Clock::now();
 };
 
 class Selector {
@@ -28,8 +30,8 @@ class Selector {
   virtual const char* name() const = 0;
 };
 
-// True when `backend` may take this request: healthy, not draining, its
-// circuit breaker lets traffic through, and not already tried for it.
+// True when `backend` may take this request: healthy, not ejected, not
+// draining, its circuit breaker lets traffic through, and not already tried for it.
 bool is_eligible(const Backend& backend, const SelectionContext& context);
 
 // "round-robin" or "least-connections". Throws std::invalid_argument otherwise.

@@ -44,6 +44,8 @@ const char* circuit_gauge(CircuitState state) {
 
 nlohmann::json backend_status(const Backend& backend) {
   LastCheck check = backend.last_check();
+  const auto now = Backend::Clock::now();
+  const double ejected_for = backend.ejected(now) ? std::chrono::duration<double>(backend.ejected_until() - now).count() : 0;
   return {
       {"id", backend.id},
       {"url", backend.url},
@@ -51,6 +53,10 @@ nlohmann::json backend_status(const Backend& backend) {
       {"healthy", backend.healthy()},
       {"draining", backend.draining.load()},
       {"circuit", to_string(backend.breaker().state())},
+      {"ejected", backend.ejected(now)},
+      {"ejected_seconds_left", ejected_for},
+      {"ejections", backend.ejections_total.load()},
+      {"weight_percent", backend.selection_weight(now) / std::max(1, backend.weight())},  // < 100 in slow start
       {"active_requests", backend.active_requests.load()},
       {"requests", backend.requests_total.load()},
       {"failures", backend.failures_total.load()},
@@ -106,6 +112,11 @@ std::string metrics_text(const BackendPool& pool, const Metrics& metrics, std::s
   line("# HELP lb_rate_limited_total Requests refused with 429.");
   line("# TYPE lb_rate_limited_total counter");
   line("lb_rate_limited_total " + std::to_string(metrics.rate_limited.load()));
+  line("# HELP lb_retries_total Retries on another backend: answered, failed too, or refused by --retry-budget.");
+  line("# TYPE lb_retries_total counter");
+  line("lb_retries_total{result=\"success\"} " + std::to_string(metrics.retries_succeeded.load()));
+  line("lb_retries_total{result=\"failure\"} " + std::to_string(metrics.retries_failed.load()));
+  line("lb_retries_total{result=\"over_budget\"} " + std::to_string(metrics.retries_over_budget.load()));
 
   // One metric family with a sample (or several) per backend.
   auto per_backend = [&](const std::string& name, const char* type, const char* help,
@@ -138,6 +149,14 @@ std::string metrics_text(const BackendPool& pool, const Metrics& metrics, std::s
   per_backend("lb_backend_circuit_state", "gauge", "Circuit breaker: 0 closed, 1 half-open, 2 open.",
               [](const Backend& b, const std::string& labels) {
                 return "lb_backend_circuit_state{" + labels + "} " + circuit_gauge(b.breaker().state()) + "\n";
+              });
+  per_backend("lb_backend_ejected", "gauge", "1 while outlier ejection keeps the backend out of rotation.",
+              [](const Backend& b, const std::string& labels) {
+                return "lb_backend_ejected{" + labels + "} " + (b.ejected(Backend::Clock::now()) ? "1\n" : "0\n");
+              });
+  per_backend("lb_backend_ejections_total", "counter", "Outlier ejections (consecutive failures).",
+              [](const Backend& b, const std::string& labels) {
+                return "lb_backend_ejections_total{" + labels + "} " + std::to_string(b.ejections_total.load()) + "\n";
               });
   per_backend("lb_health_checks_total", "counter", "Active health check results.",
               [](const Backend& b, const std::string& labels) {

@@ -66,7 +66,8 @@ TEST_CASE("backend_status fields and values", "[status]") {
   json status = backend_status(*backend);
   std::set<std::string> keys;
   for (const auto& item : status.items()) keys.insert(item.key());
-  CHECK(keys == std::set<std::string>{"id", "url", "weight", "healthy", "draining", "circuit", "active_requests",
+  CHECK(keys == std::set<std::string>{"id", "url", "weight", "healthy", "draining", "circuit", "ejected",
+                                      "ejected_seconds_left", "ejections", "weight_percent", "active_requests",
                                       "requests", "failures", "last_check"});
   CHECK(status["id"] == backend->id);
   CHECK(status["url"] == "http://127.0.0.1:8001");
@@ -74,6 +75,10 @@ TEST_CASE("backend_status fields and values", "[status]") {
   CHECK(status["healthy"] == true);
   CHECK(status["draining"] == true);
   CHECK(status["circuit"] == "closed");
+  CHECK(status["ejected"] == false);
+  CHECK(status["ejected_seconds_left"] == 0);
+  CHECK(status["ejections"] == 0);
+  CHECK(status["weight_percent"] == 100);
   CHECK(status["active_requests"] == 2);
   CHECK(status["requests"] == 41);
   CHECK(status["failures"] == 5);
@@ -188,6 +193,9 @@ TEST_CASE("metrics_text counters and gauges", "[metrics]") {
   metrics.observe_response(404, 0.01);
   metrics.observe_response(503, 0.01);
   metrics.rate_limited = 4;
+  metrics.retries_succeeded = 3;
+  metrics.retries_over_budget = 1;
+  pool.backends[1]->eject_until(std::chrono::steady_clock::now() + std::chrono::hours(1));
   std::string text = metrics_text(pool, metrics, 9);
 
   CHECK(has_line(text, R"(lb_responses_total{class="1xx"} 0)"));
@@ -197,6 +205,9 @@ TEST_CASE("metrics_text counters and gauges", "[metrics]") {
   CHECK(has_line(text, R"(lb_responses_total{class="5xx"} 1)"));
   CHECK(has_line(text, "lb_open_connections 9"));
   CHECK(has_line(text, "lb_rate_limited_total 4"));
+  CHECK(has_line(text, R"(lb_retries_total{result="success"} 3)"));
+  CHECK(has_line(text, R"(lb_retries_total{result="failure"} 0)"));
+  CHECK(has_line(text, R"(lb_retries_total{result="over_budget"} 1)"));
 
   const std::string first = R"(backend="http://127.0.0.1:8001")", second = R"(backend="http://127.0.0.1:8002")";
   CHECK(has_line(text, "lb_backend_requests_total{" + first + R"(,class="2xx"} 5)"));
@@ -209,6 +220,9 @@ TEST_CASE("metrics_text counters and gauges", "[metrics]") {
   CHECK(has_line(text, "lb_backend_healthy{" + second + "} 0"));
   CHECK(has_line(text, "lb_backend_circuit_state{" + first + "} 0"));
   CHECK(has_line(text, "lb_backend_circuit_state{" + second + "} 2"));
+  CHECK(has_line(text, "lb_backend_ejected{" + first + "} 0"));
+  CHECK(has_line(text, "lb_backend_ejected{" + second + "} 1"));
+  CHECK(has_line(text, "lb_backend_ejections_total{" + second + "} 1"));
   CHECK(has_line(text, "lb_health_checks_total{" + first + R"(,result="pass"} 2)"));
   CHECK(has_line(text, "lb_health_checks_total{" + first + R"(,result="fail"} 0)"));
   CHECK(has_line(text, "lb_health_checks_total{" + second + R"(,result="fail"} 1)"));
@@ -280,7 +294,8 @@ TEST_CASE("metrics_text HELP and TYPE for every family", "[metrics]") {
   for (const char* name : {"lb_responses_total", "lb_request_duration_seconds", "lb_open_connections",
                            "lb_rate_limited_total", "lb_backend_requests_total", "lb_backend_failures_total",
                            "lb_backend_active_requests", "lb_backend_healthy", "lb_backend_circuit_state",
-                           "lb_health_checks_total"}) {
+                           "lb_health_checks_total", "lb_retries_total", "lb_backend_ejected",
+                           "lb_backend_ejections_total"}) {
     CHECK(families.count(name) == 1);
   }
   for (const auto& [name, kind] : type_of) {

@@ -1,0 +1,64 @@
+// A retry budget, as Envoy has: retries in flight at most PERCENT of the
+// requests in flight (with a floor, so a quiet load balancer can still retry),
+// so that a wide outage is not multiplied by retries. Over the budget a request
+// fails as it would have without retries.
+//
+// Lock-free: two counters, read and changed with atomics on the request path.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace lb {
+
+class RetryBudget {
+ public:
+  // `percent` 0-100 of active requests; `floor`: retries always allowed at once.
+  explicit RetryBudget(int percent = 20, int floor = 3) : percent_(percent), floor_(floor) {}
+  RetryBudget(const RetryBudget&) = delete;
+  RetryBudget& operator=(const RetryBudget&) = delete;
+
+  // A client request being handled, for its whole life (retries included).
+  class ActiveRequest {
+   public:
+    explicit ActiveRequest(RetryBudget& budget) : budget_(budget) { budget_.active_.fetch_add(1, kRelaxed); }
+    ~ActiveRequest() { budget_.active_.fetch_sub(1, kRelaxed); }
+    ActiveRequest(const ActiveRequest&) = delete;
+    ActiveRequest& operator=(const ActiveRequest&) = delete;
+
+   private:
+    RetryBudget& budget_;
+  };
+
+  // One retry in flight; empty when the budget refused it. Ends with its scope.
+  class Retry {
+   public:
+    Retry() = default;
+    Retry(Retry&& other) noexcept : budget_(other.budget_) { other.budget_ = nullptr; }
+    Retry& operator=(Retry&& other) noexcept;
+    ~Retry() { end(); }
+    explicit operator bool() const { return budget_ != nullptr; }
+    void end();
+
+   private:
+    friend class RetryBudget;
+    explicit Retry(RetryBudget* budget) : budget_(budget) {}
+    RetryBudget* budget_ = nullptr;
+  };
+
+  // Takes a place for one retry, or returns an empty Retry when
+  // max(floor, percent% of active requests) retries are in flight already.
+  Retry try_retry();
+
+  int active_requests() const { return active_.load(kRelaxed); }
+  int retries_in_flight() const { return retries_.load(kRelaxed); }
+
+ private:
+  static constexpr std::memory_order kRelaxed = std::memory_order_relaxed;
+  const int percent_;
+  const int floor_;
+  std::atomic<int> active_{0};   // client requests in flight
+  std::atomic<int> retries_{0};  // retry attempts in flight
+};
+
+}  // namespace lb
