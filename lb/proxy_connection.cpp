@@ -27,6 +27,11 @@ constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 // after it cost a few microseconds, at most once per quiet spell.
 constexpr Millis kQuietBeforeReleasingBuffers{100};
 
+// How long a retry over the retry budget waits for a place: enough for the
+// retries of one failure burst to pass through healthy backends (about a
+// millisecond each), far less than a retry on a failing one lasts.
+constexpr Millis kRetryPatience{50};
+
 }  // namespace
 
 ProxyConnection::ProxyConnection(ProxyContext& context, std::unique_ptr<Stream> client,
@@ -38,7 +43,9 @@ ProxyConnection::ProxyConnection(ProxyContext& context, std::unique_ptr<Stream> 
       client_ip_(peer_address(client_->fd())),
       via_header_("Via: 1.1 " + context.settings.via_name + "\r\n"),
       request_parser_(HTTP_REQUEST, context.settings.max_header_bytes),
-      response_parser_(HTTP_RESPONSE, context.settings.max_header_bytes) {}
+      response_parser_(HTTP_RESPONSE, context.settings.max_header_bytes) {
+  random_.seed(static_cast<unsigned>(Clock::now().time_since_epoch().count()) ^ static_cast<unsigned>(client_->fd()));
+}
 
 void ProxyConnection::serve() {
   ConnectionRegistry::Slot slot(context_.registry, client_->fd());
@@ -185,7 +192,8 @@ bool ProxyConnection::handle_request() {
     auto upstream_started = Clock::now();
     // A replayable request waits --try-timeout for a first byte, then tries elsewhere.
     Millis left = std::chrono::duration_cast<Millis>(deadline - upstream_started);
-    first_byte_wait_ = replayable ? std::max(Millis(1), std::min(settings_.try_timeout, left)) : settings_.backend_timeout;
+    Millis try_wait = jittered_try_timeout(settings_.try_timeout, unit_random_(random_));
+    first_byte_wait_ = replayable ? std::max(Millis(1), std::min(try_wait, left)) : settings_.backend_timeout;
     Attempt attempt = forward(*backend, /*fresh_connection=*/false);
     if (attempt.outcome == Outcome::NoResponse && attempt.detail == "reused" && replayable) {
       // A pooled connection the backend had already closed: not the backend's
@@ -231,10 +239,14 @@ bool ProxyConnection::handle_request() {
     last_failure = attempt;
     selection.avoid.push_back(backend.get());
     if (--attempts_left <= 0) return reply_unreachable(attempt);
-    retry = context_.retry_budget.try_retry();
-    if (!retry) {  // a wide outage: fail as without retries rather than multiply it
-      context_.metrics.retries_over_budget.fetch_add(1, std::memory_order_relaxed);
-      return reply_unreachable(attempt);
+    // The budget is for requests a backend may have received: one never sent
+    // (connection refused) multiplies nothing.
+    if (attempt.outcome != Outcome::CannotConnect) {
+      retry = context_.retry_budget.try_retry(kRetryPatience);
+      if (!retry) {  // a wide outage: fail as without retries rather than multiply it
+        context_.metrics.retries_over_budget.fetch_add(1, std::memory_order_relaxed);
+        return reply_unreachable(attempt);
+      }
     }
     common::log_line("[Proxy] " + backend->url + " failed (" + attempt.detail + "); trying another backend");
   }

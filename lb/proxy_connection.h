@@ -21,6 +21,7 @@
 #pragma once
 
 #include <memory>
+#include <random>
 #include <string>
 
 #include "lb/body_writer.h"
@@ -94,6 +95,8 @@ class ProxyConnection {
   bool keep_client_ = false;       // decided per response
   bool risky_body_ = false;        // body_framing_is_risky(): Connection: close upstream, never pooled
   Millis first_byte_wait_{0};      // this attempt's wait for the response's first byte
+  std::minstd_rand random_;        // jitter of --try-timeout (seeded per connection)
+  std::uniform_real_distribution<double> unit_random_{0.0, 1.0};
   ConnectionRegistry::Slot* registry_slot_ = nullptr;  // this connection's idle/busy flag
   std::shared_ptr<const BackendPool> pool_;  // backends in service when this request began
   uint64_t pool_generation_ = 0;             // Balancer::generation() when pool_ was loaded

@@ -3,11 +3,21 @@
 // so that a wide outage is not multiplied by retries. Over the budget a request
 // fails as it would have without retries.
 //
-// Lock-free: two counters, read and changed with atomics on the request path.
+// Failures come in bursts (a backend killed or frozen fails every request it
+// holds in the same millisecond), while a retry on a healthy backend takes
+// about a millisecond: so a retry over the budget may wait a little for a
+// place (`patience`) before it gives up. In a wide outage places free up only
+// as slowly as retries time out, and the waiters fail: the cap holds.
+//
+// Lock-free on the way through: two counters changed with atomics; the
+// mutex and condition variable are used only while someone waits for a place.
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 
 namespace lb {
 
@@ -46,9 +56,10 @@ class RetryBudget {
     RetryBudget* budget_ = nullptr;
   };
 
-  // Takes a place for one retry, or returns an empty Retry when
-  // max(floor, percent% of active requests) retries are in flight already.
-  Retry try_retry();
+  // Takes a place for one retry, waiting up to `patience` for one while
+  // max(floor, percent% of active requests) retries are in flight already;
+  // returns an empty Retry when none came free.
+  Retry try_retry(std::chrono::milliseconds patience = std::chrono::milliseconds(0));
 
   int active_requests() const { return active_.load(kRelaxed); }
   int retries_in_flight() const { return retries_.load(kRelaxed); }
@@ -59,6 +70,11 @@ class RetryBudget {
   const int floor_;
   std::atomic<int> active_{0};   // client requests in flight
   std::atomic<int> retries_{0};  // retry attempts in flight
+  std::atomic<int> waiting_{0};  // callers of try_retry() waiting for a place
+  std::mutex wait_mutex_;        // only for place_freed_ (the counters are atomics)
+  std::condition_variable place_freed_;
+
+  bool take_place();
 };
 
 }  // namespace lb

@@ -9,4 +9,9 @@ bool is_idempotent(std::string_view method) {
   return false;
 }
 
+std::chrono::milliseconds jittered_try_timeout(std::chrono::milliseconds try_timeout, double unit_random) {
+  const double share = 0.75 + 0.25 * unit_random;
+  return std::chrono::milliseconds(static_cast<long>(static_cast<double>(try_timeout.count()) * share));
+}
+
 }  // namespace lb

@@ -8,6 +8,7 @@
 // PATCH are never replayed.
 #pragma once
 
+#include <chrono>
 #include <string_view>
 
 namespace lb {
@@ -16,5 +17,12 @@ bool is_idempotent(std::string_view method);
 
 // True when a request that was already (partly) sent may be sent again.
 inline bool is_replayable(std::string_view method, bool has_body) { return !has_body && is_idempotent(method); }
+
+// How long one try waits for a first byte: a random point in the last quarter
+// of --try-timeout (`unit_random` in [0, 1)). Requests that piled onto a
+// backend as it froze then time out spread over a quarter of the timeout, not
+// in the same millisecond, so their retries fit the retry budget; the flag's
+// value stays the upper bound.
+std::chrono::milliseconds jittered_try_timeout(std::chrono::milliseconds try_timeout, double unit_random);
 
 }  // namespace lb

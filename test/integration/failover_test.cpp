@@ -61,7 +61,7 @@ TEST_CASE("retry on timeout", "[integration][failover]") {
   RawResponse answered = http_request(lb.port(), build_request("GET", "/first"));
   auto took = Clock::now() - started;
   CHECK(answered.status == 200);
-  CHECK(took >= 300ms);
+  CHECK(took >= 225ms);  // the try timeout is jittered over its last quarter
   CHECK(took < 1200ms);
   CHECK(answered.header("X-LB-Trace").value_or("").find("tried=" + frozen.url() + " (timeout)") != std::string::npos);
   CHECK(fast.requests() == 1);

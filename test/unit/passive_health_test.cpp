@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "lb/least_connections_selector.h"
@@ -177,5 +178,22 @@ TEST_CASE("retry budget", "[passive]") {
   RetryBudget::Retry moved = std::move(held[0]);
   CHECK_FALSE(held[0]);
   moved.end();
+  CHECK(budget.retries_in_flight() == 1);
+}
+
+// Over the budget a retry may wait for a place: it gets one when a retry
+// ends within its patience, and gives up (empty) when none does.
+TEST_CASE("retry budget: a short wait for a place", "[passive]") {
+  RetryBudget budget(20, 1);
+  RetryBudget::Retry first = budget.try_retry();
+  REQUIRE(first);
+  CHECK_FALSE(budget.try_retry(std::chrono::milliseconds(20)));  // nobody lets go
+  std::thread finisher([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    first.end();
+  });
+  RetryBudget::Retry second = budget.try_retry(std::chrono::milliseconds(5000));
+  finisher.join();
+  CHECK(second);
   CHECK(budget.retries_in_flight() == 1);
 }

@@ -4,6 +4,7 @@
 #include "lb/retry_policy.h"
 
 using lb::is_replayable;
+using lb::jittered_try_timeout;
 
 // Idempotent methods without a body may be replayed.
 TEST_CASE("idempotent requests without a body are replayable", "[retry]") {
@@ -22,4 +23,13 @@ TEST_CASE("POST, PATCH, bodies and unknown methods are never replayed", "[retry]
   CHECK_FALSE(is_replayable("GET", true));
   CHECK_FALSE(is_replayable("BREW", false));
   CHECK_FALSE(is_replayable("get", false));  // methods are case-sensitive
+}
+
+// A try waits a random point in the last quarter of --try-timeout, never more.
+TEST_CASE("try timeout jitter", "[retry]") {
+  using std::chrono::milliseconds;
+  CHECK(jittered_try_timeout(milliseconds(1000), 0.0) == milliseconds(750));
+  CHECK(jittered_try_timeout(milliseconds(1000), 0.5) == milliseconds(875));
+  CHECK(jittered_try_timeout(milliseconds(1000), 0.9999) == milliseconds(999));
+  CHECK(jittered_try_timeout(milliseconds(60000), 0.2) == milliseconds(48000));
 }
