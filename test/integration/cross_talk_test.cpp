@@ -47,29 +47,6 @@ bool iequals(const std::string& a, const std::string& b) {
   return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
-// Bytes readable in a one-line message.
-std::string escaped(const std::string& bytes, std::size_t limit = 400) {
-  std::string out;
-  for (std::size_t i = 0; i < bytes.size() && i < limit; ++i) {
-    unsigned char c = static_cast<unsigned char>(bytes[i]);
-    if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c < 0x20 || c >= 0x7f) {
-      char hex[5];
-      std::snprintf(hex, sizeof hex, "\\x%02x", c);
-      out += hex;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (bytes.size() > limit) out += "...";
-  return out;
-}
-
 std::string describe(const RawResponse& response) {
   return "status " + std::to_string(response.status) + ", body \"" + escaped(response.body) + "\"";
 }

@@ -18,6 +18,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "test/support/raw_http.h"
+
 namespace test_support {
 
 namespace {
@@ -50,32 +52,6 @@ std::string trim_ows(const std::string& s) {
   std::size_t begin = s.find_first_not_of(" \t");
   if (begin == std::string::npos) return "";
   return s.substr(begin, s.find_last_not_of(" \t") - begin + 1);
-}
-
-// `bytes` readable in a one-line message: CR, LF, tab, backslash and other
-// unprintable bytes as escapes, at most `limit` bytes of input.
-std::string escaped(const std::string& bytes, std::size_t limit = 300) {
-  std::string out;
-  for (std::size_t i = 0; i < bytes.size() && i < limit; ++i) {
-    unsigned char c = static_cast<unsigned char>(bytes[i]);
-    if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c == '\\') {
-      out += "\\\\";
-    } else if (c < 0x20 || c >= 0x7f) {
-      char hex[5];
-      std::snprintf(hex, sizeof hex, "\\x%02x", c);
-      out += hex;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (bytes.size() > limit) out += "...";
-  return out;
 }
 
 // What the bytes at the start of a connection's buffer hold.
@@ -405,7 +381,7 @@ void EchoBackend::serve(int fd) {
         std::lock_guard<std::mutex> lock(mutex_);
         ++rejected_;
       }
-      std::string body = "echo backend cannot parse (" + request.reason + "): " + escaped(pending) + "\n";
+      std::string body = "echo backend cannot parse (" + request.reason + "): " + escaped(pending, 300) + "\n";
       send_bounded(fd, "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: " +
                            std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
       close_gently(fd);

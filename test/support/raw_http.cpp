@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -330,6 +331,32 @@ std::string build_request(const std::string& method, const std::string& target,
 
 RawResponse http_get(int port, const std::string& target, const HeaderList& headers) {
   return http_request(port, build_request("GET", target, headers));
+}
+
+// `bytes` readable in a one-line message: CR, LF, tab, backslash and other
+// unprintable bytes as escapes, at most `limit` bytes of input.
+std::string escaped(const std::string& bytes, std::size_t limit) {
+  std::string out;
+  for (std::size_t i = 0; i < bytes.size() && i < limit; ++i) {
+    unsigned char c = static_cast<unsigned char>(bytes[i]);
+    if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else if (c < 0x20 || c >= 0x7f) {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (bytes.size() > limit) out += "...";
+  return out;
 }
 
 }  // namespace test_support

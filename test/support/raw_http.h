@@ -104,6 +104,10 @@ RawResponse http_request(int port, const std::string& raw_request,
 // GET `target` from 127.0.0.1:port on a new connection, with extra `headers`.
 RawResponse http_get(int port, const std::string& target = "/", const HeaderList& headers = {});
 
+// `bytes` readable in a one-line message: CR, LF, tab, backslash and other
+// unprintable bytes as escapes, at most `limit` bytes of input.
+std::string escaped(const std::string& bytes, std::size_t limit = 400);
+
 // Builds "METHOD TARGET HTTP/1.1" with `headers` in order, adding
 // "Host: 127.0.0.1" unless given, and Content-Length when there is a body
 // (or for POST/PUT/PATCH) unless Content-Length or Transfer-Encoding is given.
