@@ -28,6 +28,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HELPERS=$ROOT/scripts/bench
+# shellcheck source=bench/apt_install.sh
+source "$HELPERS/apt_install.sh"
 START_SECONDS=$SECONDS
 
 QUICK=0
@@ -77,7 +79,6 @@ RESULTS=$OUT_DIR/bench-results.md
 TMP=
 PIDS=()
 declare -A PID_NAME=()
-POLICY_RC_CREATED=0
 
 stop_pid() {  # PID [grace seconds]: TERM, wait, then KILL; only our own children
   local pid=$1 grace=${2:-15} i
@@ -115,7 +116,7 @@ if ((EUID != 0)); then SUDO=(sudo); fi
 pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
 install_missing() {
-  local need=() p nginx_pkg=nginx-light
+  local need=() p
   command -v wrk >/dev/null || need+=(wrk)
   command -v nginx >/dev/null || need+=(NGINX)
   command -v haproxy >/dev/null || need+=(haproxy)
@@ -129,24 +130,7 @@ install_missing() {
       pkg_installed "$p" || need+=("$p")
     done
   fi
-  ((${#need[@]})) || return 0
-  log "installing with apt-get: ${need[*]/NGINX/nginx-light}"
-  export DEBIAN_FRONTEND=noninteractive
-  "${SUDO[@]}" apt-get update -q >"$TMP/apt.log" 2>&1 || { tail -20 "$TMP/apt.log" >&2; die "apt-get update failed"; }
-  if [[ " ${need[*]} " == *" NGINX "* ]] && ! apt-cache show nginx-light >/dev/null 2>&1; then
-    nginx_pkg=nginx
-  fi
-  need=("${need[@]/NGINX/$nginx_pkg}")
-  # Keep the packages from starting their system services (port 80, /etc/haproxy):
-  # policy-rc.d exit 101 is Debian's documented way to say "do not start".
-  if [[ ! -e /usr/sbin/policy-rc.d && $EUID -eq 0 ]]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-    chmod 755 /usr/sbin/policy-rc.d
-    POLICY_RC_CREATED=1
-  fi
-  "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${need[@]}" >>"$TMP/apt.log" 2>&1 ||
-    { tail -30 "$TMP/apt.log" >&2; die "apt-get install ${need[*]} failed"; }
-  if ((POLICY_RC_CREATED)); then rm -f /usr/sbin/policy-rc.d; POLICY_RC_CREATED=0; fi
+  apt_install_quietly "${need[@]}"
 }
 install_missing
 

@@ -37,6 +37,8 @@ DEFAULT_LB_CHAOS_FLAGS="--try-timeout 0.5 --eject-after 5 --eject-seconds 10 --r
 # ------------------------------------------------------------------------------
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/apt_install.sh
+source "$ROOT/scripts/bench/apt_install.sh"
 START_SECONDS=$SECONDS
 
 DURATION=30
@@ -81,7 +83,6 @@ RESULTS=$OUT_DIR/chaos-results.md
 TMP=
 PIDS=()  # every process we started and have not reaped yet
 declare -A PID_NAME=()
-POLICY_RC_CREATED=0
 
 # Alive and not a zombie (kill -0 succeeds on an unreaped zombie). Not
 # $(<file): under set -e, bash 5.2 exits when that file is missing.
@@ -144,29 +145,13 @@ if ((EUID != 0)); then SUDO=(sudo); fi
 PATH=$PATH:/usr/sbin:/sbin  # nginx and haproxy live in /usr/sbin
 
 install_missing() {
-  local need=() nginx_pkg=nginx-light
+  local need=()
   command -v wrk >/dev/null || need+=(wrk)
   command -v nginx >/dev/null || need+=(NGINX)
   command -v haproxy >/dev/null || need+=(haproxy)
   command -v curl >/dev/null || need+=(curl)
   command -v python3 >/dev/null || need+=(python3)
-  ((${#need[@]})) || return 0
-  log "installing with apt-get: ${need[*]/NGINX/nginx-light}"
-  export DEBIAN_FRONTEND=noninteractive
-  "${SUDO[@]}" apt-get update -q >"$TMP/apt.log" 2>&1 || { tail -20 "$TMP/apt.log" >&2; die "apt-get update failed"; }
-  if [[ " ${need[*]} " == *" NGINX "* ]] && ! apt-cache show nginx-light >/dev/null 2>&1; then
-    nginx_pkg=nginx
-  fi
-  need=("${need[@]/NGINX/$nginx_pkg}")
-  # Keep the packages from starting their system services (port 80, /etc/haproxy).
-  if [[ ! -e /usr/sbin/policy-rc.d && $EUID -eq 0 ]]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-    chmod 755 /usr/sbin/policy-rc.d
-    POLICY_RC_CREATED=1
-  fi
-  "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${need[@]}" >>"$TMP/apt.log" 2>&1 ||
-    { tail -30 "$TMP/apt.log" >&2; die "apt-get install ${need[*]} failed"; }
-  if ((POLICY_RC_CREATED)); then rm -f /usr/sbin/policy-rc.d; POLICY_RC_CREATED=0; fi
+  apt_install_quietly "${need[@]}"
 }
 install_missing
 for tool in wrk nginx haproxy curl python3 timeout; do
