@@ -20,6 +20,7 @@
 #include "test/support/backend_process.h"
 #include "test/support/child_process.h"
 #include "test/support/load_balancer_process.h"
+#include "test/support/raw_http.h"
 
 using namespace test_support;
 using namespace std::chrono_literals;
@@ -129,6 +130,24 @@ TEST_CASE("dashboard shows a killed backend as unhealthy", "[browser]") {
   CHECK(card_b.find(">UNHEALTHY<") != std::string::npos);
   CHECK(card_attribute(card_for(after, a.url()), "data-healthy") == "true");
   CHECK(after.find(b.url() + " is UNHEALTHY") != std::string::npos);  // the event log
+}
+
+// An ejected backend's card turns red with an EJECTED badge and its ejection count.
+TEST_CASE("dashboard shows an ejected backend", "[browser]") {
+  BackendProcess a, b, c;
+  LoadBalancerProcess lb({a.url(), b.url(), c.url()},
+                         {"--admin-port", "0", "--eject-after", "2", "--eject-seconds", "60", "--retries", "0"});
+  for (int i = 0; i < 4; ++i) http_request(lb.port(), build_request("GET", "/status/500"));  // a, b, c, a
+  REQUIRE(lb.process().wait_for_line(a.url() + " is EJECTED for 60 s (2 consecutive failures)", 5s));
+
+  std::string dom = dump_dom("http://127.0.0.1:" + std::to_string(lb.admin_port()) + "/");
+  INFO("DOM:\n" << dom);
+  std::string card_a = card_for(dom, a.url()), card_b = card_for(dom, b.url());
+  CHECK(card_attribute(card_a, "data-ejected") == "true");
+  CHECK(card_a.find(">EJECTED<") != std::string::npos);
+  CHECK(card_a.find("ejections 1") != std::string::npos);
+  CHECK(card_attribute(card_b, "data-ejected") == "false");
+  CHECK(card_b.find(">HEALTHY<") != std::string::npos);
 }
 
 int main(int argc, char* argv[]) {
