@@ -192,7 +192,10 @@ bool ProxyConnection::handle_request() {
     auto upstream_started = Clock::now();
     // A replayable request waits --try-timeout for a first byte, then tries elsewhere.
     Millis left = std::chrono::duration_cast<Millis>(deadline - upstream_started);
-    Millis try_wait = jittered_try_timeout(settings_.try_timeout, unit_random_(random_));
+    // (Without --try-timeout the one try is the whole --backend-timeout: no jitter, no retry.)
+    Millis try_wait = settings_.try_timeout < settings_.backend_timeout
+                          ? jittered_try_timeout(settings_.try_timeout, unit_random_(random_))
+                          : settings_.try_timeout;
     first_byte_wait_ = replayable ? std::max(Millis(1), std::min(try_wait, left)) : settings_.backend_timeout;
     Attempt attempt = forward(*backend, /*fresh_connection=*/false);
     if (attempt.outcome == Outcome::NoResponse && attempt.detail == "reused" && replayable) {
