@@ -196,8 +196,18 @@ bool body_framing_is_risky(const MessageHead& request) {
   return request.has_body() && !method_defines_body(request.view(request.method));
 }
 
+bool status_doubts_framing(int status) {
+  switch (status) {
+    case 400: case 408: case 411: case 413: case 414: case 431: case 501: case 505:
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool may_reuse_upstream(const ExchangeEnd& end) {
-  return !end.risky_request_body && end.response_complete && end.backend_keep_alive && !end.bytes_left_over;
+  return !end.risky_request_body && end.response_complete && end.backend_keep_alive && !end.bytes_left_over &&
+         !status_doubts_framing(end.response_status);
 }
 
 }  // namespace lb

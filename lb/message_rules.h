@@ -66,7 +66,15 @@ struct ExchangeEnd {
   bool response_complete = false;   // the response was read to its end
   bool backend_keep_alive = false;  // the backend did not ask to close
   bool bytes_left_over = false;     // the backend sent more than the response
+  int response_status = 0;
 };
+
+// A status by which the backend says it could not read our request as we
+// sent it (400, 408, 411, 413, 414, 431, 501, 505): it may have stopped
+// reading mid-message, and what it left is read as a next request whose
+// answers arrive later (cpp-httplib answers an unknown method after its
+// request line, then each header line as one more request).
+bool status_doubts_framing(int status);
 
 // True only when both sides must agree where the exchange ended.
 bool may_reuse_upstream(const ExchangeEnd& end);

@@ -293,6 +293,7 @@ ProxyConnection::Attempt ProxyConnection::forward(Backend& backend, bool fresh_c
   end.response_complete = relayed.outcome == Outcome::Completed;
   end.backend_keep_alive = response_parser_.head().keep_alive;
   end.bytes_left_over = upstream_begin_ != upstream_end_;
+  end.response_status = response_parser_.head().status;
   if (may_reuse_upstream(end)) backend.pool().release(std::move(upstream));
   return relayed;  // otherwise `upstream` closes here
 }
@@ -436,11 +437,6 @@ bool ProxyConnection::reply_error(int status, const std::string& message, bool c
   body_bytes_sent_ = response.size() - response.find("\r\n\r\n") - 4;
   bool sent = client_->write_all(response.data(), response.size(), settings_.client_timeout);
   return sent && !close;
-}
-
-bool ProxyConnection::reply_unreachable(const Attempt& last) {
-  if (last.outcome == Outcome::Timeout) return reply_error(504, "backend did not respond in time", !request_fully_read());
-  return reply_error(502, "backend unavailable: " + last.detail, !request_fully_read());
 }
 
 bool ProxyConnection::request_fully_read() const {

@@ -85,6 +85,12 @@ void ProxyConnection::record_outcome(Backend& backend, bool success, RetryBudget
   }
 }
 
+// Step 6 when no backend answered: 504 after a timeout, else 502.
+bool ProxyConnection::reply_unreachable(const Attempt& last) {
+  if (last.outcome == Outcome::Timeout) return reply_error(504, "backend did not respond in time", !request_fully_read());
+  return reply_error(502, "backend unavailable: " + last.detail, !request_fully_read());
+}
+
 // The backend the client's sticky cookie names, if any (forged or stale: none).
 std::shared_ptr<Backend> ProxyConnection::pinned_backend() {
   if (!pool_->sticky) return nullptr;

@@ -3,8 +3,14 @@
 // closed and nothing forwarded; a backend's bad head is a 502 and a failure.
 #include <catch2/catch.hpp>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "test/support/load_balancer_process.h"
@@ -126,5 +132,84 @@ TEST_CASE("ambiguous response heads become 502", "[integration][trust]") {
     CHECK(read_until_close(fd.get()).empty());
     RawResponse status = http_request(lb.admin_port(), build_request("GET", "/status"));
     CHECK(json::parse(status.body)["backends"][0]["failures"] == 1);
+  }
+}
+
+namespace {
+
+// A backend that refuses PURGE with 400 after its request line and answers
+// the rest of the head late, as cpp-httplib does (one more response per line).
+class LateSecondAnswerBackend {
+ public:
+  LateSecondAnswerBackend() {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(listen_fd_, 64) == 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    acceptor_ = std::thread([this] {
+      for (;;) {
+        int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd < 0 || stopping_) break;
+        std::thread([fd] { serve(fd); }).detach();  // each ends when its peer closes
+      }
+    });
+  }
+  ~LateSecondAnswerBackend() {
+    stopping_ = true;
+    ::shutdown(listen_fd_, SHUT_RDWR);
+    acceptor_.join();
+    ::close(listen_fd_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  static void serve(int fd) {
+    std::string pending;
+    char buf[4096];
+    for (;;) {
+      size_t end = pending.find("\r\n\r\n");
+      if (end == std::string::npos) {
+        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        pending.append(buf, static_cast<size_t>(n));
+        continue;
+      }
+      const bool purge = pending.compare(0, 6, "PURGE ") == 0;
+      pending.erase(0, end + 4);
+      if (purge) {
+        send_all(fd, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale");
+      } else {
+        send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh");
+      }
+    }
+    ::close(fd);
+  }
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread acceptor_;
+};
+
+}  // namespace
+
+// After a backend says it could not read our request (400 and the like), its
+// connection is closed, never pooled: the next client gets its own answer,
+// not the late answer to the rest of the refused request.
+TEST_CASE("a connection the backend refused a request on is not reused", "[integration][trust]") {
+  LateSecondAnswerBackend backend;
+  LoadBalancerProcess lb({backend.url()});
+  for (int round = 0; round < 3; ++round) {
+    INFO("round " << round);
+    CHECK(http_request(lb.port(), "PURGE /cache HTTP/1.1\r\nHost: a\r\nX-Line: 1\r\n\r\n").status == 400);
+    RawResponse next = http_request(lb.port(), build_request("GET", "/"));
+    CHECK(next.status == 200);
+    CHECK(next.body == "fresh");
   }
 }

@@ -189,4 +189,15 @@ TEST_CASE("upstream reuse rule", "[rules]") {
   ExchangeEnd extra = clean;
   extra.bytes_left_over = true;
   CHECK_FALSE(may_reuse_upstream(extra));
+  for (int status : {400, 408, 411, 413, 414, 431, 501, 505}) {
+    ExchangeEnd refused = clean;
+    refused.response_status = status;
+    INFO(status);
+    CHECK_FALSE(may_reuse_upstream(refused));
+  }
+  for (int status : {200, 204, 304, 404, 500, 503}) {
+    ExchangeEnd ordinary = clean;
+    ordinary.response_status = status;
+    CHECK(may_reuse_upstream(ordinary));
+  }
 }
