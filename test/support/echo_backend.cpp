@@ -278,19 +278,7 @@ void close_gently(int fd) {
 }  // namespace
 
 EchoBackend::EchoBackend() {
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  if (listen_fd_ < 0 || ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(listen_fd_, 128) != 0) {
-    if (listen_fd_ >= 0) ::close(listen_fd_);
-    throw std::runtime_error("EchoBackend: cannot listen");
-  }
-  socklen_t len = sizeof addr;
-  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
+  listen_fd_ = listen_loopback(port_, "EchoBackend");
   acceptor_ = std::thread([this] { accept_loop(); });
 }
 

@@ -14,6 +14,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <stdexcept>
 
 namespace test_support {
 
@@ -357,6 +358,22 @@ std::string escaped(const std::string& bytes, std::size_t limit) {
   }
   if (bytes.size() > limit) out += "...";
   return out;
+}
+
+int listen_loopback(int& port, const std::string& who) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 128) != 0) {
+    if (fd >= 0) ::close(fd);
+    throw std::runtime_error(who + ": cannot listen");
+  }
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  port = ntohs(addr.sin_port);
+  return fd;
 }
 
 }  // namespace test_support

@@ -81,6 +81,11 @@ int connect_to(int port, std::chrono::milliseconds timeout = std::chrono::second
 int connect_to(const std::string& host, int port,
                std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
+// Listens on 127.0.0.1 on a port the kernel picks (backlog 128), for
+// in-process fake backends. Returns the socket (close-on-exec) and sets
+// `port`; throws std::runtime_error naming `who` when it cannot.
+int listen_loopback(int& port, const std::string& who);
+
 // Writes all of `bytes` (never raises SIGPIPE).
 void send_all(int fd, const std::string& bytes,
               std::chrono::milliseconds timeout = std::chrono::seconds(10));

@@ -10,21 +10,13 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "test/support/raw_http.h"
+
 namespace test_support {
 
 RecordingBackend::RecordingBackend(std::string response, std::chrono::milliseconds delay)
     : response_(std::move(response)), delay_(delay) {
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listen_fd_, 128) != 0) {
-    throw std::runtime_error("RecordingBackend: cannot listen");
-  }
-  socklen_t len = sizeof addr;
-  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
+  listen_fd_ = listen_loopback(port_, "RecordingBackend");
   acceptor_ = std::thread([this] { accept_loop(); });
 }
 
