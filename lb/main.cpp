@@ -8,13 +8,13 @@
 #include <thread>
 
 #include "common/log.h"
-#include "lb/admin_server.h"
-#include "lb/balancer.h"
-#include "lb/health_checker.h"
-#include "lb/options.h"
-#include "lb/proxy_server.h"
-#include "lb/redirect_server.h"
-#include "lb/tls_context.h"
+#include "lb/balancing/balancer.h"
+#include "lb/balancing/health_checker.h"
+#include "lb/config/options.h"
+#include "lb/operations/admin_server.h"
+#include "lb/operations/redirect_server.h"
+#include "lb/proxy/proxy_server.h"
+#include "lb/transport/tls_context.h"
 
 namespace {
 

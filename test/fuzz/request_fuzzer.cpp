@@ -13,10 +13,10 @@
 #include <cstdlib>
 #include <string>
 
-#include "lb/body_writer.h"
-#include "lb/http_message_parser.h"
-#include "lb/message_rules.h"
-#include "lb/upstream_request_head.h"
+#include "lb/http/body_writer.h"
+#include "lb/http/http_message_parser.h"
+#include "lb/http/message_rules.h"
+#include "lb/proxy/upstream_request_head.h"
 
 namespace {
 

@@ -1,0 +1,103 @@
+#include "lb/balancing/backend.h"
+
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <cstdio>
+
+namespace lb {
+
+namespace {
+
+// First 6 bytes of SHA-256(url) in hex: stable across restarts and instances.
+std::string id_for(const std::string& url) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(url.data()), url.size(), digest);
+  char hex[13];
+  for (int i = 0; i < 6; ++i) std::snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+  return hex;
+}
+
+// The Host a client would have sent for this backend's URL (RFC 9110 7.2):
+// IPv6 literals in brackets, the scheme's default port left out.
+std::string host_header_for(const BackendSpec& spec) {
+  std::string host = spec.host.find(':') != std::string::npos ? "[" + spec.host + "]" : spec.host;
+  const uint16_t default_port = spec.scheme == "https" ? 443 : 80;
+  return spec.port == default_port ? host : host + ":" + std::to_string(spec.port);
+}
+
+}  // namespace
+
+Backend::Backend(BackendSpec backend_spec, const BackendSettings& settings, bool joins_at_runtime)
+    : spec(std::move(backend_spec)),
+      url(spec.url()),
+      id(id_for(url)),
+      host_header(host_header_for(spec)),
+      slow_start_(settings.slow_start),
+      checked_before_(joins_at_runtime),
+      health_(settings.rise, settings.fall),
+      pool_(settings.max_idle_connections, settings.max_idle_time),
+      breaker_(settings.circuit) {}
+
+bool Backend::record_check(bool passed, const std::string& detail) {
+  bool flipped;
+  {
+    std::lock_guard<std::mutex> lock(health_mutex_);
+    (passed ? checks_passed : checks_failed).fetch_add(1, std::memory_order_relaxed);
+    flipped = health_.record(passed);
+    last_check_ = LastCheck{passed, detail, std::chrono::system_clock::now()};
+    healthy_.store(health_.healthy(), std::memory_order_release);
+  }
+  if (flipped && !passed) pool_.clear();
+  // Coming (back) into service ramps up, except at the start-up round.
+  const bool first_check = !checked_before_.exchange(true);
+  if (flipped && passed && !first_check) start_ramp(Clock::now());
+  return flipped;
+}
+
+bool Backend::mark_down(const std::string& detail) {
+  bool flipped;
+  {
+    std::lock_guard<std::mutex> lock(health_mutex_);
+    flipped = health_.force_down();
+    last_check_ = LastCheck{false, detail, std::chrono::system_clock::now()};
+    healthy_.store(false, std::memory_order_release);
+  }
+  if (flipped) pool_.clear();
+  return flipped;
+}
+
+void Backend::eject_until(Clock::time_point until) {
+  consecutive_failures.store(0, std::memory_order_relaxed);
+  ejections_total.fetch_add(1, std::memory_order_relaxed);
+  ramp_from_.store(until.time_since_epoch().count(), std::memory_order_relaxed);
+  ejected_until_.store(until.time_since_epoch().count(), std::memory_order_release);
+  pool_.clear();  // its idle connections are as suspect as it is
+}
+
+bool Backend::take_ejection_end(Clock::time_point now) {
+  int64_t until = ejected_until_.load(kAcquire);
+  return until != 0 && now.time_since_epoch().count() >= until &&
+         ejected_until_.compare_exchange_strong(until, 0, std::memory_order_acq_rel);
+}
+
+long Backend::selection_weight(Clock::time_point now) const {
+  const long full = static_cast<long>(spec.weight) * 100;
+  const int64_t from = ramp_from_.load(std::memory_order_relaxed);
+  if (slow_start_.count() == 0 || from == kNoRamp) return full;
+  const int64_t elapsed = now.time_since_epoch().count() - from;
+  if (elapsed >= slow_start_.count()) return full;
+  const double share = 0.1 + 0.9 * static_cast<double>(std::max<int64_t>(elapsed, 0)) / slow_start_.count();
+  return std::max(1L, static_cast<long>(full * share));
+}
+
+void Backend::start_ramp(Clock::time_point from) {
+  ramp_from_.store(from.time_since_epoch().count(), std::memory_order_relaxed);
+}
+
+LastCheck Backend::last_check() const {
+  std::lock_guard<std::mutex> lock(health_mutex_);
+  return last_check_;
+}
+
+}  // namespace lb

@@ -1,0 +1,126 @@
+// One upstream server and everything the load balancer knows about it.
+//
+// Like nginx's upstream peer, a Backend owns its own counters. Selection reads
+// `healthy` and `active_requests` without a lock (atomics); health changes go
+// through record_check()/mark_down(), which serialise on `health_mutex_`.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "lb/balancing/backend_url.h"
+#include "lb/balancing/health_state.h"
+#include "lb/protection/circuit_breaker.h"
+#include "lb/transport/upstream_pool.h"
+
+namespace lb {
+
+struct BackendSettings {
+  int rise = 1;                          // passing checks to come back
+  int fall = 1;                          // failing checks to be taken out
+  std::size_t max_idle_connections = 128;
+  std::chrono::milliseconds max_idle_time{30000};
+  CircuitSettings circuit;
+  std::chrono::milliseconds slow_start{0};  // --slow-start: ramp after a return; 0 = off
+};
+
+// The outcome of the latest health observation, for logs and /status.
+struct LastCheck {
+  bool passed = false;
+  std::string detail;  // "200", "connection refused", ...
+  std::chrono::system_clock::time_point when{};
+};
+
+class Backend {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // `joins_at_runtime`: added by the admin API or a reload, so its first
+  // passed check is a return to service (slow start), not the start-up round.
+  Backend(BackendSpec spec, const BackendSettings& settings, bool joins_at_runtime = false);
+
+  const BackendSpec spec;
+  const std::string url;  // canonical, e.g. "http://127.0.0.1:8001"
+  const std::string id;   // short stable opaque id derived from the URL
+  const std::string host_header;  // "host[:port]", sent when a request has no Host (HTTP/1.0)
+
+  int weight() const { return spec.weight; }
+  bool healthy() const { return healthy_.load(std::memory_order_acquire); }
+
+  // Records an active health-check result. Returns true when the backend's
+  // verdict flipped (the caller logs the change).
+  bool record_check(bool passed, const std::string& detail);
+  // Passive failure seen while proxying (e.g. connection refused): out of
+  // rotation at once, until active checks bring it back. True if it flipped.
+  bool mark_down(const std::string& detail);
+  LastCheck last_check() const;
+
+  // Outlier ejection (see OutlierEjector): out of rotation until a time.
+  bool ejected(Clock::time_point now) const { return now.time_since_epoch().count() < ejected_until_.load(kAcquire); }
+  // Ejects until `until`; slow start (if on) ramps from then.
+  void eject_until(Clock::time_point until);
+  Clock::time_point ejected_until() const { return Clock::time_point(Clock::duration(ejected_until_.load(kAcquire))); }
+  // True once, for the first call after an ejection ended (the caller logs it).
+  bool take_ejection_end(Clock::time_point now);
+
+  // The weight to balance with now, in hundredths: weight() x 100 normally;
+  // during --slow-start after a return to service, from 10% up to that.
+  long selection_weight(Clock::time_point now) const;
+  // Starts a slow-start ramp at `from` (a return: health, circuit closed, ejection over).
+  void start_ramp(Clock::time_point from);
+
+  UpstreamPool& pool() { return pool_; }
+  CircuitBreaker& breaker() { return breaker_; }
+  const CircuitBreaker& breaker() const { return breaker_; }
+
+  // Taken out of rotation by an operator (admin API): in-flight requests finish.
+  std::atomic<bool> draining{false};
+
+  std::atomic<int> active_requests{0};     // requests being forwarded right now
+  std::atomic<uint64_t> requests_total{0};  // requests sent to this backend
+  std::atomic<uint64_t> failures_total{0};  // connect errors, timeouts, bad responses
+  std::atomic<uint64_t> responses_by_class[6] = {};  // [1..5]: 1xx..5xx relayed; [0]: no response
+  std::atomic<uint64_t> checks_passed{0};
+  std::atomic<uint64_t> checks_failed{0};
+  std::atomic<int> consecutive_failures{0};  // outlier ejection: failed attempts in a row
+  std::atomic<uint64_t> ejections_total{0};
+
+ private:
+  static constexpr std::memory_order kAcquire = std::memory_order_acquire;
+  static constexpr int64_t kNoRamp = INT64_MIN;
+  const Clock::duration slow_start_;
+  std::atomic<int64_t> ejected_until_{0};    // steady_clock ticks; 0: not ejected (or its end was taken)
+  std::atomic<int64_t> ramp_from_{kNoRamp};  // steady_clock ticks the slow-start ramp began
+  std::atomic<bool> checked_before_;         // false until the first check of a start-up backend
+  std::atomic<bool> healthy_{false};
+  mutable std::mutex health_mutex_;
+  HealthState health_;    // guards: health_mutex_
+  LastCheck last_check_;  // guards: health_mutex_
+  UpstreamPool pool_;
+  CircuitBreaker breaker_;
+};
+
+using BackendList = std::vector<std::shared_ptr<Backend>>;
+
+// Counts a request as in flight on `backend` for exactly the guard's lifetime,
+// so least-connections never sees a leaked count, whatever path the request takes.
+class ActiveRequestGuard {
+ public:
+  explicit ActiveRequestGuard(Backend& backend) : backend_(backend) {
+    backend_.active_requests.fetch_add(1, std::memory_order_relaxed);
+    backend_.requests_total.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~ActiveRequestGuard() { backend_.active_requests.fetch_sub(1, std::memory_order_relaxed); }
+  ActiveRequestGuard(const ActiveRequestGuard&) = delete;
+  ActiveRequestGuard& operator=(const ActiveRequestGuard&) = delete;
+
+ private:
+  Backend& backend_;
+};
+
+}  // namespace lb

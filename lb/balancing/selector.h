@@ -1,0 +1,40 @@
+// The one interface every balancing algorithm implements.
+//
+// A workshop adds an algorithm by writing one class with pick() in its own file,
+// one line in make_selector(), and one unit test.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lb/balancing/backend.h"
+
+namespace lb {
+
+// What a selector may consider besides the backends themselves.
+struct SelectionContext {
+  // Backends this request already failed on: never chosen again (retries).
+  std::vector<const Backend*> avoid;
+  // When the choice is made: ejections and slow-start ramps are read against it.
+  Backend::Clock::time_point now = Backend::Clock::now();
+};
+
+class Selector {
+ public:
+  virtual ~Selector() = default;
+  // Chooses a healthy backend not in `context.avoid`, or nullptr when none is.
+  // Thread-safe: each implementation guards its own state with one mutex, held
+  // only while choosing (never during I/O).
+  virtual std::shared_ptr<Backend> pick(const SelectionContext& context) = 0;
+  virtual const char* name() const = 0;
+};
+
+// True when `backend` may take this request: healthy, not ejected, not
+// draining, its circuit breaker lets traffic through, and not already tried for it.
+bool is_eligible(const Backend& backend, const SelectionContext& context);
+
+// "round-robin" or "least-connections". Throws std::invalid_argument otherwise.
+std::unique_ptr<Selector> make_selector(const std::string& algorithm, BackendList backends);
+
+}  // namespace lb

@@ -1,0 +1,228 @@
+#include "lb/config/options.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cmath>
+#include <iostream>
+
+#include "lb/config/json_config.h"
+#include "lb/http/http_headers.h"
+
+namespace lb {
+
+namespace {
+
+Millis seconds_to_millis(double seconds) { return Millis(static_cast<long>(std::llround(seconds * 1000.0))); }
+
+// A duration flag in seconds; fractions allowed, must be > 0.
+void add_seconds(CLI::App& app, const std::string& name, double& target, const std::string& help) {
+  app.add_option(name, target, help)->check(CLI::PositiveNumber)->capture_default_str();
+}
+
+// Flag values that are not yet in their final type.
+struct RawFlags {
+  std::vector<std::string> backends;
+  double connect_timeout = 5, backend_timeout = 60, client_timeout = 60, keepalive_timeout = 60,
+         header_timeout = 10, tunnel_idle_timeout = 3600;
+  double cb_window = 10, cb_open = 30;
+  double try_timeout = 0;  // 0: the same as --backend-timeout
+  double eject_seconds = 10, slow_start = 0;
+  std::string forwarded = "x-forwarded";
+};
+
+void define_flags(CLI::App& app, Options& o, RawFlags& raw) {
+  app.add_option("-b,--backend", raw.backends,
+                 "Backend URL[,weight=N]: http://host:port or https://host:port, weight 1-1000; repeatable")
+      ->required();
+  app.config_formatter(std::make_shared<JsonConfig>());
+  app.set_config("--config", "", "JSON file with the same settings (keys = flag names); flags override it");
+  app.allow_config_extras(CLI::config_extras_mode::error);
+  app.add_flag("--check", o.check_only, "Validate flags and config, print what would run, exit 0 (or 2)");
+  app.add_option("-p,--port", o.port, "Listening port (0 picks a free one)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  app.add_option("--bind", o.bind, "Listening address (IPv6: ::)")->capture_default_str();
+
+  // Balancing
+  app.add_option("--algorithm", o.policy.algorithm, "round-robin (smooth weighted) or least-connections")
+      ->check(CLI::IsMember({"round-robin", "least-connections"}))
+      ->capture_default_str();
+  app.add_option("--sticky-cookie", o.policy.sticky_cookie, "Cookie name for session persistence (off when unset)");
+  app.add_option("--sticky-secret", o.policy.sticky_secret,
+                 "Secret mixed into sticky cookie values (same on every instance)");
+
+  // Health
+  app.add_option("--health-path", o.health_path, "Health check target; 2xx is healthy")->capture_default_str();
+  add_seconds(app, "--health-interval", o.health_interval, "Seconds between health checks");
+  add_seconds(app, "--health-timeout", o.health_timeout, "Per-check timeout in seconds");
+  app.add_option("--health-rise", o.backend.rise, "Consecutive passed checks to bring a backend back")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  app.add_option("--health-fall", o.backend.fall, "Consecutive failed checks to take a backend out")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+
+  // Circuit breaker
+  app.add_option("--cb-failure-ratio", o.backend.circuit.failure_ratio,
+                 "Failure ratio (connect errors, timeouts, 5xx) that opens a backend's circuit")
+      ->check(CLI::Range(0.01, 1.0))
+      ->capture_default_str();
+  app.add_option("--cb-min-requests", o.backend.circuit.min_requests, "Requests in the window before it can open")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  add_seconds(app, "--cb-window", raw.cb_window, "Seconds of the circuit breaker's rolling window");
+  add_seconds(app, "--cb-open-seconds", raw.cb_open, "Seconds an open circuit rejects traffic before trials");
+  app.add_option("--cb-half-open-trials", o.backend.circuit.half_open_trials,
+                 "Trial requests in half-open; all must succeed to close")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+
+  // Rate limiting
+  app.add_option("--rate-limit", o.rate_limit, "Requests per second per client IP (token bucket); off when unset")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--rate-burst", o.rate_burst, "Token bucket size (default: the rate, at least 1)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--trusted-proxy", o.trusted_proxies,
+                 "CIDR whose X-Forwarded-For names the real client (repeatable)");
+
+  // Timeouts and limits
+  add_seconds(app, "--connect-timeout", raw.connect_timeout, "Seconds to connect to a backend");
+  add_seconds(app, "--backend-timeout", raw.backend_timeout, "Seconds to wait for backend response bytes (then 504)");
+  add_seconds(app, "--client-timeout", raw.client_timeout, "Seconds to wait for client body bytes or writes");
+  add_seconds(app, "--keepalive-timeout", raw.keepalive_timeout, "Seconds an idle client connection is kept");
+  add_seconds(app, "--header-timeout", raw.header_timeout, "Seconds to receive a whole request head (then 408)");
+  add_seconds(app, "--tunnel-idle-timeout", raw.tunnel_idle_timeout, "Seconds an upgraded (WebSocket) tunnel may idle");
+  app.add_option("--max-connections", o.max_connections, "Client connections served at once; more wait in the backlog")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--max-body-size", o.proxy.max_body_bytes, "Largest request body in bytes, 0 = unlimited (then 413)")
+      ->capture_default_str();
+  app.add_option("--max-header-size", o.proxy.max_header_bytes, "Largest request head in bytes (then 431)")
+      ->check(CLI::Range(1024, 1024 * 1024))
+      ->capture_default_str();
+  app.add_option("--upstream-keepalive", o.backend.max_idle_connections, "Idle connections kept open per backend")
+      ->check(CLI::Range(0, 100000))
+      ->capture_default_str();
+  app.add_option("--retries", o.proxy.retries, "Extra backends to try when a request cannot reach its backend")
+      ->check(CLI::Range(0, 10))
+      ->capture_default_str();
+  app.add_option("--try-timeout", raw.try_timeout,
+                 "Seconds a replayable request waits for a backend's first byte before it is retried elsewhere "
+                 "(default: --backend-timeout)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--retry-budget", o.proxy.retry_budget_percent,
+                 "Retries in flight at most this percent of active requests (at least 3)")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
+
+  // Passive health: outlier ejection and slow start
+  app.add_option("--eject-after", o.ejection.after,
+                 "Consecutive failures (5xx, connect errors, timeouts) that eject a backend; 0 = off")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  add_seconds(app, "--eject-seconds", raw.eject_seconds,
+              "Seconds of a first ejection; each one in a row doubles it, up to 300");
+  app.add_option("--slow-start", raw.slow_start,
+                 "Seconds a returning backend takes to ramp from 10% to its full weight; 0 = off")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  add_seconds(app, "--drain-timeout", o.drain_timeout, "Seconds to let in-flight requests finish on stop");
+
+  // TLS
+  app.add_option("--tls-cert", o.tls_certs, "Certificate (PEM chain) to serve HTTPS; repeat with --tls-key for SNI");
+  app.add_option("--tls-key", o.tls_keys, "Private key for the --tls-cert at the same position");
+  app.add_option("--redirect-http", o.redirect_http_port, "Also listen for plain HTTP on this port and answer 308 to HTTPS")
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--backend-ca", o.backend_ca, "CA file that signs https:// backends' certificates")
+      ->check(CLI::ExistingFile);
+  app.add_flag("--backend-insecure", o.backend_insecure, "Do not verify https:// backends' certificates");
+
+  // Operations
+  app.add_option("--admin-port", o.admin_port, "Admin server port: /status, /metrics, dashboard (0: a free one)")
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--admin-bind", o.admin_bind, "Admin server address")->capture_default_str();
+  app.add_option("--admin-token", o.admin_token, "Bearer token the admin server requires (none when unset)");
+
+  app.add_option("--access-log", o.access_log, "Access log: a file, or - for stdout (off when unset)");
+  app.add_option("--access-log-format", o.access_log_format, "combined (nginx style + backend, timings) or json")
+      ->check(CLI::IsMember({"combined", "json"}))
+      ->capture_default_str();
+  app.add_flag("--trace-header", o.proxy.trace_header,
+               "Add X-LB-Trace to responses: which backend was chosen and why");
+
+  // Headers
+  app.add_option("--forwarded-headers", raw.forwarded,
+                 "Client address headers to send: x-forwarded, forwarded (RFC 7239) or both")
+      ->check(CLI::IsMember({"x-forwarded", "forwarded", "both"}))
+      ->capture_default_str();
+  app.add_option("--via-name", o.proxy.via_name, "Name in the Via header we add")->capture_default_str();
+}
+
+}  // namespace
+
+Options parse_options(int argc, const char* const* argv) {
+  Options o;
+  RawFlags raw;
+  CLI::App app{"load_balancer: an HTTP/1.1 load balancer (thread per connection)", "load_balancer"};
+  define_flags(app, o, raw);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    throw HelpRequested{};
+  } catch (const CLI::ConfigError& e) {
+    // CLI11 words unknown keys as "INI was not able to parse KEY".
+    std::string message = e.what();
+    const std::string prefix = "INI was not able to parse ";
+    if (message.rfind(prefix, 0) == 0) message = "unknown key '" + message.substr(prefix.size()) + "'";
+    throw OptionsError("--config: " + message);
+  } catch (const CLI::FileError& e) {
+    throw OptionsError(std::string("--config: ") + e.what());
+  } catch (const CLI::ParseError& e) {
+    throw OptionsError(e.what());
+  }
+
+  for (const auto& text : raw.backends) {
+    try {
+      o.backends.push_back(parse_backend_spec(text));
+    } catch (const std::invalid_argument& e) {
+      throw OptionsError(std::string("--backend: ") + e.what());
+    }
+  }
+  if (o.health_path.empty() || o.health_path.front() != '/') throw OptionsError("--health-path: must start with '/'");
+  if (app.count("--sticky-cookie") && !is_token(o.policy.sticky_cookie)) {
+    throw OptionsError("--sticky-cookie: '" + o.policy.sticky_cookie + "' is not a valid cookie name");
+  }
+  if (o.tls_certs.size() != o.tls_keys.size()) {
+    throw OptionsError("--tls-cert/--tls-key: give one key per certificate (" + std::to_string(o.tls_certs.size()) +
+                       " certificates, " + std::to_string(o.tls_keys.size()) + " keys)");
+  }
+  if (o.redirect_http_port >= 0 && o.tls_certs.empty()) throw OptionsError("--redirect-http: needs --tls-cert");
+  if (!is_token(o.proxy.via_name)) throw OptionsError("--via-name: must be a single token");
+  if (app.count("--rate-burst") && !app.count("--rate-limit")) throw OptionsError("--rate-burst: needs --rate-limit");
+  if (o.rate_limit > 0 && o.rate_burst == 0) o.rate_burst = std::max(1.0, o.rate_limit);
+  try {
+    TrustedProxies::parse(o.trusted_proxies);
+  } catch (const std::invalid_argument& e) {
+    throw OptionsError(std::string("--trusted-proxy: ") + e.what());
+  }
+
+  o.backend.circuit.window = seconds_to_millis(raw.cb_window);
+  o.backend.circuit.open_for = seconds_to_millis(raw.cb_open);
+  o.proxy.connect_timeout = seconds_to_millis(raw.connect_timeout);
+  o.proxy.backend_timeout = seconds_to_millis(raw.backend_timeout);
+  o.proxy.try_timeout = raw.try_timeout > 0 ? std::min(seconds_to_millis(raw.try_timeout), o.proxy.backend_timeout)
+                                            : o.proxy.backend_timeout;
+  o.ejection.base = seconds_to_millis(raw.eject_seconds);
+  o.ejection.max = std::max(o.ejection.base, Millis(300000));
+  o.backend.slow_start = seconds_to_millis(raw.slow_start);
+  o.proxy.client_timeout = seconds_to_millis(raw.client_timeout);
+  o.proxy.keepalive_timeout = seconds_to_millis(raw.keepalive_timeout);
+  o.proxy.header_timeout = seconds_to_millis(raw.header_timeout);
+  o.proxy.tunnel_idle_timeout = seconds_to_millis(raw.tunnel_idle_timeout);
+  o.proxy.x_forwarded_headers = raw.forwarded != "forwarded";
+  o.proxy.forwarded_header = raw.forwarded != "x-forwarded";
+  return o;
+}
+
+}  // namespace lb

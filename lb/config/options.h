@@ -1,0 +1,54 @@
+// Command-line options of load_balancer (CLI11 lives only here).
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "lb/balancing/balancer.h"
+#include "lb/balancing/outlier_ejector.h"
+#include "lb/proxy/proxy_context.h"
+
+namespace lb {
+
+struct Options {
+  std::vector<BackendSpec> backends;
+  int port = 8000;  // 0 picks a free port
+  std::string bind = "0.0.0.0";
+  BalancingPolicy policy;   // algorithm, sticky cookie
+  BackendSettings backend;  // health thresholds, upstream keep-alive, circuit breaker
+  std::string health_path = "/health";
+  double health_interval = 5;  // seconds
+  double health_timeout = 2;   // seconds
+  std::size_t max_connections = 10000;
+  double drain_timeout = 10;   // seconds to finish in-flight requests on stop
+  double rate_limit = 0;       // requests per second per client; 0 = off
+  double rate_burst = 0;       // bucket size; 0 = same as rate_limit (at least 1)
+  std::vector<std::string> trusted_proxies;  // CIDRs whose X-Forwarded-For is believed
+  std::vector<std::string> tls_certs;  // --tls-cert, paired in order with --tls-key
+  std::vector<std::string> tls_keys;
+  int redirect_http_port = -1;         // -1: off; plain-HTTP listener answering 308 to HTTPS
+  std::string backend_ca;              // CA file for https:// backends (default: system store)
+  bool backend_insecure = false;       // skip certificate checks for https:// backends
+  std::string access_log;             // "" off, "-" stdout, else a file
+  std::string access_log_format = "combined";
+  int admin_port = -1;                       // -1: no admin server; 0: a free port
+  std::string admin_bind = "127.0.0.1";
+  std::string admin_token;                   // empty: no Authorization required
+  ProxySettings proxy;
+  EjectionSettings ejection;  // --eject-after, --eject-seconds
+  bool check_only = false;  // --check: validate, print, exit
+};
+
+// Thrown for bad input; `what()` is the one-line message for stderr.
+struct OptionsError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Thrown when --help printed the usage text: exit 0.
+struct HelpRequested {};
+
+// Parses argv. Throws OptionsError (exit 2) or HelpRequested (exit 0).
+Options parse_options(int argc, const char* const* argv);
+
+}  // namespace lb

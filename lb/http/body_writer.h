@@ -1,0 +1,56 @@
+// Writes one HTTP message's head and body to a Stream through a small iovec
+// list, so a head and the body bytes parsed with it leave in one writev, and
+// body bytes are sent straight from the read buffer they were parsed in.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstdint>
+
+#include "lb/http/http_message_parser.h"
+#include "lb/transport/stream.h"
+
+namespace lb {
+
+// How the body is delimited on the outgoing side.
+enum class Framing {
+  None,     // no body
+  Length,   // Content-Length (passed through unchanged)
+  Chunked,  // re-chunked by us
+  Close,    // raw bytes, the connection's close ends the body
+};
+
+class BodyWriter : public BodySink {
+ public:
+  // Starts a message towards `out`. `max_body_bytes` 0 means unlimited.
+  void start(Stream* out, Framing framing, Millis timeout, uint64_t max_body_bytes = 0);
+
+  // Queues bytes that must stay valid until the next flush() (e.g. the head).
+  bool queue(const char* data, size_t len);
+  // BodySink: frames and queues body bytes; flushes when the list is full.
+  bool on_body(const char* data, size_t len) override;
+  // Queues the chunked terminator if any, then flushes.
+  bool finish();
+  // Sends everything queued. False when the peer is gone or too slow.
+  bool flush();
+
+  bool failed() const { return failed_; }
+  bool limit_exceeded() const { return limit_exceeded_; }
+  uint64_t body_bytes() const { return body_bytes_; }
+
+ private:
+  static constexpr int kMaxIov = 48;
+  Stream* out_ = nullptr;
+  Framing framing_ = Framing::None;
+  Millis timeout_{0};
+  uint64_t max_body_bytes_ = 0;
+  uint64_t body_bytes_ = 0;
+  bool failed_ = false;
+  bool limit_exceeded_ = false;
+  int count_ = 0;
+  struct iovec iov_[kMaxIov];
+  char chunk_sizes_[kMaxIov / 3][20];  // storage for "<hex>\r\n" chunk headers
+  int chunk_headers_used_ = 0;
+};
+
+}  // namespace lb

@@ -1,0 +1,84 @@
+// Incremental, strict HTTP/1.x parsing on nodejs/http-parser.
+//
+// The parser stops twice per message, so the caller can act between the parts:
+// once when the head is complete (to pick a backend before any body byte moves)
+// and once when the message ends (so a pipelined next request is never touched).
+// Body bytes are handed to a BodySink as they are parsed, never accumulated.
+#pragma once
+
+#include <http_parser.h>
+
+#include <cstddef>
+
+#include "lb/http/message_head.h"
+
+namespace lb {
+
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  // Receives decoded body bytes (chunk framing removed). Return false to stop parsing.
+  virtual bool on_body(const char* data, size_t len) = 0;
+};
+
+class MessageParser {
+ public:
+  enum class Phase { Head, Body, Done, Error };
+
+  MessageParser(http_parser_type type, size_t max_head_bytes);
+  MessageParser(const MessageParser&) = delete;
+  MessageParser& operator=(const MessageParser&) = delete;
+
+  // Starts a new message. For a response to HEAD, pass `bodiless_response`.
+  void reset(bool bodiless_response = false);
+
+  // Parses up to `len` bytes and returns how many were consumed. Stops early
+  // when the head completes and when the message ends.
+  size_t feed(const char* data, size_t len);
+  // Tells the parser the peer closed the connection (ends close-delimited bodies).
+  void feed_eof();
+
+  void set_body_sink(BodySink* sink) { sink_ = sink; }
+
+  Phase phase() const { return phase_; }
+  const MessageHead& head() const { return head_; }
+  bool head_too_large() const { return head_too_large_; }
+  // Whether the peer's body ends only when the connection closes (responses).
+  bool close_delimited() const { return close_delimited_; }
+  // http-parser refused the Transfer-Encoding (chunked not final): the
+  // fields are complete, so message_rules can say why (400 or 501).
+  bool transfer_encoding_refused() const;
+  const char* error_text() const;
+
+ private:
+  static int on_message_begin(http_parser* p);
+  static int on_url(http_parser* p, const char* at, size_t len);
+  static int on_status(http_parser* p, const char* at, size_t len);
+  static int on_header_field(http_parser* p, const char* at, size_t len);
+  static int on_header_value(http_parser* p, const char* at, size_t len);
+  static int on_headers_complete(http_parser* p);
+  static int on_body(http_parser* p, const char* at, size_t len);
+  static int on_message_complete(http_parser* p);
+
+  bool append(Span& span, const char* at, size_t len);
+  size_t feed_method(const char* data, size_t len);
+  void note_folds(const char* data, size_t len);
+
+  http_parser parser_;
+  http_parser_settings settings_;
+  http_parser_type type_;
+  size_t max_head_bytes_;
+  MessageHead head_;
+  Phase phase_ = Phase::Head;
+  BodySink* sink_ = nullptr;
+  bool bodiless_response_ = false;
+  bool head_too_large_ = false;
+  bool close_delimited_ = false;
+  bool method_pending_ = true;  // requests: still collecting the method token
+  // note_folds(): where the head's lines begin, to tell which field an obs-fold continues.
+  bool at_line_start_ = true;
+  size_t lines_begun_ = 0;  // non-empty, non-folded lines so far: the start line, then one per field
+  enum class Last { None, Field, Value } last_ = Last::None;
+};
+
+}  // namespace lb

@@ -1,0 +1,112 @@
+#include "lb/operations/admin_server.h"
+
+#include <httplib.h>
+
+#include "common/log.h"
+#include "lb/http/error_response.h"
+#include "lb/operations/dashboard_page.h"
+#include "lb/operations/status_report.h"
+
+namespace lb {
+
+namespace {
+
+void reply_json(httplib::Response& res, int status, const nlohmann::json& body) {
+  res.status = status;
+  res.set_content(body.dump(2) + "\n", "application/json");
+}
+
+}  // namespace
+
+AdminServer::AdminServer(AdminContext context, std::string token)
+    : context_(context), token_(std::move(token)) {
+  install_routes();
+}
+
+void AdminServer::install_routes() {
+  httplib::Server& server = http_.server();
+
+  // Bearer token check before any route, when a token is configured.
+  // The dashboard page itself holds no data and a browser cannot send a bearer
+  // token when opening a page, so only it is exempt; its script asks for the token.
+  server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    bool page = req.method == "GET" && req.path == "/";
+    if (token_.empty() || page || req.get_header_value("Authorization") == "Bearer " + token_) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    res.set_header("WWW-Authenticate", "Bearer");
+    reply_json(res, 401, {{"error", "missing or wrong bearer token"}});
+    return httplib::Server::HandlerResponse::Handled;
+  });
+
+  server.Get("/status", [this](const httplib::Request&, httplib::Response& res) {
+    auto pool = context_.balancer.current();
+    reply_json(res, 200,
+               status_json(*pool, pool->selector->name(), context_.registry.open_connections(),
+                           std::chrono::steady_clock::now() - context_.started));
+  });
+
+  server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics_text(*context_.balancer.current(), context_.metrics, context_.registry.open_connections()),
+                    "text/plain; version=0.0.4");
+  });
+
+  server.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(dashboard_html(), "text/html; charset=utf-8");
+  });
+
+  server.Post("/backends", [this](const httplib::Request& req, httplib::Response& res) {
+    nlohmann::json body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+    if (!body.is_object() || !body.contains("url") || !body["url"].is_string()) {
+      return reply_json(res, 400, {{"error", "body must be JSON like {\"url\": \"http://host:port\", \"weight\": 1}"}});
+    }
+    std::string text = body["url"].get<std::string>();
+    if (body.contains("weight")) {
+      if (!body["weight"].is_number_integer()) return reply_json(res, 400, {{"error", "weight must be an integer"}});
+      text += ",weight=" + std::to_string(body["weight"].get<int>());
+    }
+    BackendSpec spec;
+    try {
+      spec = parse_backend_spec(text);
+    } catch (const std::invalid_argument& e) {
+      return reply_json(res, 400, {{"error", e.what()}});
+    }
+    std::shared_ptr<Backend> added = context_.balancer.add(spec);
+    if (!added) return reply_json(res, 409, {{"error", spec.url() + " is already a backend"}});
+    common::log_line("[Admin] added backend " + spec.url());
+    if (context_.check_health_soon) context_.check_health_soon();
+    reply_json(res, 201, backend_status(*added));
+  });
+
+  server.Delete(R"(/backends/([0-9a-f]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    auto backend = context_.balancer.find(req.matches[1]);
+    if (!backend || !context_.balancer.remove(backend->id)) return reply_json(res, 404, {{"error", "no such backend"}});
+    common::log_line("[Admin] removed backend " + backend->url + " (in-flight requests finish)");
+    reply_json(res, 200, backend_status(*backend));
+  });
+
+  // Content-reader handlers: a POST without Content-Length (`curl -X POST URL`)
+  // has no body, but httplib 0.11 would otherwise wait for the client to close.
+  // A body that was announced is still read, so it is not taken for the next request.
+  auto set_draining = [this](bool draining) {
+    return [this, draining](const httplib::Request& req, httplib::Response& res,
+                            const httplib::ContentReader& content_reader) {
+      if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding")) {
+        content_reader([](const char*, size_t) { return true; });
+      }
+      auto backend = context_.balancer.find(req.matches[1]);
+      if (!backend) return reply_json(res, 404, {{"error", "no such backend"}});
+      backend->draining = draining;
+      common::log_line("[Admin] " + backend->url + (draining ? " draining" : " enabled"));
+      reply_json(res, 200, backend_status(*backend));
+    };
+  };
+  server.Post(R"(/backends/([0-9a-f]+)/drain)", set_draining(true));
+  server.Post(R"(/backends/([0-9a-f]+)/enable)", set_draining(false));
+
+  server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.body.empty()) reply_json(res, res.status, {{"error", reason_phrase(res.status)}});
+  });
+}
+
+}  // namespace lb

@@ -1,0 +1,49 @@
+// The operator's side door (--admin-port), on cpp-httplib, 127.0.0.1 by default:
+//   GET  /status                    JSON: every backend, algorithm, uptime
+//   GET  /metrics                   Prometheus text
+//   GET  /                          live dashboard page (HTML + JS served from the binary)
+//   POST /backends                  add {"url": "...", "weight": N}
+//   DELETE /backends/{id}           remove (in-flight requests finish)
+//   POST /backends/{id}/drain       stop sending new requests
+//   POST /backends/{id}/enable      undo drain
+// With --admin-token, every request needs `Authorization: Bearer <token>`.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "lb/balancing/balancer.h"
+#include "lb/operations/background_http_server.h"
+#include "lb/operations/connection_registry.h"
+#include "lb/operations/metrics.h"
+
+namespace lb {
+
+// What the admin endpoints read and change. All of it outlives the AdminServer.
+struct AdminContext {
+  Balancer& balancer;
+  const Metrics& metrics;
+  const ConnectionRegistry& registry;
+  std::chrono::steady_clock::time_point started;
+  std::function<void()> check_health_soon;  // a new backend is probed now, not after an interval
+};
+
+class AdminServer {
+ public:
+  AdminServer(AdminContext context, std::string token);
+
+  // Binds address:port (0: a free port) and serves on a background thread.
+  // Returns the bound port, or -1 with `error` set.
+  int start(const std::string& address, int port, std::string& error) { return http_.start(address, port, error); }
+  void stop() { http_.stop(); }
+
+ private:
+  void install_routes();
+
+  AdminContext context_;
+  std::string token_;
+  BackgroundHttpServer http_;
+};
+
+}  // namespace lb

@@ -1,0 +1,23 @@
+// --redirect-http PORT: a plain-HTTP listener that sends every request to the
+// HTTPS listener with 308 Permanent Redirect (308 keeps method and body).
+#pragma once
+
+#include <string>
+
+#include "lb/operations/background_http_server.h"
+
+namespace lb {
+
+class RedirectServer {
+ public:
+  explicit RedirectServer(int https_port);
+  int start(const std::string& address, int port, std::string& error) { return http_.start(address, port, error); }
+
+ private:
+  BackgroundHttpServer http_;
+};
+
+// The https:// URL for a request that came in with `host_header` and `target`.
+std::string https_location(const std::string& host_header, const std::string& target, int https_port);
+
+}  // namespace lb

@@ -1,0 +1,170 @@
+#include "lb/operations/status_report.h"
+
+#include <ctime>
+#include <functional>
+
+namespace lb {
+
+namespace {
+
+std::string iso8601(std::chrono::system_clock::time_point when) {
+  if (when.time_since_epoch().count() == 0) return "";
+  std::time_t seconds = std::chrono::system_clock::to_time_t(when);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+// Label values escape backslash, quote and newline (Prometheus text format).
+std::string label(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+const char* circuit_gauge(CircuitState state) {
+  switch (state) {
+    case CircuitState::Closed: return "0";
+    case CircuitState::HalfOpen: return "1";
+    case CircuitState::Open: return "2";
+  }
+  return "0";
+}
+
+}  // namespace
+
+nlohmann::json backend_status(const Backend& backend) {
+  LastCheck check = backend.last_check();
+  const auto now = Backend::Clock::now();
+  const double ejected_for = backend.ejected(now) ? std::chrono::duration<double>(backend.ejected_until() - now).count() : 0;
+  return {
+      {"id", backend.id},
+      {"url", backend.url},
+      {"weight", backend.weight()},
+      {"healthy", backend.healthy()},
+      {"draining", backend.draining.load()},
+      {"circuit", to_string(backend.breaker().state())},
+      {"ejected", backend.ejected(now)},
+      {"ejected_seconds_left", ejected_for},
+      {"ejections", backend.ejections_total.load()},
+      {"weight_percent", backend.selection_weight(now) / std::max(1, backend.weight())},  // < 100 in slow start
+      {"active_requests", backend.active_requests.load()},
+      {"requests", backend.requests_total.load()},
+      {"failures", backend.failures_total.load()},
+      {"last_check", {{"passed", check.passed}, {"detail", check.detail}, {"time", iso8601(check.when)}}},
+  };
+}
+
+nlohmann::json status_json(const BackendPool& pool, const std::string& algorithm, std::size_t open_connections,
+                           std::chrono::steady_clock::duration uptime) {
+  nlohmann::json backends = nlohmann::json::array();
+  for (const auto& backend : pool.backends) backends.push_back(backend_status(*backend));
+  return {
+      {"algorithm", algorithm},
+      {"sticky_cookie", pool.sticky ? pool.sticky->cookie_name() : ""},
+      {"uptime_seconds", std::chrono::duration<double>(uptime).count()},
+      {"open_connections", open_connections},
+      {"backends", backends},
+  };
+}
+
+std::string metrics_text(const BackendPool& pool, const Metrics& metrics, std::size_t open_connections) {
+  std::string out;
+  auto line = [&out](const std::string& text) { out += text + "\n"; };
+
+  line("# HELP lb_responses_total Responses sent to clients, by status class.");
+  line("# TYPE lb_responses_total counter");
+  for (int c = 1; c <= 5; ++c) {
+    line("lb_responses_total{class=\"" + std::to_string(c) + "xx\"} " +
+         std::to_string(metrics.responses_by_class[c].load()));
+  }
+
+  line("# HELP lb_request_duration_seconds Time from request head to the end of the response.");
+  line("# TYPE lb_request_duration_seconds histogram");
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i <= Metrics::kDurationBuckets.size(); ++i) {
+    cumulative += metrics.duration_counts[i].load();
+    std::string le = "+Inf";
+    if (i < Metrics::kDurationBuckets.size()) {
+      char bound[32];
+      std::snprintf(bound, sizeof bound, "%g", Metrics::kDurationBuckets[i]);
+      le = bound;
+    }
+    line("lb_request_duration_seconds_bucket{le=\"" + le + "\"} " + std::to_string(cumulative));
+  }
+  char sum[64];
+  std::snprintf(sum, sizeof sum, "%.6f", metrics.duration_sum_micros.load() / 1e6);
+  line(std::string("lb_request_duration_seconds_sum ") + sum);
+  line("lb_request_duration_seconds_count " + std::to_string(cumulative));
+
+  line("# HELP lb_open_connections Client connections open now.");
+  line("# TYPE lb_open_connections gauge");
+  line("lb_open_connections " + std::to_string(open_connections));
+  line("# HELP lb_rate_limited_total Requests refused with 429.");
+  line("# TYPE lb_rate_limited_total counter");
+  line("lb_rate_limited_total " + std::to_string(metrics.rate_limited.load()));
+  line("# HELP lb_retries_total Retries on another backend: answered, failed too, or refused by --retry-budget.");
+  line("# TYPE lb_retries_total counter");
+  line("lb_retries_total{result=\"success\"} " + std::to_string(metrics.retries_succeeded.load()));
+  line("lb_retries_total{result=\"failure\"} " + std::to_string(metrics.retries_failed.load()));
+  line("lb_retries_total{result=\"over_budget\"} " + std::to_string(metrics.retries_over_budget.load()));
+
+  // One metric family with a sample (or several) per backend.
+  auto per_backend = [&](const std::string& name, const char* type, const char* help,
+                         const std::function<std::string(const Backend&, const std::string&)>& samples) {
+    line("# HELP " + name + " " + help);
+    line("# TYPE " + name + " " + type);
+    for (const auto& backend : pool.backends) out += samples(*backend, "backend=\"" + label(backend->url) + "\"");
+  };
+  per_backend("lb_backend_requests_total", "counter", "Backend answers relayed, by status class.",
+              [](const Backend& b, const std::string& labels) {
+                std::string text;
+                for (int c = 1; c <= 5; ++c) {
+                  text += "lb_backend_requests_total{" + labels + ",class=\"" + std::to_string(c) + "xx\"} " +
+                          std::to_string(b.responses_by_class[c].load()) + "\n";
+                }
+                return text;
+              });
+  per_backend("lb_backend_failures_total", "counter", "Connect errors, timeouts and broken responses.",
+              [](const Backend& b, const std::string& labels) {
+                return "lb_backend_failures_total{" + labels + "} " + std::to_string(b.failures_total.load()) + "\n";
+              });
+  per_backend("lb_backend_active_requests", "gauge", "Requests in flight to the backend.",
+              [](const Backend& b, const std::string& labels) {
+                return "lb_backend_active_requests{" + labels + "} " + std::to_string(b.active_requests.load()) + "\n";
+              });
+  per_backend("lb_backend_healthy", "gauge", "1 while health checks keep the backend in rotation.",
+              [](const Backend& b, const std::string& labels) {
+                return "lb_backend_healthy{" + labels + "} " + (b.healthy() ? "1\n" : "0\n");
+              });
+  per_backend("lb_backend_circuit_state", "gauge", "Circuit breaker: 0 closed, 1 half-open, 2 open.",
+              [](const Backend& b, const std::string& labels) {
+                return "lb_backend_circuit_state{" + labels + "} " + circuit_gauge(b.breaker().state()) + "\n";
+              });
+  per_backend("lb_backend_ejected", "gauge", "1 while outlier ejection keeps the backend out of rotation.",
+              [](const Backend& b, const std::string& labels) {
+                return "lb_backend_ejected{" + labels + "} " + (b.ejected(Backend::Clock::now()) ? "1\n" : "0\n");
+              });
+  per_backend("lb_backend_ejections_total", "counter", "Outlier ejections (consecutive failures).",
+              [](const Backend& b, const std::string& labels) {
+                return "lb_backend_ejections_total{" + labels + "} " + std::to_string(b.ejections_total.load()) + "\n";
+              });
+  per_backend("lb_health_checks_total", "counter", "Active health check results.",
+              [](const Backend& b, const std::string& labels) {
+                return "lb_health_checks_total{" + labels + ",result=\"pass\"} " + std::to_string(b.checks_passed.load()) +
+                       "\nlb_health_checks_total{" + labels + ",result=\"fail\"} " +
+                       std::to_string(b.checks_failed.load()) + "\n";
+              });
+  return out;
+}
+
+}  // namespace lb

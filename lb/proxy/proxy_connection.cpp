@@ -1,0 +1,446 @@
+// ProxyConnection, part 1: the request path, top to bottom (see the steps in
+// proxy_connection.h). Decisions live in proxy_connection_policies.cpp, the
+// heads we write in proxy_connection_heads.cpp, the tunnel in proxy_connection_tunnel.cpp.
+#include "lb/proxy/proxy_connection.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "common/log.h"
+#include "lb/balancing/event_log.h"
+#include "lb/http/error_response.h"
+#include "lb/http/http_headers.h"
+#include "lb/http/message_rules.h"
+#include "lb/proxy/retry_policy.h"
+#include "lb/transport/tls_stream.h"
+
+namespace lb {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// A keep-alive connection idle this long gives its buffer pages back while it
+// waits on. Busy connections never pay for it; a release and the page faults
+// after it cost a few microseconds, at most once per quiet spell.
+constexpr Millis kQuietBeforeReleasingBuffers{100};
+
+// How long a retry over the retry budget waits for a place: enough for the
+// retries of one failure burst to pass through healthy backends (about a
+// millisecond each), far less than a retry on a failing one lasts.
+constexpr Millis kRetryPatience{50};
+
+}  // namespace
+
+ProxyConnection::ProxyConnection(ProxyContext& context, std::unique_ptr<Stream> client,
+                                 const char* forwarded_proto)
+    : context_(context),
+      settings_(context.settings),
+      client_(std::move(client)),
+      forwarded_proto_(forwarded_proto),
+      client_ip_(peer_address(client_->fd())),
+      via_header_("Via: 1.1 " + context.settings.via_name + "\r\n"),
+      request_parser_(HTTP_REQUEST, context.settings.max_header_bytes),
+      response_parser_(HTTP_RESPONSE, context.settings.max_header_bytes) {
+  random_.seed(static_cast<unsigned>(Clock::now().time_since_epoch().count()) ^ static_cast<unsigned>(client_->fd()));
+}
+
+void ProxyConnection::serve() {
+  ConnectionRegistry::Slot slot(context_.registry, client_->fd());
+  registry_slot_ = &slot;
+  for (;;) {
+    // Between requests the connection is idle, unless a pipelined request is already buffered.
+    bool buffered = client_begin_ < client_end_;
+    if (!buffered && !slot.enter_idle()) break;
+    if (buffered && context_.registry.stopping()) break;
+    if (read_request_head() != HeadResult::Ready) break;
+    auto started = Clock::now();
+    std::string started_text = context_.access_log ? access_log_time() : std::string();
+    status_sent_ = 0;
+    body_bytes_sent_ = 0;
+    answered_by_.clear();
+    upstream_seconds_ = 0;
+    trace_.reset();
+    bool keep = handle_request();
+    if (status_sent_ != 0) {
+      double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+      context_.metrics.observe_response(status_sent_, seconds);
+      if (context_.access_log) write_access_log(started_text, seconds);
+    }
+    if (!keep) break;
+  }
+}
+
+// Step 1: parse the request head, enforcing the idle, header and size limits.
+ProxyConnection::HeadResult ProxyConnection::read_request_head() {
+  request_parser_.reset();
+  request_parser_.set_body_sink(nullptr);
+  bool started = client_begin_ < client_end_;
+  const Clock::time_point now = Clock::now();
+  Clock::time_point deadline = now + settings_.header_timeout;
+  const Clock::time_point idle_deadline = now + settings_.keepalive_timeout;
+  bool pages_released = false;
+  if (started) registry_slot_->enter_busy();
+
+  for (;;) {
+    if (client_begin_ < client_end_) {
+      client_begin_ += request_parser_.feed(buffers_.client() + client_begin_, client_end_ - client_begin_);
+      switch (request_parser_.phase()) {
+        case MessageParser::Phase::Body:
+          // Without a body the message ends with the head: finish it now, so a
+          // reply needs no body handling and the next request starts clean.
+          if (!request_parser_.head().has_body()) {
+            client_begin_ +=
+                request_parser_.feed(buffers_.client() + client_begin_, client_end_ - client_begin_);
+          }
+          return HeadResult::Ready;
+        case MessageParser::Phase::Done:
+          return HeadResult::Ready;
+        case MessageParser::Phase::Error:
+          if (request_parser_.head_too_large()) {
+            reply_error(431, "request header fields too large", true);
+          } else if (Refusal coding = request_parser_.transfer_encoding_refused()
+                                          ? check_transfer_encoding(request_parser_.head())
+                                          : Refusal{}) {
+            reply_error(coding.status, coding.reason, true);
+          } else {
+            reply_error(400, std::string("malformed request: ") + request_parser_.error_text(), true);
+          }
+          return HeadResult::Rejected;
+        case MessageParser::Phase::Head:
+          break;
+      }
+    }
+    if (client_begin_ == client_end_) client_begin_ = client_end_ = 0;
+
+    Millis wait;
+    if (started) {
+      wait = std::chrono::duration_cast<Millis>(deadline - Clock::now());
+      if (wait.count() <= 0) {
+        reply_error(408, "request header timeout", true);
+        return HeadResult::Rejected;
+      }
+    } else if (!pages_released) {
+      wait = std::min(settings_.keepalive_timeout, kQuietBeforeReleasingBuffers);
+    } else {
+      wait = std::chrono::duration_cast<Millis>(idle_deadline - Clock::now());
+      if (wait.count() <= 0) return HeadResult::Closed;  // idle too long
+    }
+    ssize_t n = client_->read(buffers_.client() + client_end_, ConnectionBuffers::kBufferBytes - client_end_, wait);
+    if (n == kTimeout && started) {
+      reply_error(408, "request header timeout", true);
+      return HeadResult::Rejected;
+    }
+    if (n == kTimeout && !pages_released) {
+      // Quiet for a while: likely to stay so. Both buffers are empty now.
+      buffers_.release_pages();
+      pages_released = true;
+      continue;
+    }
+    if (n <= 0) return HeadResult::Closed;  // client left, or idle too long
+    if (!started) {
+      started = true;
+      deadline = Clock::now() + settings_.header_timeout;
+      registry_slot_->enter_busy();
+    }
+    client_end_ += static_cast<size_t>(n);
+  }
+}
+
+// Steps 2, 3 and 6: check the request, pick backends and retry as allowed.
+bool ProxyConnection::handle_request() {
+  const MessageHead& request = request_parser_.head();
+  if (Refusal refusal = check_request_head(request)) return reply_error(refusal.status, refusal.reason, true);
+  risky_body_ = body_framing_is_risky(request);
+  if (settings_.max_body_bytes != 0 && request.content_length != kNoContentLength &&
+      request.content_length > settings_.max_body_bytes) {
+    return reply_error(413, "request body larger than " + std::to_string(settings_.max_body_bytes) + " bytes",
+                       true);
+  }
+  bool expect_found = false;
+  std::string_view expect = find_header(request, "expect", &expect_found);
+  expects_continue_ = expect_found && iequals(expect, "100-continue") && request.has_body() &&
+                      request.http_minor >= 1;
+  continue_sent_ = false;
+  keep_client_ = request.keep_alive && !context_.registry.stopping();
+  if (!admit_by_rate_limit()) return keep_client_ && request_fully_read();
+  // The backend set changes rarely (admin API, reload): reload it only then.
+  if (!pool_ || pool_generation_ != context_.balancer.generation()) {
+    pool_generation_ = context_.balancer.generation();
+    pool_ = context_.balancer.current();
+  }
+
+  const bool replayable = is_replayable(request.view(request.method), request.has_body());
+  sticky_cookie_seen_ = false;
+  const std::shared_ptr<Backend> pinned = pinned_backend();
+  RetryBudget::ActiveRequest counted(context_.retry_budget);
+  RetryBudget::Retry retry;  // holds a place in the budget while a retry is in flight
+  const Clock::time_point deadline = Clock::now() + settings_.backend_timeout;  // for all tries together
+  SelectionContext selection;
+  int attempts_left = settings_.retries + 1;
+  Attempt last_failure{Outcome::Completed, ""};
+  for (;;) {
+    selection.now = Clock::now();
+    std::shared_ptr<Backend> backend = choose_backend(selection, pinned);
+    if (!backend) {
+      if (last_failure.detail.empty()) return reply_error(503, "no healthy backend available", !request_fully_read());
+      return reply_unreachable(last_failure);
+    }
+    ActiveRequestGuard in_flight(*backend);
+    auto upstream_started = Clock::now();
+    // A replayable request waits --try-timeout for a first byte, then tries elsewhere.
+    Millis left = std::chrono::duration_cast<Millis>(deadline - upstream_started);
+    // (Without --try-timeout the one try is the whole --backend-timeout: no jitter, no retry.)
+    Millis try_wait = settings_.try_timeout < settings_.backend_timeout
+                          ? jittered_try_timeout(settings_.try_timeout, unit_random_(random_))
+                          : settings_.try_timeout;
+    first_byte_wait_ = replayable ? std::max(Millis(1), std::min(try_wait, left)) : settings_.backend_timeout;
+    Attempt attempt = forward(*backend, /*fresh_connection=*/false);
+    if (attempt.outcome == Outcome::NoResponse && attempt.detail == "reused" && replayable) {
+      // A pooled connection the backend had already closed: not the backend's
+      // fault. Once more on a new connection to the same backend.
+      attempt = forward(*backend, /*fresh_connection=*/true);
+    }
+    const bool backend_failed = attempt.outcome == Outcome::CannotConnect || attempt.outcome == Outcome::Timeout ||
+                                attempt.outcome == Outcome::BadGateway || attempt.outcome == Outcome::NoResponse ||
+                                (attempt.outcome == Outcome::Completed && status_sent_ >= 500);
+    record_outcome(*backend, !backend_failed, retry);
+    upstream_seconds_ += std::chrono::duration<double>(Clock::now() - upstream_started).count();
+    if (backend_failed) trace_.note_failure(*backend, attempt.detail);
+    answered_by_ = backend->url;
+    if (attempt.outcome == Outcome::Completed) {
+      backend->responses_by_class[status_sent_ / 100 % 6].fetch_add(1, std::memory_order_relaxed);
+    }
+    switch (attempt.outcome) {
+      case Outcome::Completed:
+        return keep_client_;
+      case Outcome::Aborted:
+        return false;
+      case Outcome::BodyTooLarge:
+        return reply_error(413, "request body larger than " + std::to_string(settings_.max_body_bytes) + " bytes",
+                           true);
+      case Outcome::BadRequestBody:
+        return reply_error(400, std::string("malformed request body: ") + request_parser_.error_text(), true);
+      case Outcome::Timeout:
+        if (!replayable || Clock::now() >= deadline) return reply_unreachable(attempt);
+        break;
+      case Outcome::BadGateway:
+        return reply_error(502, "invalid response from backend: " + attempt.detail, true);
+      case Outcome::CannotConnect:
+        // Passive health: a backend that refuses connections leaves rotation now.
+        if (backend->mark_down(attempt.detail + " while proxying")) {
+          log_health_change(*backend, false, attempt.detail + " while proxying");
+        }
+        break;
+      case Outcome::NoResponse:
+        if (!replayable) return reply_error(502, "backend closed the connection", true);
+        attempt.detail = "connection closed without a response";
+        break;
+    }
+    last_failure = attempt;
+    selection.avoid.push_back(backend.get());
+    if (--attempts_left <= 0) return reply_unreachable(attempt);
+    // The budget is for requests a backend may have received: one never sent
+    // (connection refused) multiplies nothing.
+    if (attempt.outcome != Outcome::CannotConnect) {
+      retry = context_.retry_budget.try_retry(kRetryPatience);
+      if (!retry) {  // a wide outage: fail as without retries rather than multiply it
+        context_.metrics.retries_over_budget.fetch_add(1, std::memory_order_relaxed);
+        return reply_unreachable(attempt);
+      }
+    }
+    common::log_line("[Proxy] " + backend->url + " failed (" + attempt.detail + "); trying another backend");
+  }
+}
+
+// Step 4, then 5: one attempt on one backend.
+ProxyConnection::Attempt ProxyConnection::forward(Backend& backend, bool fresh_connection) {
+  std::unique_ptr<Stream> upstream = fresh_connection ? nullptr : backend.pool().acquire();
+  const bool reused = upstream != nullptr;
+  if (!upstream) {
+    std::string error;
+    bool timed_out = false;
+    upstream = connect_tcp(backend.spec.host, backend.spec.port, settings_.connect_timeout, error, timed_out);
+    if (upstream && backend.spec.scheme == "https") {
+      upstream = connect_tls(std::move(upstream), context_.upstream_tls, backend.spec.host, settings_.connect_timeout,
+                             error);
+    }
+    if (!upstream) return {Outcome::CannotConnect, error};
+  }
+  // A backend is reachable: now tell a waiting client to send its body.
+  if (expects_continue_ && !continue_sent_) {
+    if (!client_->write_all(kContinue, sizeof kContinue - 1, settings_.client_timeout)) {
+      return {Outcome::Aborted, "client gone"};
+    }
+    continue_sent_ = true;
+  }
+
+  build_upstream_head(backend);
+  Attempt sent = send_request(*upstream);
+  if (sent.outcome == Outcome::NoResponse && reused) sent.detail = "reused";
+  if (sent.outcome != Outcome::Completed) return sent;
+
+  upstream_begin_ = upstream_end_ = 0;
+  Attempt head = read_response_head(*upstream);
+  if (head.outcome == Outcome::NoResponse && reused) head.detail = "reused";
+  if (head.outcome != Outcome::Completed) return head;
+
+  Attempt relayed = relay_response(*upstream);
+  ExchangeEnd end;
+  end.risky_request_body = risky_body_;
+  end.response_complete = relayed.outcome == Outcome::Completed;
+  end.backend_keep_alive = response_parser_.head().keep_alive;
+  end.bytes_left_over = upstream_begin_ != upstream_end_;
+  end.response_status = response_parser_.head().status;
+  if (may_reuse_upstream(end)) backend.pool().release(std::move(upstream));
+  return relayed;  // otherwise `upstream` closes here
+}
+
+// Sends the request head and streams the body from the client as it arrives.
+ProxyConnection::Attempt ProxyConnection::send_request(Stream& upstream) {
+  const MessageHead& request = request_parser_.head();
+  Framing framing = request.chunked ? Framing::Chunked : request.has_body() ? Framing::Length : Framing::None;
+  upstream_writer_.start(&upstream, framing, settings_.backend_timeout, settings_.max_body_bytes);
+  upstream_writer_.queue(upstream_head_.data(), upstream_head_.size());
+  request_parser_.set_body_sink(&upstream_writer_);
+
+  while (request_parser_.phase() != MessageParser::Phase::Done) {
+    if (client_begin_ < client_end_) {
+      client_begin_ += request_parser_.feed(buffers_.client() + client_begin_, client_end_ - client_begin_);
+    }
+    if (request_parser_.phase() == MessageParser::Phase::Error) {
+      if (upstream_writer_.limit_exceeded()) return {Outcome::BodyTooLarge, ""};
+      if (upstream_writer_.failed()) return {Outcome::NoResponse, "write to backend failed"};
+      return {Outcome::BadRequestBody, ""};
+    }
+    if (request_parser_.phase() == MessageParser::Phase::Done) break;
+    // Queued body bytes point into the client buffer: send them before reusing it.
+    if (!upstream_writer_.flush()) return {Outcome::NoResponse, "write to backend failed"};
+    if (client_begin_ == client_end_) client_begin_ = client_end_ = 0;
+    ssize_t n = client_->read(buffers_.client() + client_end_, ConnectionBuffers::kBufferBytes - client_end_,
+                              settings_.client_timeout);
+    if (n <= 0) return {Outcome::Aborted, "client stopped sending its body"};
+    client_end_ += static_cast<size_t>(n);
+  }
+  if (!upstream_writer_.finish()) return {Outcome::NoResponse, "write to backend failed"};
+  return {Outcome::Completed, ""};
+}
+
+// Reads the final response head; informational (1xx) responses are relayed.
+ProxyConnection::Attempt ProxyConnection::read_response_head(Stream& upstream) {
+  const bool head_request = request_parser_.head().view(request_parser_.head().method) == "HEAD";
+  response_parser_.reset(head_request);
+  response_parser_.set_body_sink(nullptr);
+  bool got_bytes = false;
+  for (;;) {
+    if (upstream_begin_ < upstream_end_) {
+      upstream_begin_ +=
+          response_parser_.feed(buffers_.upstream() + upstream_begin_, upstream_end_ - upstream_begin_);
+      if (response_parser_.phase() == MessageParser::Phase::Error) {
+        return {Outcome::BadGateway, response_parser_.error_text()};
+      }
+      const MessageHead& response = response_parser_.head();
+      if (response_parser_.phase() != MessageParser::Phase::Head) {
+        std::string problem = check_response_head(response);
+        if (!problem.empty()) return {Outcome::BadGateway, problem};
+        if (response.status / 100 != 1 || response.status == 101) return {Outcome::Completed, ""};
+        // 1xx: complete it (it has no body), pass it on to HTTP/1.1 clients, read on.
+        if (response_parser_.phase() != MessageParser::Phase::Done) continue;
+        if (request_parser_.head().http_minor >= 1 && !expects_continue_) {
+          build_response_head(Framing::None);
+          if (!client_->write_all(response_head_.data(), response_head_.size(), settings_.client_timeout)) {
+            return {Outcome::Aborted, "client gone"};
+          }
+        }
+        response_parser_.reset(head_request);
+        continue;
+      }
+    }
+    if (upstream_begin_ == upstream_end_) upstream_begin_ = upstream_end_ = 0;
+    ssize_t n = upstream.read(buffers_.upstream() + upstream_end_, ConnectionBuffers::kBufferBytes - upstream_end_,
+                              got_bytes ? settings_.backend_timeout : first_byte_wait_);
+    if (n == kTimeout) return {Outcome::Timeout, "timeout"};
+    if (n <= 0) {
+      if (!got_bytes) return {Outcome::NoResponse, "connection closed"};
+      return {Outcome::BadGateway, "connection closed mid-response"};
+    }
+    got_bytes = true;
+    upstream_end_ += static_cast<size_t>(n);
+  }
+}
+
+// Streams the response to the client, re-framing only where the client needs it.
+ProxyConnection::Attempt ProxyConnection::relay_response(Stream& upstream) {
+  const MessageHead& request = request_parser_.head();
+  const MessageHead& response = response_parser_.head();
+  const bool client_http11 = request.http_minor >= 1;
+  if (response.status == 101 && !request.upgrade) return {Outcome::BadGateway, "101 without an Upgrade request"};
+  const bool bodiless = request.view(request.method) == "HEAD" || response.status / 100 == 1 ||
+                        response.status == 204 || response.status == 304;
+  Framing framing = Framing::None;
+  if (!bodiless) {
+    if (response.content_length != kNoContentLength) {
+      framing = Framing::Length;
+    } else {
+      // Chunked or close-delimited from the backend: chunked to an HTTP/1.1
+      // client keeps its connection alive; an HTTP/1.0 client gets raw bytes and a close.
+      framing = client_http11 ? Framing::Chunked : Framing::Close;
+    }
+  }
+  if (framing == Framing::Close || context_.registry.stopping()) keep_client_ = false;
+  build_response_head(framing);
+  status_sent_ = response.status;
+
+  client_writer_.start(client_.get(), framing, settings_.client_timeout);
+  client_writer_.queue(response_head_.data(), response_head_.size());
+  response_parser_.set_body_sink(&client_writer_);
+  while (response_parser_.phase() != MessageParser::Phase::Done) {
+    if (upstream_begin_ < upstream_end_) {
+      upstream_begin_ +=
+          response_parser_.feed(buffers_.upstream() + upstream_begin_, upstream_end_ - upstream_begin_);
+    }
+    if (response_parser_.phase() == MessageParser::Phase::Error) {
+      return {Outcome::Aborted, client_writer_.failed() ? "client gone" : "invalid response body"};
+    }
+    if (response_parser_.phase() == MessageParser::Phase::Done) break;
+    // Queued bytes point into the upstream buffer: send them before reusing it.
+    if (!client_writer_.flush()) return {Outcome::Aborted, "client gone"};
+    if (upstream_begin_ == upstream_end_) upstream_begin_ = upstream_end_ = 0;
+    ssize_t n = upstream.read(buffers_.upstream() + upstream_end_, ConnectionBuffers::kBufferBytes - upstream_end_,
+                              settings_.backend_timeout);
+    if (n == kEof) {
+      response_parser_.feed_eof();  // ends a close-delimited body; anything else was cut short
+      if (response_parser_.phase() == MessageParser::Phase::Done) break;
+      return {Outcome::Aborted, "backend closed mid-body"};
+    }
+    if (n < 0) return {Outcome::Aborted, n == kTimeout ? "backend timeout mid-body" : "backend read error"};
+    upstream_end_ += static_cast<size_t>(n);
+  }
+  if (!client_writer_.finish()) return {Outcome::Aborted, "client gone"};
+  body_bytes_sent_ = client_writer_.body_bytes();
+  if (response.status == 101) {
+    tunnel(upstream);
+    return {Outcome::Aborted, "tunnel closed"};  // neither connection can carry HTTP again
+  }
+  return {Outcome::Completed, ""};
+}
+
+bool ProxyConnection::reply_error(int status, const std::string& message, bool close,
+                                  const std::string& extra_headers) {
+  close = close || !keep_client_ || context_.registry.stopping();
+  status_sent_ = status;
+  std::string headers = extra_headers + via_header_;
+  append_trace(headers);
+  std::string response = error_response(status, message, close, headers);
+  body_bytes_sent_ = response.size() - response.find("\r\n\r\n") - 4;
+  bool sent = client_->write_all(response.data(), response.size(), settings_.client_timeout);
+  return sent && !close;
+}
+
+bool ProxyConnection::request_fully_read() const {
+  return request_parser_.phase() == MessageParser::Phase::Done;
+}
+
+}  // namespace lb

@@ -1,0 +1,56 @@
+// ProxyConnection, part 3: the message heads it writes. Header bytes pass
+// through as received; only hop-by-hop headers are dropped and the forwarding
+// headers (X-Forwarded-*, Forwarded, Via) added. The request side is the pure
+// build_upstream_head() (upstream_request_head.h), fed this connection's facts.
+#include "lb/proxy/proxy_connection.h"
+
+#include "lb/http/http_headers.h"
+#include "lb/proxy/upstream_request_head.h"
+
+namespace lb {
+
+void ProxyConnection::build_upstream_head(const Backend& backend) {
+  UpstreamHeadOptions options;
+  options.client_ip = client_ip_;
+  options.forwarded_proto = forwarded_proto_;
+  options.via_header = via_header_;
+  options.fallback_host = backend.host_header;
+  options.sticky = pool_->sticky.get();
+  options.x_forwarded_headers = settings_.x_forwarded_headers;
+  options.forwarded_header = settings_.forwarded_header;
+  options.drop_expect = expects_continue_;
+  options.close_connection = risky_body_;
+  lb::build_upstream_head(request_parser_.head(), options, upstream_head_);
+}
+
+void ProxyConnection::build_response_head(Framing framing) {
+  const MessageHead& response = response_parser_.head();
+  std::string& out = response_head_;
+  out.clear();
+  out.append("HTTP/1.1 ").append(std::to_string(response.status)).append(" ").append(response.view(response.reason));
+  out.append("\r\n");
+  const std::string connection = connection_tokens(response);
+  const bool switching = response.status == 101;
+  for (size_t i = 0; i < response.fields.size(); ++i) {
+    if (is_hop_by_hop(response.name(i), connection) && !(switching && iequals(response.name(i), "upgrade"))) continue;
+    append_header(out, response.name(i), response.value(i));
+  }
+  out.append(via_header_);
+  if (response.status / 100 == 1) {
+    out.append(switching ? "Connection: Upgrade\r\n\r\n" : "\r\n");
+    return;
+  }
+  // A HEAD response keeps announcing the framing a GET would have had.
+  const bool head_of_chunked = framing == Framing::None && response.chunked && request_parser_.head().http_minor >= 1;
+  if (framing == Framing::Chunked || head_of_chunked) out.append("Transfer-Encoding: chunked\r\n");
+  if (!sticky_set_cookie_.empty()) append_header(out, "Set-Cookie", sticky_set_cookie_);
+  append_trace(out);
+  if (!keep_client_) {
+    out.append("Connection: close\r\n");
+  } else if (request_parser_.head().http_minor == 0) {
+    out.append("Connection: keep-alive\r\n");
+  }
+  out.append("\r\n");
+}
+
+}  // namespace lb

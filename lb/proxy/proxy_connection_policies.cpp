@@ -1,0 +1,132 @@
+// ProxyConnection, part 2: the decisions around forwarding (step 2b rate
+// limit, step 3 backend choice with sticky cookie and circuit breaker, step 6
+// breaker outcome) and what is recorded about a request (trace, access log).
+// The request path itself reads top to bottom in proxy_connection.cpp.
+#include "lb/proxy/proxy_connection.h"
+
+#include "lb/balancing/event_log.h"
+#include "lb/http/http_headers.h"
+#include "lb/protection/trusted_proxies.h"
+
+namespace lb {
+
+// Step 2b: per-client token bucket. Answers 429 itself and returns false when over the limit.
+bool ProxyConnection::admit_by_rate_limit() {
+  if (!context_.rate_limiter) return true;
+  const MessageHead& request = request_parser_.head();
+  std::string forwarded_for;
+  if (!context_.trusted_proxies.empty()) {
+    for (size_t i = 0; i < request.fields.size(); ++i) {
+      if (!iequals(request.name(i), "x-forwarded-for")) continue;
+      if (!forwarded_for.empty()) forwarded_for += ",";
+      forwarded_for.append(request.value(i));
+    }
+  }
+  RateDecision decision =
+      context_.rate_limiter->admit(client_address(client_ip_, forwarded_for, context_.trusted_proxies));
+  if (decision.allowed) return true;
+  context_.metrics.rate_limited.fetch_add(1, std::memory_order_relaxed);
+  std::string headers = "Retry-After: " + std::to_string(decision.retry_after_seconds) +
+                        "\r\nRateLimit-Limit: " + std::to_string(decision.limit) +
+                        "\r\nRateLimit-Remaining: " + std::to_string(decision.remaining) +
+                        "\r\nRateLimit-Reset: " + std::to_string(decision.reset_seconds) + "\r\n";
+  reply_error(429, "too many requests", !request_fully_read(), headers);
+  return false;
+}
+
+// Step 3: the pinned backend while it can take the request, else the algorithm's
+// choice; then the backend's circuit breaker must admit the request.
+std::shared_ptr<Backend> ProxyConnection::choose_backend(SelectionContext& selection,
+                                                         const std::shared_ptr<Backend>& pinned) {
+  for (;;) {
+    if (settings_.trace_header) trace_.note_candidates(*pool_, selection);
+    std::shared_ptr<Backend> backend =
+        pinned && is_eligible(*pinned, selection) ? pinned : pool_->selector->pick(selection);
+    if (pool_->sticky) {
+      trace_.set_sticky(!sticky_cookie_seen_ ? "miss (no cookie)"
+                        : !pinned            ? "miss (unknown value)"
+                        : backend == pinned  ? "hit"
+                                             : "miss (pinned backend unavailable)");
+    }
+    if (!backend) return nullptr;
+    CircuitTransition transition;
+    breaker_ticket_ = backend->breaker().begin_request(&transition);
+    if (transition.changed) log_circuit_change(*backend, transition);
+    if (!breaker_ticket_) {  // another thread took the last half-open trial slot
+      selection.avoid.push_back(backend.get());
+      continue;
+    }
+    trace_.note_chosen(*backend);
+    sticky_set_cookie_.clear();
+    if (pool_->sticky && backend != pinned) {
+      sticky_set_cookie_ = pool_->sticky->set_cookie_value(*backend, std::string_view(forwarded_proto_) == "https");
+    }
+    return backend;
+  }
+}
+
+// Step 6: the breaker, outlier ejection and the retry counters learn how the
+// attempt went (failures: connect errors, timeouts, broken responses, 5xx).
+void ProxyConnection::record_outcome(Backend& backend, bool success, RetryBudget::Retry& retry) {
+  const auto now = Backend::Clock::now();
+  CircuitTransition transition = backend.breaker().end_request(breaker_ticket_, success);
+  if (transition.changed) {
+    log_circuit_change(backend, transition);
+    if (transition.to == CircuitState::Closed) backend.start_ramp(now);  // back in service: slow start
+  }
+  if (!success) backend.failures_total.fetch_add(1, std::memory_order_relaxed);
+  const int failures_in_a_row = backend.consecutive_failures.load(std::memory_order_relaxed) + 1;
+  std::chrono::milliseconds ejected_for = context_.ejector.record(backend, !success, pool_->backends, now);
+  if (ejected_for.count() > 0) log_ejection(backend, ejected_for, failures_in_a_row);
+  if (retry) {
+    (success ? context_.metrics.retries_succeeded : context_.metrics.retries_failed)
+        .fetch_add(1, std::memory_order_relaxed);
+    retry.end();
+  }
+}
+
+// Step 6 when no backend answered: 504 after a timeout, else 502.
+bool ProxyConnection::reply_unreachable(const Attempt& last) {
+  if (last.outcome == Outcome::Timeout) return reply_error(504, "backend did not respond in time", !request_fully_read());
+  return reply_error(502, "backend unavailable: " + last.detail, !request_fully_read());
+}
+
+// The backend the client's sticky cookie names, if any (forged or stale: none).
+std::shared_ptr<Backend> ProxyConnection::pinned_backend() {
+  if (!pool_->sticky) return nullptr;
+  const MessageHead& request = request_parser_.head();
+  for (size_t i = 0; i < request.fields.size(); ++i) {
+    if (!iequals(request.name(i), "cookie")) continue;
+    std::string_view value = pool_->sticky->find_in(request.value(i));
+    if (!value.empty()) {
+      sticky_cookie_seen_ = true;
+      return pool_->sticky->backend_for(value);
+    }
+  }
+  return nullptr;
+}
+
+void ProxyConnection::append_trace(std::string& out) const {
+  if (!settings_.trace_header || !pool_) return;
+  append_header(out, "X-LB-Trace", trace_.header_value(pool_->selector->name()));
+}
+
+void ProxyConnection::write_access_log(const std::string& time, double seconds) {
+  const MessageHead& request = request_parser_.head();
+  AccessRecord record;
+  record.client = client_ip_;
+  record.time = time;
+  record.request_line = std::string(request.view(request.method)) + " " + std::string(request.view(request.target)) +
+                        " HTTP/" + std::to_string(request.http_major) + "." + std::to_string(request.http_minor);
+  record.status = status_sent_;
+  record.bytes = body_bytes_sent_;
+  record.referer = std::string(find_header(request, "referer"));
+  record.user_agent = std::string(find_header(request, "user-agent"));
+  record.backend = answered_by_;
+  record.seconds = seconds;
+  record.upstream_seconds = upstream_seconds_;
+  record.tried = trace_.tried();
+  context_.access_log->write(record);
+}
+
+}  // namespace lb

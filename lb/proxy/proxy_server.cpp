@@ -1,0 +1,90 @@
+#include "lb/proxy/proxy_server.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <memory>
+#include <new>
+
+#include "common/log.h"
+#include "common/thread_per_connection_queue.h"
+#include "lb/http/error_response.h"
+#include "lb/operations/background_http_server.h"
+#include "lb/proxy/proxy_connection.h"
+#include "lb/transport/tls_stream.h"
+
+namespace lb {
+
+namespace {
+// httplib listens with a backlog of 5, which drops SYNs when many clients
+// connect at once (each drop costs the client a 1 s retransmit).
+constexpr int kListenBacklog = 4096;
+// Small enough for 10,000 connections (only touched pages count: ~12 KB each,
+// the ProxyConnection included), large enough for OpenSSL's handshake.
+constexpr std::size_t kConnectionStackBytes = 256 * 1024;
+}  // namespace
+
+ProxyServer::ProxyServer(ProxyContext& context, std::size_t max_connections, Millis drain_timeout,
+                         const TlsServerContext* tls)
+    : context_(context), tls_(tls) {
+  new_task_queue = [max_connections, drain_timeout] {
+    return new common::ThreadPerConnectionQueue(max_connections, drain_timeout, kConnectionStackBytes,
+                                                common::ThreadPerConnectionQueue::Scheduling::Batch);
+  };
+  use_exclusive_port(*this);
+}
+
+int ProxyServer::open(const std::string& address, int port, std::string& error) {
+  int bound = bind_server(*this, address, port, error);
+  if (bound < 0) return -1;
+  ::listen(svr_sock_, kListenBacklog);
+  return bound;
+}
+
+void ProxyServer::run() { listen_after_bind(); }
+
+void ProxyServer::shutdown() {
+  context_.registry.stop();  // first: once the listener stops, run() may return at once
+  stop();
+}
+
+bool ProxyServer::process_and_close_socket(socket_t sock) {
+  int one = 1;
+  ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  std::unique_ptr<Stream> client;
+  if (!tls_) {
+    client = std::make_unique<TcpStream>(sock);
+  } else {
+    std::string error;
+    switch (accept_tls(sock, *tls_, context_.settings.header_timeout, client, error)) {
+      case TlsAcceptResult::Ok:
+        break;
+      case TlsAcceptResult::PlainHttp: {
+        // Plain HTTP on the TLS port: say so in plain HTTP, rather than a handshake error or a hang.
+        TcpStream plain(sock);
+        std::string reply = error_response(400, "plain HTTP request sent to the HTTPS port", true);
+        plain.write_all(reply.data(), reply.size(), context_.settings.client_timeout);
+        return true;
+      }
+      case TlsAcceptResult::Failed:
+        ::close(sock);
+        return true;
+    }
+  }
+  // On this thread's stack (~3 KB; the buffers have their own mapping): it
+  // goes when the thread goes, and leaves no heap fragments behind.
+  try {
+    ProxyConnection connection(context_, std::move(client), tls_ ? "https" : "http");
+    connection.serve();
+  } catch (const std::bad_alloc&) {
+    // No memory for this connection's buffers: it closes (the stream closed
+    // the socket on the way out), the server and its other connections go on.
+    common::log_line("[Proxy] out of memory for a new connection; closed it");
+  }
+  return true;  // the stream closed the socket
+}
+
+}  // namespace lb

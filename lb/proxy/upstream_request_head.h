@@ -1,0 +1,36 @@
+// The request head the proxy sends to a backend, built from the client's.
+//
+// Header bytes pass through as received; hop-by-hop headers are dropped, the
+// forwarding headers (X-Forwarded-*, Forwarded, Via) added, and the framing
+// (Host, Transfer-Encoding, Connection) written by us alone, so the backend
+// reads the message exactly as we did. A pure function, so the fuzz target
+// (test/fuzz) can check that what it writes parses back to the same request.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "lb/http/message_head.h"
+
+namespace lb {
+
+class StickySessions;
+
+struct UpstreamHeadOptions {
+  std::string_view client_ip;        // "127.0.0.1", "::1": X-Forwarded-For, Forwarded
+  std::string_view forwarded_proto;  // "http" or "https", what the client used to reach us
+  std::string_view via_header;       // "Via: 1.1 <name>\r\n", added as is
+  std::string_view fallback_host;    // Host for a request without one (HTTP/1.0)
+  const StickySessions* sticky = nullptr;  // its cookie is stripped before forwarding
+  bool x_forwarded_headers = true;   // --no-x-forwarded off
+  bool forwarded_header = false;     // --forwarded-headers
+  bool drop_expect = false;          // we answered Expect: 100-continue ourselves
+  bool close_connection = false;     // ask the backend to close after its response
+};
+
+// Writes the head for `request` (already accepted by check_request_head())
+// into `out`, replacing what it held. The Host sent is request_host(): the
+// authority of an absolute-form target wins over the Host field.
+void build_upstream_head(const MessageHead& request, const UpstreamHeadOptions& options, std::string& out);
+
+}  // namespace lb

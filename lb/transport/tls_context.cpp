@@ -1,0 +1,168 @@
+#include "lb/transport/tls_context.h"
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+
+namespace lb {
+
+namespace {
+
+// Mozilla's "intermediate" TLS 1.2 list without DHE: forward secrecy and AEAD
+// only. TLS 1.3 suites are all AEAD; OpenSSL's default set is kept.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+// ALPN wire format: length-prefixed protocol names.
+constexpr unsigned char kAlpnHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+
+// The most specific OpenSSL reason for the last failure; empties the thread's
+// error queue so the next SSL call on this thread starts clean.
+std::string openssl_reason() {
+  unsigned long code = ERR_peek_last_error();
+  ERR_clear_error();
+  if (code == 0) return "unknown error";
+  const char* reason = ERR_reason_error_string(code);
+  return reason ? reason : "error " + std::to_string(code);
+}
+
+// OpenSSL's messages for a missing file are vague ("system library"), so the
+// file is opened first to name the real cause.
+void check_readable(const std::string& path, const char* what) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file != nullptr) {
+    std::fgetc(file);  // a directory opens fine but fails to read
+    bool failed = std::ferror(file) != 0;
+    int saved = errno;
+    std::fclose(file);
+    if (!failed) return;
+    errno = saved;
+  }
+  throw std::runtime_error(std::string(what) + " " + path + ": " + std::strerror(errno));
+}
+
+// A passphrase prompt on the terminal would hang a service: refuse instead.
+int no_passphrase(char*, int, int, void*) { return 0; }
+
+int select_alpn(SSL*, const unsigned char** out, unsigned char* out_len, const unsigned char* offered,
+                unsigned int offered_len, void*) {
+  unsigned char* chosen = nullptr;
+  if (SSL_select_next_proto(&chosen, out_len, kAlpnHttp11, sizeof kAlpnHttp11, offered, offered_len) !=
+      OPENSSL_NPN_NEGOTIATED) {
+    return SSL_TLSEXT_ERR_ALERT_FATAL;  // no_application_protocol (RFC 7301 3.2)
+  }
+  *out = chosen;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+// One context per certificate, all configured alike: after an SNI switch the
+// handshake continues with the new context's ALPN callback and certificate.
+SSL_CTX* new_server_context(const TlsCertificate& certificate) {
+  check_readable(certificate.cert_file, "TLS certificate");
+  check_readable(certificate.key_file, "TLS key");
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  if (ctx == nullptr) throw std::runtime_error("TLS: cannot create context: " + openssl_reason());
+  try {
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
+    if (SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1) {
+      throw std::runtime_error("TLS: cipher list rejected: " + openssl_reason());
+    }
+    SSL_CTX_set_alpn_select_cb(ctx, select_alpn, nullptr);
+    SSL_CTX_set_read_ahead(ctx, 1);  // one recv() for many records, not two per record
+    // An idle connection keeps no record buffers (~34 KB each), as in nginx.
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
+    if (SSL_CTX_use_certificate_chain_file(ctx, certificate.cert_file.c_str()) != 1) {
+      throw std::runtime_error("TLS certificate " + certificate.cert_file +
+                               ": not a PEM certificate (" + openssl_reason() + ")");
+    }
+    // Loading the key already compares it with the certificate.
+    if (SSL_CTX_use_PrivateKey_file(ctx, certificate.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+      unsigned long code = ERR_peek_last_error();
+      std::string reason = openssl_reason();
+      bool mismatch = ERR_GET_LIB(code) == ERR_LIB_X509 &&
+                      (ERR_GET_REASON(code) == X509_R_KEY_VALUES_MISMATCH ||
+                       ERR_GET_REASON(code) == X509_R_KEY_TYPE_MISMATCH);
+      throw std::runtime_error(mismatch ? "TLS key " + certificate.key_file + " does not match certificate " +
+                                              certificate.cert_file
+                                        : "TLS key " + certificate.key_file +
+                                              ": not an unencrypted PEM private key (" + reason + ")");
+    }
+  } catch (...) {
+    SSL_CTX_free(ctx);
+    throw;
+  }
+  return ctx;
+}
+
+}  // namespace
+
+TlsServerContext::TlsServerContext(const std::vector<TlsCertificate>& certificates) {
+  if (certificates.empty()) throw std::runtime_error("TLS: no certificate given");
+  try {
+    for (const auto& certificate : certificates) contexts_.push_back(new_server_context(certificate));
+  } catch (...) {
+    for (SSL_CTX* ctx : contexts_) SSL_CTX_free(ctx);
+    throw;
+  }
+  // Only the default context sees the ClientHello's SNI; it picks the others.
+  SSL_CTX_set_tlsext_servername_callback(contexts_.front(), on_server_name);
+  SSL_CTX_set_tlsext_servername_arg(contexts_.front(), this);
+}
+
+TlsServerContext::~TlsServerContext() {
+  for (SSL_CTX* ctx : contexts_) SSL_CTX_free(ctx);
+}
+
+// Runs during the handshake on the connection's thread; reads only immutable
+// state, so no lock. X509_check_host applies RFC 6125: SAN DNS entries first,
+// the CN only when there are none, a wildcard for one whole label.
+int TlsServerContext::on_server_name(SSL* ssl, int*, void* self) {
+  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  if (name == nullptr) return SSL_TLSEXT_ERR_OK;  // no SNI: the default
+  const auto& contexts = static_cast<TlsServerContext*>(self)->contexts_;
+  for (SSL_CTX* ctx : contexts) {
+    X509* cert = SSL_CTX_get0_certificate(ctx);
+    if (cert != nullptr && X509_check_host(cert, name, 0, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, nullptr) == 1) {
+      if (ctx != contexts.front()) SSL_set_SSL_CTX(ssl, ctx);
+      break;
+    }
+  }
+  return SSL_TLSEXT_ERR_OK;  // unknown names get the default, like nginx's default_server
+}
+
+TlsClientContext::TlsClientContext(bool verify, const std::string& ca_file) {
+  if (verify && !ca_file.empty()) check_readable(ca_file, "TLS CA file");
+  context_ = SSL_CTX_new(TLS_client_method());
+  if (context_ == nullptr) throw std::runtime_error("TLS: cannot create context: " + openssl_reason());
+  SSL_CTX_set_min_proto_version(context_, TLS1_2_VERSION);
+  SSL_CTX_set_options(context_, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
+  SSL_CTX_set_read_ahead(context_, 1);
+  SSL_CTX_set_mode(context_, SSL_MODE_RELEASE_BUFFERS);  // pooled idle connections keep no record buffers
+  SSL_CTX_set_alpn_protos(context_, kAlpnHttp11, sizeof kAlpnHttp11);
+  if (!verify) {
+    SSL_CTX_set_verify(context_, SSL_VERIFY_NONE, nullptr);
+    return;
+  }
+  SSL_CTX_set_verify(context_, SSL_VERIFY_PEER, nullptr);
+  int loaded = ca_file.empty() ? SSL_CTX_set_default_verify_paths(context_)
+                               : SSL_CTX_load_verify_locations(context_, ca_file.c_str(), nullptr);
+  if (loaded != 1) {
+    std::string reason = openssl_reason();
+    SSL_CTX_free(context_);
+    throw std::runtime_error(ca_file.empty() ? "TLS: cannot load the system CA store (" + reason + ")"
+                                             : "TLS CA file " + ca_file + ": no PEM certificates (" + reason + ")");
+  }
+}
+
+TlsClientContext::~TlsClientContext() { SSL_CTX_free(context_); }
+
+}  // namespace lb

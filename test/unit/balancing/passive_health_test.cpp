@@ -1,0 +1,199 @@
+// Outlier ejection, slow start and the retry budget, on made-up times.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "lb/balancing/least_connections_selector.h"
+#include "lb/balancing/outlier_ejector.h"
+#include "lb/balancing/round_robin_selector.h"
+#include "lb/protection/retry_budget.h"
+
+using namespace lb;
+using namespace std::chrono_literals;
+
+namespace {
+
+using TimePoint = Backend::Clock::time_point;
+const TimePoint kStart{std::chrono::hours(1)};
+
+BackendList make_backends(int count, BackendSettings settings = {}) {
+  BackendList backends;
+  for (int i = 0; i < count; ++i) {
+    BackendSpec spec{"http", "127.0.0.1", static_cast<uint16_t>(8001 + i), 1};
+    auto backend = std::make_shared<Backend>(spec, settings);
+    backend->record_check(true, "200");
+    backends.push_back(backend);
+  }
+  return backends;
+}
+
+// Records `n` failed attempts on `backend`; returns the last ejection duration (0: none).
+std::chrono::milliseconds fail(OutlierEjector& ejector, Backend& backend, const BackendList& pool, int n,
+                               TimePoint now) {
+  std::chrono::milliseconds ejected{0};
+  for (int i = 0; i < n; ++i) ejected = ejector.record(backend, /*failed=*/true, pool, now);
+  return ejected;
+}
+
+}  // namespace
+
+// Ejections in a row double (10, 20, 40 ... capped at 300 s); a clean period starts over.
+TEST_CASE("ejection streak doubles, caps and resets", "[passive]") {
+  EjectionSettings settings;  // base 10 s, max 300 s, clean period 300 s
+  EjectionStreak streak;
+  TimePoint now = kStart;
+  std::vector<long> seconds;
+  for (int i = 0; i < 7; ++i) {
+    auto duration = streak.begin(now, settings);
+    seconds.push_back(std::chrono::duration_cast<std::chrono::seconds>(duration).count());
+    now += duration + 1s;  // fails again right after coming back
+  }
+  CHECK(seconds == std::vector<long>{10, 20, 40, 80, 160, 300, 300});
+  now += 300s;  // five clean minutes after the last one ended
+  CHECK(streak.begin(now, settings) == 10s);
+}
+
+// The fifth failure in a row ejects; a success in between starts the count over.
+TEST_CASE("consecutive failures eject a backend", "[passive]") {
+  OutlierEjector ejector(EjectionSettings{});
+  BackendList pool = make_backends(3);
+  Backend& a = *pool[0];
+  CHECK(fail(ejector, a, pool, 4, kStart) == 0ms);
+  CHECK(ejector.record(a, /*failed=*/false, pool, kStart) == 0ms);
+  CHECK(fail(ejector, a, pool, 4, kStart) == 0ms);
+  CHECK_FALSE(a.ejected(kStart));
+  CHECK(fail(ejector, a, pool, 1, kStart) == 10s);
+  CHECK(a.ejected(kStart));
+  CHECK(a.ejected(kStart + 9999ms));
+  CHECK_FALSE(a.ejected(kStart + 10s));
+  CHECK(a.ejections_total == 1);
+
+  // Selection skips it while ejected; the end is reported once.
+  RoundRobinSelector selector(pool);
+  SelectionContext during;
+  during.now = kStart + 1s;
+  for (int i = 0; i < 4; ++i) CHECK(selector.pick(during) != pool[0]);
+  CHECK_FALSE(a.take_ejection_end(kStart + 9s));
+  CHECK(a.take_ejection_end(kStart + 10s));
+  CHECK_FALSE(a.take_ejection_end(kStart + 11s));
+  CHECK_FALSE(a.ejected(kStart + 11s));
+
+  // Ejected again soon after: twice as long.
+  CHECK(fail(ejector, a, pool, 5, kStart + 12s) == 20s);
+}
+
+// Never more than half of a pool is out; a lone backend is never ejected; 0 turns it off.
+TEST_CASE("ejection never takes more than half a pool", "[passive]") {
+  OutlierEjector ejector(EjectionSettings{});
+  BackendList pool = make_backends(3);
+  CHECK(fail(ejector, *pool[0], pool, 5, kStart) == 10s);
+  CHECK(fail(ejector, *pool[1], pool, 20, kStart) == 0ms);  // 2 of 3 would be more than half
+  CHECK_FALSE(pool[1]->ejected(kStart));
+  CHECK(fail(ejector, *pool[1], pool, 1, kStart + 10s) == 10s);  // pool[0] is back: now it may go
+
+  BackendList lone = make_backends(1);
+  CHECK(fail(ejector, *lone[0], lone, 50, kStart) == 0ms);
+
+  EjectionSettings off;
+  off.after = 0;
+  OutlierEjector disabled(off);
+  BackendList two = make_backends(2);
+  CHECK(fail(disabled, *two[0], two, 50, kStart) == 0ms);
+}
+
+// Slow start: 10% at the return, full weight after --slow-start, linear between.
+TEST_CASE("slow start ramps the selection weight", "[passive]") {
+  BackendSettings settings;
+  settings.slow_start = 100s;
+  BackendList pool = make_backends(2, settings);
+  Backend& b = *pool[1];
+  CHECK(b.selection_weight(kStart) == 100);  // start-up: no ramp
+  b.start_ramp(kStart);
+  CHECK(b.selection_weight(kStart) == 10);
+  CHECK(b.selection_weight(kStart + 50s) == 55);
+  CHECK(b.selection_weight(kStart + 100s) == 100);
+  CHECK(b.selection_weight(kStart - 5s) == 10);
+
+  // Round-robin: 10 to 1 while b is at 10%.
+  RoundRobinSelector round_robin(pool);
+  SelectionContext at_return;
+  at_return.now = kStart;
+  int to_b = 0;
+  for (int i = 0; i < 110; ++i) to_b += round_robin.pick(at_return) == pool[1];
+  CHECK(to_b == 10);
+
+  // Least connections weighs active requests by the ramped weight.
+  LeastConnectionsSelector least(pool);
+  pool[0]->active_requests = 3;
+  pool[1]->active_requests = 1;  // 1/10% is more loaded than 3/100%
+  CHECK(least.pick(at_return) == pool[0]);
+  SelectionContext later;
+  later.now = kStart + 100s;
+  CHECK(least.pick(later) == pool[1]);
+}
+
+// What starts a ramp: a health return and an ejection's end, not the start-up round.
+TEST_CASE("returns to service start a ramp", "[passive]") {
+  BackendSettings settings;
+  settings.slow_start = 3600s;
+  BackendList pool = make_backends(2, settings);
+  const auto now = Backend::Clock::now();
+  CHECK(pool[0]->selection_weight(now) == 100);
+  pool[0]->record_check(false, "status 503");
+  pool[0]->record_check(true, "200");
+  CHECK(pool[0]->selection_weight(Backend::Clock::now()) < 11);
+
+  pool[1]->eject_until(now + 10s);
+  CHECK(pool[1]->selection_weight(now + 10s) == 10);
+
+  Backend added(BackendSpec{"http", "127.0.0.1", 8009, 2}, settings, /*joins_at_runtime=*/true);
+  added.record_check(true, "200");  // an admin-added backend's first pass is a return
+  CHECK(added.selection_weight(Backend::Clock::now()) < 21);
+}
+
+// Retries in flight: at least the floor, else the percentage of active requests.
+TEST_CASE("retry budget", "[passive]") {
+  RetryBudget budget(20, 3);
+  std::vector<RetryBudget::Retry> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(budget.try_retry());
+    CHECK(held.back());
+  }
+  CHECK_FALSE(budget.try_retry());  // no active requests: the floor of 3
+  {
+    std::vector<std::unique_ptr<RetryBudget::ActiveRequest>> active;
+    for (int i = 0; i < 50; ++i) active.push_back(std::make_unique<RetryBudget::ActiveRequest>(budget));
+    for (int i = 0; i < 7; ++i) {
+      held.push_back(budget.try_retry());
+      CHECK(held.back());
+    }
+    CHECK(budget.retries_in_flight() == 10);  // 20% of 50
+    CHECK_FALSE(budget.try_retry());
+  }
+  CHECK(budget.active_requests() == 0);
+  held.resize(2);  // eight retries end
+  CHECK(budget.retries_in_flight() == 2);
+  RetryBudget::Retry moved = std::move(held[0]);
+  CHECK_FALSE(held[0]);
+  moved.end();
+  CHECK(budget.retries_in_flight() == 1);
+}
+
+// Over the budget a retry may wait for a place: it gets one when a retry
+// ends within its patience, and gives up (empty) when none does.
+TEST_CASE("retry budget: a short wait for a place", "[passive]") {
+  RetryBudget budget(20, 1);
+  RetryBudget::Retry first = budget.try_retry();
+  REQUIRE(first);
+  CHECK_FALSE(budget.try_retry(std::chrono::milliseconds(20)));  // nobody lets go
+  std::thread finisher([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    first.end();
+  });
+  RetryBudget::Retry second = budget.try_retry(std::chrono::milliseconds(5000));
+  finisher.join();
+  CHECK(second);
+  CHECK(budget.retries_in_flight() == 1);
+}

@@ -1,0 +1,199 @@
+// The strict HTTP/1.x parser wrapper: heads byte for byte, bodies streamed, smuggling refused.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "lb/http/http_headers.h"
+#include "lb/http/http_message_parser.h"
+
+using namespace lb;
+
+namespace {
+
+struct CollectBody : BodySink {
+  std::string body;
+  bool on_body(const char* data, size_t len) override {
+    body.append(data, len);
+    return true;
+  }
+};
+
+// Feeds `bytes` in pieces of `step` until the message ends; returns bytes consumed.
+size_t feed_all(MessageParser& parser, const std::string& bytes, size_t step = 1000000) {
+  size_t pos = 0;
+  while (pos < bytes.size() && parser.phase() != MessageParser::Phase::Done &&
+         parser.phase() != MessageParser::Phase::Error) {
+    size_t n = std::min(step, bytes.size() - pos);
+    size_t used = parser.feed(bytes.data() + pos, n);
+    pos += used;
+    if (used == 0 && parser.phase() == MessageParser::Phase::Head) break;
+  }
+  return pos;
+}
+
+}  // namespace
+
+// Method, target, names and values come out exactly as sent, whatever the piece size.
+TEST_CASE("request head is kept byte for byte", "[parser]") {
+  const std::string request =
+      "GET /a%20b?x=%26y&z HTTP/1.1\r\nHost: example.com\r\nX-Odd-Case: V a l\r\n"
+      "Cookie: sid=s%3Aabc%26d\r\n\r\n";
+  for (size_t step : {1, 3, 7, 1000}) {
+    MessageParser parser(HTTP_REQUEST, 8192);
+    feed_all(parser, request, step);
+    REQUIRE(parser.phase() == MessageParser::Phase::Done);
+    const MessageHead& head = parser.head();
+    CHECK(head.view(head.method) == "GET");
+    CHECK(head.view(head.target) == "/a%20b?x=%26y&z");
+    REQUIRE(head.fields.size() == 3);
+    CHECK(head.name(1) == "X-Odd-Case");
+    CHECK(head.value(1) == "V a l");
+    CHECK(head.value(2) == "sid=s%3Aabc%26d");
+    CHECK(head.keep_alive);
+  }
+}
+
+// Methods http-parser does not know still pass through as tokens.
+TEST_CASE("unknown method tokens are accepted", "[parser]") {
+  MessageParser parser(HTTP_REQUEST, 8192);
+  feed_all(parser, "BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n", 2);
+  REQUIRE(parser.phase() == MessageParser::Phase::Done);
+  CHECK(parser.head().view(parser.head().method) == "BREW");
+  MessageParser bad(HTTP_REQUEST, 8192);
+  feed_all(bad, "BR{EW /pot HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(bad.phase() == MessageParser::Phase::Error);
+}
+
+// The parser stops at the end of the head, and again at the end of the message.
+TEST_CASE("parser pauses after the head and at message end", "[parser]") {
+  const std::string two = "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloGET /next HTTP/1.1\r\nHost: x\r\n\r\n";
+  MessageParser parser(HTTP_REQUEST, 8192);
+  CollectBody sink;
+  parser.set_body_sink(&sink);
+  size_t used = parser.feed(two.data(), two.size());
+  CHECK(parser.phase() == MessageParser::Phase::Body);
+  CHECK(parser.head().content_length == 5);
+  used += parser.feed(two.data() + used, two.size() - used);
+  CHECK(parser.phase() == MessageParser::Phase::Done);
+  CHECK(sink.body == "hello");
+  CHECK(two.substr(used) == "GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+}
+
+// Chunked bodies arrive de-chunked; chunk boundaries split anywhere still work.
+TEST_CASE("chunked body is decoded", "[parser]") {
+  const std::string request =
+      "PUT /u HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n";
+  for (size_t step : {1, 4, 1000}) {
+    MessageParser parser(HTTP_REQUEST, 8192);
+    CollectBody sink;
+    parser.set_body_sink(&sink);
+    feed_all(parser, request, step);
+    REQUIRE(parser.phase() == MessageParser::Phase::Done);
+    CHECK(parser.head().chunked);
+    CHECK(sink.body == "hello world");
+  }
+}
+
+// Ambiguous framing is an error, never a guess (request smuggling).
+TEST_CASE("ambiguous or invalid framing is rejected", "[parser]") {
+  auto rejects = [](const std::string& request) {
+    MessageParser parser(HTTP_REQUEST, 8192);
+    CollectBody sink;
+    parser.set_body_sink(&sink);
+    feed_all(parser, request);
+    return parser.phase() == MessageParser::Phase::Error;
+  };
+  CHECK(rejects("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"));
+  CHECK(rejects("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"));
+  CHECK(rejects("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n"));
+  CHECK(rejects("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\n"));
+  CHECK(rejects("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\nx\r\n0\r\n\r\n"));
+  CHECK(rejects("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nx\r\n0\r\n\r\n"));
+}
+
+// A head larger than the limit stops parsing with head_too_large() (431).
+TEST_CASE("over-size head is detected", "[parser]") {
+  MessageParser parser(HTTP_REQUEST, 1024);
+  std::string request = "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(2000, 'a') + "\r\n\r\n";
+  feed_all(parser, request, 100);
+  CHECK(parser.phase() == MessageParser::Phase::Error);
+  CHECK(parser.head_too_large());
+}
+
+// Responses: duplicate Set-Cookie kept, HEAD/204/304 bodiless, close-delimited recognised.
+TEST_CASE("response heads and bodies", "[parser]") {
+  {
+    MessageParser parser(HTTP_RESPONSE, 8192);
+    CollectBody sink;
+    parser.set_body_sink(&sink);
+    feed_all(parser, "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=%26\r\nContent-Length: 2\r\n\r\nok");
+    REQUIRE(parser.phase() == MessageParser::Phase::Done);
+    CHECK(parser.head().status == 200);
+    CHECK(parser.head().view(parser.head().reason) == "OK");
+    CHECK(parser.head().value(1) == "b=%26");
+    CHECK(sink.body == "ok");
+  }
+  {
+    MessageParser parser(HTTP_RESPONSE, 8192);
+    parser.reset(/*bodiless_response=*/true);
+    feed_all(parser, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
+    CHECK(parser.phase() == MessageParser::Phase::Done);
+  }
+  {
+    MessageParser parser(HTTP_RESPONSE, 8192);
+    feed_all(parser, "HTTP/1.1 304 Not Modified\r\nETag: x\r\n\r\n");
+    CHECK(parser.phase() == MessageParser::Phase::Done);
+  }
+  {
+    MessageParser parser(HTTP_RESPONSE, 8192);
+    CollectBody sink;
+    parser.set_body_sink(&sink);
+    feed_all(parser, "HTTP/1.1 200 OK\r\n\r\nuntil close");
+    CHECK(parser.close_delimited());
+    CHECK_FALSE(parser.head().keep_alive);
+    CHECK(parser.phase() == MessageParser::Phase::Body);
+    parser.feed_eof();
+    CHECK(parser.phase() == MessageParser::Phase::Done);
+    CHECK(sink.body == "until close");
+  }
+}
+
+// HTTP/1.0 is keep-alive only when asked; HTTP/1.1 unless Connection: close.
+TEST_CASE("keep-alive rules by version", "[parser]") {
+  auto keep_alive = [](const std::string& request) {
+    MessageParser parser(HTTP_REQUEST, 8192);
+    feed_all(parser, request);
+    return parser.head().keep_alive;
+  };
+  CHECK_FALSE(keep_alive("GET / HTTP/1.0\r\n\r\n"));
+  CHECK(keep_alive("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+  CHECK(keep_alive("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  CHECK_FALSE(keep_alive("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+}
+
+// An obs-fold marks the field it continues, wherever the reads split the head,
+// even when the folded field's first line is empty.
+TEST_CASE("obs-folds are marked on their field", "[parser]") {
+  const std::string request =
+      "GET  / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n chunked\r\nX-A: 1\r\nX-B: 2\r\n\t 3\r\n\r\n";
+  for (size_t step : {1, 2, 5, 1000}) {
+    INFO("step " << step);
+    MessageParser parser(HTTP_REQUEST, 8192);
+    feed_all(parser, request, step);
+    REQUIRE(parser.phase() != MessageParser::Phase::Error);
+    const MessageHead& head = parser.head();
+    REQUIRE(head.fields.size() == 4);
+    CHECK_FALSE(head.fields[0].folded);
+    CHECK(head.fields[1].folded);
+    CHECK(head.value(1) == "chunked");
+    CHECK_FALSE(head.fields[2].folded);
+    CHECK(head.fields[3].folded);
+    CHECK(head.value(3) == "2\t 3");
+  }
+  MessageParser response(HTTP_RESPONSE, 8192);
+  feed_all(response, "\r\nHTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\n 3\r\nContent-Length: 0\r\n\r\n", 3);
+  REQUIRE(response.head().fields.size() == 3);
+  CHECK_FALSE(response.head().fields[0].folded);
+  CHECK(response.head().fields[1].folded);
+  CHECK_FALSE(response.head().fields[2].folded);
+}

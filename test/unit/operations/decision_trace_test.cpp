@@ -1,0 +1,32 @@
+// The X-LB-Trace explanation of a selection.
+#include <catch2/catch.hpp>
+
+#include "lb/operations/decision_trace.h"
+
+using namespace lb;
+
+// Every backend's standing is named, then failures and the final choice.
+TEST_CASE("decision trace wording", "[trace]") {
+  Balancer balancer({}, {}, {{"http", "127.0.0.1", 8001, 2}, {"http", "127.0.0.1", 8002, 1}, {"http", "127.0.0.1", 8003, 1}});
+  auto pool = balancer.current();
+  pool->backends[0]->record_check(true, "200");
+  pool->backends[1]->record_check(false, "connection refused");
+  pool->backends[2]->record_check(true, "200");
+  pool->backends[2]->draining = true;
+
+  DecisionTrace trace;
+  SelectionContext selection;
+  trace.note_candidates(*pool, selection);
+  trace.note_failure(*pool->backends[0], "connection refused");
+  trace.note_chosen(*pool->backends[0]);
+  CHECK(trace.header_value("round-robin") ==
+        "algorithm=round-robin; sticky=off; candidates=http://127.0.0.1:8001 ok(w=2 active=0), "
+        "http://127.0.0.1:8002 unhealthy, http://127.0.0.1:8003 draining; "
+        "tried=http://127.0.0.1:8001 (connection refused); chosen=http://127.0.0.1:8001");
+
+  selection.avoid.push_back(pool->backends[0].get());
+  CHECK(candidate_standing(*pool->backends[0], selection) == "tried");
+  trace.reset();
+  trace.set_sticky("hit");
+  CHECK(trace.header_value("least-connections") == "algorithm=least-connections; sticky=hit; candidates=; chosen=none");
+}
