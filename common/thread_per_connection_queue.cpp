@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <utility>
 
@@ -9,20 +10,78 @@
 
 namespace common {
 
+// One thread's mailbox: the connection it serves next.
+struct ThreadPerConnectionQueue::Worker {
+  std::condition_variable wake;  // signalled when `job` is set or `exit` is asked
+  std::function<void()> job;     // guards: State::mutex
+  bool exit = false;             // guards: State::mutex
+};
+
+struct ThreadPerConnectionQueue::State {
+  State(std::chrono::milliseconds idle_timeout, bool batch_scheduling)
+      : idle_timeout(idle_timeout), batch_scheduling(batch_scheduling) {}
+
+  std::mutex mutex;
+  std::condition_variable changed;               // signalled whenever `live` or `threads` drops
+  std::size_t live = 0;                          // connections being served; guards: mutex
+  std::size_t threads = 0;                       // threads alive, serving or idle; guards: mutex
+  std::vector<std::shared_ptr<Worker>> idle;     // idle threads, most recent last; guards: mutex
+  const std::chrono::milliseconds idle_timeout;
+  const bool batch_scheduling;
+};
+
 namespace {
 
+using Worker = ThreadPerConnectionQueue::Worker;
+using State = ThreadPerConnectionQueue::State;
+
 struct ThreadStart {
-  std::function<void()> fn;
-  std::shared_ptr<void> state;  // keeps the queue's State alive for this thread
-  bool batch_scheduling;
+  std::shared_ptr<State> state;  // keeps the queue's State alive for this thread
+  std::shared_ptr<Worker> worker;
 };
+
+// A connection thread: serve the job it was started with, then wait idle for
+// the next one until told to exit or idle for idle_timeout.
+void serve_connections(State& state, const std::shared_ptr<Worker>& worker) {
+  std::unique_lock<std::mutex> lock(state.mutex);
+  for (;;) {
+    std::function<void()> job = std::move(worker->job);
+    worker->job = nullptr;
+    lock.unlock();
+    job();
+    job = nullptr;  // release the connection's captures before reporting it done
+    lock.lock();
+    --state.live;
+    state.changed.notify_all();
+
+    state.idle.push_back(worker);
+    worker->wake.wait_for(lock, state.idle_timeout, [&] { return worker->job || worker->exit; });
+    if (worker->job) continue;
+    // Timed out or told to exit; enqueue() can no longer pick this thread.
+    auto self = std::find(state.idle.begin(), state.idle.end(), worker);
+    if (self != state.idle.end()) state.idle.erase(self);
+    break;
+  }
+  --state.threads;
+  state.changed.notify_all();
+}
+
+void* connection_thread(void* arg) {
+  std::unique_ptr<ThreadStart> start(static_cast<ThreadStart*>(arg));
+  if (start->state->batch_scheduling) {
+    use_batch_scheduling(ThreadPerConnectionQueue::kBatchSliceNanoseconds);
+  }
+  serve_connections(*start->state, start->worker);
+  return nullptr;
+}
 
 }  // namespace
 
 ThreadPerConnectionQueue::ThreadPerConnectionQueue(std::size_t max_connections,
                                                    std::chrono::milliseconds drain_timeout,
-                                                   std::size_t stack_bytes, Scheduling scheduling)
-    : state_(std::make_shared<State>()),
+                                                   std::size_t stack_bytes, Scheduling scheduling,
+                                                   std::chrono::milliseconds idle_timeout)
+    : state_(std::make_shared<State>(idle_timeout, scheduling == Scheduling::Batch)),
       max_connections_(max_connections == 0 ? 1 : max_connections),
       drain_timeout_(drain_timeout),
       stack_bytes_(stack_bytes),
@@ -31,45 +90,41 @@ ThreadPerConnectionQueue::ThreadPerConnectionQueue(std::size_t max_connections,
 ThreadPerConnectionQueue::~ThreadPerConnectionQueue() = default;
 
 void ThreadPerConnectionQueue::enqueue(std::function<void()> fn) {
-  {
-    std::unique_lock<std::mutex> lock(state_->mutex);
-    // At the cap the accept loop waits here; new clients queue in the backlog.
-    state_->changed.wait(lock, [&] { return state_->live < max_connections_; });
-    ++state_->live;
+  std::unique_lock<std::mutex> lock(state_->mutex);
+  // At the cap the accept loop waits here; new clients queue in the backlog.
+  state_->changed.wait(lock, [&] { return state_->live < max_connections_; });
+  ++state_->live;
+  if (!state_->idle.empty()) {
+    std::shared_ptr<Worker> worker = std::move(state_->idle.back());
+    state_->idle.pop_back();
+    worker->job = std::move(fn);
+    lock.unlock();
+    worker->wake.notify_one();  // `worker` keeps the mailbox alive until here
+    return;
   }
+  ++state_->threads;
+  lock.unlock();
 
-  auto* start = new ThreadStart{std::move(fn), state_, scheduling_ == Scheduling::Batch};
+  auto worker = std::make_shared<Worker>();
+  worker->job = std::move(fn);
+  auto* start = new ThreadStart{state_, worker};
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setstacksize(&attr, stack_bytes_);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   pthread_t thread;
-  int rc = pthread_create(
-      &thread, &attr,
-      [](void* arg) -> void* {
-        std::unique_ptr<ThreadStart> start(static_cast<ThreadStart*>(arg));
-        if (start->batch_scheduling) use_batch_scheduling(kBatchSliceNanoseconds);
-        start->fn();
-        start->fn = nullptr;  // release captures before reporting completion
-        auto state = std::static_pointer_cast<State>(start->state);
-        {
-          std::lock_guard<std::mutex> lock(state->mutex);
-          --state->live;
-        }
-        state->changed.notify_all();
-        return nullptr;
-      },
-      start);
+  int rc = pthread_create(&thread, &attr, connection_thread, start);
   pthread_attr_destroy(&attr);
   if (rc != 0) {
     // Could not start a thread: run the connection inline so its socket is still closed.
     std::fprintf(stderr, "[Server] pthread_create failed (%d); serving inline\n", rc);
-    std::unique_ptr<ThreadStart> owned(start);
-    owned->fn();
-    {
-      std::lock_guard<std::mutex> lock(state_->mutex);
-      --state_->live;
-    }
+    delete start;
+    std::function<void()> job = std::move(worker->job);
+    job();
+    job = nullptr;
+    std::lock_guard<std::mutex> relock(state_->mutex);
+    --state_->live;
+    --state_->threads;
     state_->changed.notify_all();
   }
 }
@@ -78,8 +133,25 @@ void ThreadPerConnectionQueue::shutdown() {
   std::unique_lock<std::mutex> lock(state_->mutex);
   drain_timed_out_ =
       !state_->changed.wait_for(lock, drain_timeout_, [&] { return state_->live == 0; });
+  for (auto& worker : state_->idle) {
+    worker->exit = true;
+    worker->wake.notify_one();
+  }
+  state_->idle.clear();
+  // The idle threads exit at once; wait for them so none outlives the server.
+  state_->changed.wait_for(lock, drain_timeout_, [&] { return state_->threads <= state_->live; });
 }
 
 bool ThreadPerConnectionQueue::drain_timed_out() const { return drain_timed_out_; }
+
+std::size_t ThreadPerConnectionQueue::threads() const {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  return state_->threads;
+}
+
+std::size_t ThreadPerConnectionQueue::idle_threads() const {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  return state_->idle.size();
+}
 
 }  // namespace common

@@ -1,14 +1,20 @@
-// ThreadPerConnectionQueue: one thread per task, with the scheduling policy asked for.
+// ThreadPerConnectionQueue: one thread per task while it runs, with the scheduling policy
+// asked for; finished threads wait idle for the next task and are trimmed after idle_timeout.
 #include <catch2/catch.hpp>
 #include <sched.h>
 #include <sys/utsname.h>
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
+#include <set>
+#include <thread>
 
 #include "common/thread_per_connection_queue.h"
 #include "common/thread_scheduling.h"
+#include "test/support/eventually.h"
 
 using common::ThreadPerConnectionQueue;
 using namespace std::chrono_literals;
@@ -50,4 +56,55 @@ TEST_CASE("every queued task runs on its own thread before shutdown returns", "[
   queue.shutdown();
   CHECK(ran.load() == 6);
   CHECK_FALSE(queue.drain_timed_out());
+}
+
+TEST_CASE("a finished task's thread serves the next task instead of a new thread", "[unit][queue]") {
+  ThreadPerConnectionQueue queue(4, 5s);
+  std::thread::id first, second;
+  queue.enqueue([&first] { first = std::this_thread::get_id(); });
+  REQUIRE(test_support::eventually([&] { return queue.idle_threads() == 1; }));
+  queue.enqueue([&second] { second = std::this_thread::get_id(); });
+  REQUIRE(test_support::eventually([&] { return queue.idle_threads() == 1; }));
+  CHECK(queue.threads() == 1);
+  queue.shutdown();
+  CHECK(first == second);
+  CHECK(queue.threads() == 0);  // shutdown lets the idle threads exit
+}
+
+TEST_CASE("threads grow with concurrent tasks, up to the cap, and exit after idle_timeout", "[unit][queue]") {
+  ThreadPerConnectionQueue queue(3, 5s, 256 * 1024, ThreadPerConnectionQueue::Scheduling::Normal, 2s);
+  std::mutex mutex;
+  std::condition_variable changed;
+  int running = 0, most_at_once = 0;  // guards: mutex
+  bool release = false;               // guards: mutex
+  std::set<std::thread::id> ids;      // guards: mutex
+  auto task = [&] {
+    std::unique_lock<std::mutex> lock(mutex);
+    ids.insert(std::this_thread::get_id());
+    most_at_once = std::max(most_at_once, ++running);
+    changed.notify_all();
+    changed.wait(lock, [&] { return release; });
+    --running;
+  };
+  for (int i = 0; i < 3; ++i) queue.enqueue(task);
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    REQUIRE(changed.wait_for(lock, 5s, [&] { return running == 3; }));
+  }
+  CHECK(queue.threads() == 3);
+  CHECK(queue.idle_threads() == 0);
+  std::thread fourth([&] { queue.enqueue(task); });  // over the cap: waits for a thread
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    release = true;
+  }
+  changed.notify_all();
+  fourth.join();
+  REQUIRE(test_support::eventually([&] { return queue.idle_threads() == 3; }));
+  CHECK(queue.threads() == 3);  // the fourth task reused one of the three
+  CHECK(most_at_once == 3);
+  CHECK(ids.size() == 3);
+  // Idle for 2 s, each thread exits.
+  CHECK(test_support::eventually([&] { return queue.threads() == 0; }, 5s));
+  queue.shutdown();
 }
