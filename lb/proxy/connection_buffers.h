@@ -9,12 +9,28 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 
 namespace lb {
 
 class ConnectionBuffers {
  public:
   static constexpr size_t kBufferBytes = 16 * 1024;
+
+  // Gives the buffers back to the thread that serves connections, not to the
+  // system: each thread keeps one spare set for its next connection.
+  struct KeepForThisThread {
+    void operator()(ConnectionBuffers* buffers) const;
+  };
+  using Handle = std::unique_ptr<ConnectionBuffers, KeepForThisThread>;
+
+  // The spare set the calling thread's last connection left, or a new mapping.
+  // Connection threads are pooled, so a new connection usually maps nothing:
+  // no mmap/munmap (whose TLB shootdowns interrupt the other CPUs), no fresh
+  // page faults. The spare is unmapped when its thread exits. The bytes of
+  // the last connection stay in it, as in any reused buffer: a connection
+  // only ever reads the range it has itself filled.
+  static Handle for_connection();
 
   ConnectionBuffers();  // throws std::bad_alloc when the mapping fails
   ~ConnectionBuffers();

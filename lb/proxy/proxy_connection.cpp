@@ -86,14 +86,14 @@ ProxyConnection::HeadResult ProxyConnection::read_request_head() {
 
   for (;;) {
     if (client_begin_ < client_end_) {
-      client_begin_ += request_parser_.feed(buffers_.client() + client_begin_, client_end_ - client_begin_);
+      client_begin_ += request_parser_.feed(buffers_->client() + client_begin_, client_end_ - client_begin_);
       switch (request_parser_.phase()) {
         case MessageParser::Phase::Body:
           // Without a body the message ends with the head: finish it now, so a
           // reply needs no body handling and the next request starts clean.
           if (!request_parser_.head().has_body()) {
             client_begin_ +=
-                request_parser_.feed(buffers_.client() + client_begin_, client_end_ - client_begin_);
+                request_parser_.feed(buffers_->client() + client_begin_, client_end_ - client_begin_);
           }
           return HeadResult::Ready;
         case MessageParser::Phase::Done:
@@ -128,14 +128,14 @@ ProxyConnection::HeadResult ProxyConnection::read_request_head() {
       wait = std::chrono::duration_cast<Millis>(idle_deadline - Clock::now());
       if (wait.count() <= 0) return HeadResult::Closed;  // idle too long
     }
-    ssize_t n = client_->read(buffers_.client() + client_end_, ConnectionBuffers::kBufferBytes - client_end_, wait);
+    ssize_t n = client_->read(buffers_->client() + client_end_, ConnectionBuffers::kBufferBytes - client_end_, wait);
     if (n == kTimeout && started) {
       reply_error(408, "request header timeout", true);
       return HeadResult::Rejected;
     }
     if (n == kTimeout && !pages_released) {
       // Quiet for a while: likely to stay so. Both buffers are empty now.
-      buffers_.release_pages();
+      buffers_->release_pages();
       pages_released = true;
       continue;
     }
@@ -308,7 +308,7 @@ ProxyConnection::Attempt ProxyConnection::send_request(Stream& upstream) {
 
   while (request_parser_.phase() != MessageParser::Phase::Done) {
     if (client_begin_ < client_end_) {
-      client_begin_ += request_parser_.feed(buffers_.client() + client_begin_, client_end_ - client_begin_);
+      client_begin_ += request_parser_.feed(buffers_->client() + client_begin_, client_end_ - client_begin_);
     }
     if (request_parser_.phase() == MessageParser::Phase::Error) {
       if (upstream_writer_.limit_exceeded()) return {Outcome::BodyTooLarge, ""};
@@ -319,7 +319,7 @@ ProxyConnection::Attempt ProxyConnection::send_request(Stream& upstream) {
     // Queued body bytes point into the client buffer: send them before reusing it.
     if (!upstream_writer_.flush()) return {Outcome::NoResponse, "write to backend failed"};
     if (client_begin_ == client_end_) client_begin_ = client_end_ = 0;
-    ssize_t n = client_->read(buffers_.client() + client_end_, ConnectionBuffers::kBufferBytes - client_end_,
+    ssize_t n = client_->read(buffers_->client() + client_end_, ConnectionBuffers::kBufferBytes - client_end_,
                               settings_.client_timeout);
     if (n <= 0) return {Outcome::Aborted, "client stopped sending its body"};
     client_end_ += static_cast<size_t>(n);
@@ -337,7 +337,7 @@ ProxyConnection::Attempt ProxyConnection::read_response_head(Stream& upstream) {
   for (;;) {
     if (upstream_begin_ < upstream_end_) {
       upstream_begin_ +=
-          response_parser_.feed(buffers_.upstream() + upstream_begin_, upstream_end_ - upstream_begin_);
+          response_parser_.feed(buffers_->upstream() + upstream_begin_, upstream_end_ - upstream_begin_);
       if (response_parser_.phase() == MessageParser::Phase::Error) {
         return {Outcome::BadGateway, response_parser_.error_text()};
       }
@@ -359,7 +359,7 @@ ProxyConnection::Attempt ProxyConnection::read_response_head(Stream& upstream) {
       }
     }
     if (upstream_begin_ == upstream_end_) upstream_begin_ = upstream_end_ = 0;
-    ssize_t n = upstream.read(buffers_.upstream() + upstream_end_, ConnectionBuffers::kBufferBytes - upstream_end_,
+    ssize_t n = upstream.read(buffers_->upstream() + upstream_end_, ConnectionBuffers::kBufferBytes - upstream_end_,
                               got_bytes ? settings_.backend_timeout : first_byte_wait_);
     if (n == kTimeout) return {Outcome::Timeout, "timeout"};
     if (n <= 0) {
@@ -399,7 +399,7 @@ ProxyConnection::Attempt ProxyConnection::relay_response(Stream& upstream) {
   while (response_parser_.phase() != MessageParser::Phase::Done) {
     if (upstream_begin_ < upstream_end_) {
       upstream_begin_ +=
-          response_parser_.feed(buffers_.upstream() + upstream_begin_, upstream_end_ - upstream_begin_);
+          response_parser_.feed(buffers_->upstream() + upstream_begin_, upstream_end_ - upstream_begin_);
     }
     if (response_parser_.phase() == MessageParser::Phase::Error) {
       return {Outcome::Aborted, client_writer_.failed() ? "client gone" : "invalid response body"};
@@ -408,7 +408,7 @@ ProxyConnection::Attempt ProxyConnection::relay_response(Stream& upstream) {
     // Queued bytes point into the upstream buffer: send them before reusing it.
     if (!client_writer_.flush()) return {Outcome::Aborted, "client gone"};
     if (upstream_begin_ == upstream_end_) upstream_begin_ = upstream_end_ = 0;
-    ssize_t n = upstream.read(buffers_.upstream() + upstream_end_, ConnectionBuffers::kBufferBytes - upstream_end_,
+    ssize_t n = upstream.read(buffers_->upstream() + upstream_end_, ConnectionBuffers::kBufferBytes - upstream_end_,
                               settings_.backend_timeout);
     if (n == kEof) {
       response_parser_.feed_eof();  // ends a close-delimited body; anything else was cut short

@@ -109,11 +109,11 @@ class ProxyConnection {
   DecisionTrace trace_;
   std::string sticky_set_cookie_;  // Set-Cookie value to add, empty when the client is pinned already
 
-  ConnectionBuffers buffers_;
-  // Client bytes read but not yet parsed: buffers_.client()[client_begin_, client_end_).
+  ConnectionBuffers::Handle buffers_ = ConnectionBuffers::for_connection();
+  // Client bytes read but not yet parsed: buffers_->client()[client_begin_, client_end_).
   size_t client_begin_ = 0;
   size_t client_end_ = 0;
-  // Backend bytes read but not yet parsed: buffers_.upstream()[upstream_begin_, upstream_end_).
+  // Backend bytes read but not yet parsed: buffers_->upstream()[upstream_begin_, upstream_end_).
   size_t upstream_begin_ = 0;
   size_t upstream_end_ = 0;
 };

@@ -13,12 +13,12 @@ namespace lb {
 void ProxyConnection::tunnel(Stream& upstream) {
   // Bytes that arrived right behind either head already belong to the new protocol.
   if (upstream_begin_ < upstream_end_ &&
-      !client_->write_all(buffers_.upstream() + upstream_begin_, upstream_end_ - upstream_begin_,
+      !client_->write_all(buffers_->upstream() + upstream_begin_, upstream_end_ - upstream_begin_,
                           settings_.client_timeout)) {
     return;
   }
   if (client_begin_ < client_end_ &&
-      !upstream.write_all(buffers_.client() + client_begin_, client_end_ - client_begin_,
+      !upstream.write_all(buffers_->client() + client_begin_, client_end_ - client_begin_,
                           settings_.backend_timeout)) {
     return;
   }
@@ -29,7 +29,7 @@ void ProxyConnection::tunnel(Stream& upstream) {
     Stream& to;
     char* buffer;
   };
-  Direction directions[2] = {{*client_, upstream, buffers_.client()}, {upstream, *client_, buffers_.upstream()}};
+  Direction directions[2] = {{*client_, upstream, buffers_->client()}, {upstream, *client_, buffers_->upstream()}};
   for (;;) {
     struct pollfd fds[2] = {{client_->fd(), POLLIN, 0}, {upstream.fd(), POLLIN, 0}};
     // Bytes already inside OpenSSL do not make the socket readable: take them first.

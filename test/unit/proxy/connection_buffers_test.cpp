@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "lb/proxy/connection_buffers.h"
@@ -49,4 +50,22 @@ TEST_CASE("released buffer pages leave memory and come back zeroed on use", "[un
   CHECK(buffers.client()[0] == 0);  // reading maps the shared zero page, not old bytes
   buffers.upstream()[5] = 'x';      // and the buffers work as before
   CHECK(buffers.upstream()[5] == 'x');
+}
+
+TEST_CASE("a thread's next connection gets the buffers its last one gave back", "[unit][buffers]") {
+  char* first = nullptr;
+  {
+    lb::ConnectionBuffers::Handle buffers = lb::ConnectionBuffers::for_connection();
+    first = buffers->client();
+  }
+  lb::ConnectionBuffers::Handle again = lb::ConnectionBuffers::for_connection();
+  CHECK(again->client() == first);  // the same mapping: nothing mapped for this connection
+  {
+    // Two at once on one thread (never in the proxy): the second is a separate mapping.
+    lb::ConnectionBuffers::Handle second = lb::ConnectionBuffers::for_connection();
+    CHECK(second->client() != first);
+  }
+  char* elsewhere = nullptr;
+  std::thread([&elsewhere] { elsewhere = lb::ConnectionBuffers::for_connection()->client(); }).join();
+  CHECK(elsewhere != first);  // another thread has its own spare
 }
