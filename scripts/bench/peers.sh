@@ -108,6 +108,8 @@ start_nginx() {  # 2 workers, upstream keepalive
   server {
     listen 127.0.0.1:$P_NGINX backlog=4096;
     listen 127.0.0.1:$P_NGINX_TLS ssl backlog=4096;
+    # nginx 1.22's default is TLS 1.0-1.2; the others speak TLS 1.3, so nginx does too.
+    ssl_protocols TLSv1.2 TLSv1.3;
     ssl_certificate $TMP/cert.pem;
     ssl_certificate_key $TMP/key.pem;
     location / {

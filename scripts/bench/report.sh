@@ -96,7 +96,7 @@ write_report() {
     awk -F'\t' 'NR > 1 { print $10 }' "$RAW" | median)% of all CPUs (median; max $(
     awk -F'\t' 'NR > 1 && $10 > m { m = $10 } END { print m + 0 }' "$RAW")%)"
   echo "- method: GET / → \`{\"ok\":true}\` from three nginx backends; $RUNS round(s) of ${DURATION} s per cell, targets interleaved (order rotated each round); median of rounds; errors = non-2xx + socket errors (wrk) or failed + non-2xx (ab), summed over rounds"
-  echo "- peers: nginx 2 workers, upstream keepalive 64; HAProxy nbthread 2, http-reuse always; Apache httpd event MPM, 4×64 threads, mod_proxy_balancer byrequests; Varnish return (pass), round-robin director, 2 thread pools; Caddy reverse_proxy round_robin; TLS: ECDSA P-256 certificate, each proxy's default ciphers"
+  echo "- peers: nginx 2 workers, upstream keepalive 64; HAProxy nbthread 2, http-reuse always; Apache httpd event MPM, 4×64 threads, mod_proxy_balancer byrequests; Varnish return (pass), round-robin director, 2 thread pools; Caddy reverse_proxy round_robin; TLS: ECDSA P-256 certificate, TLS 1.3 everywhere (ab and wrk negotiate TLS_AES_256_GCM_SHA384 with X25519), each proxy's default session tickets"
   echo "- CPU µs/req: utime+stime of the proxy's process tree over the run / requests completed (for a new-connection row, per connection; for direct: the backend nginx);"
   echo "  softirq time (the loopback network stack) is charged to no process, so it is in no proxy's number"
   echo "- all CPU µs/req: the same for every server process and the load generator together: what one request costs the machine"
