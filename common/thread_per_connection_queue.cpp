@@ -18,8 +18,8 @@ struct ThreadPerConnectionQueue::Worker {
 };
 
 struct ThreadPerConnectionQueue::State {
-  State(std::chrono::milliseconds idle_timeout, bool batch_scheduling)
-      : idle_timeout(idle_timeout), batch_scheduling(batch_scheduling) {}
+  State(std::chrono::milliseconds idle_timeout, std::size_t max_idle, bool batch_scheduling)
+      : idle_timeout(idle_timeout), max_idle(max_idle), batch_scheduling(batch_scheduling) {}
 
   std::mutex mutex;
   std::condition_variable changed;               // signalled whenever `live` or `threads` drops
@@ -27,6 +27,7 @@ struct ThreadPerConnectionQueue::State {
   std::size_t threads = 0;                       // threads alive, serving or idle; guards: mutex
   std::vector<std::shared_ptr<Worker>> idle;     // idle threads, most recent last; guards: mutex
   const std::chrono::milliseconds idle_timeout;
+  const std::size_t max_idle;
   const bool batch_scheduling;
 };
 
@@ -54,6 +55,7 @@ void serve_connections(State& state, const std::shared_ptr<Worker>& worker) {
     --state.live;
     state.changed.notify_all();
 
+    if (state.idle.size() >= state.max_idle) break;  // enough threads wait already
     state.idle.push_back(worker);
     worker->wake.wait_for(lock, state.idle_timeout, [&] { return worker->job || worker->exit; });
     if (worker->job) continue;
@@ -80,8 +82,8 @@ void* connection_thread(void* arg) {
 ThreadPerConnectionQueue::ThreadPerConnectionQueue(std::size_t max_connections,
                                                    std::chrono::milliseconds drain_timeout,
                                                    std::size_t stack_bytes, Scheduling scheduling,
-                                                   std::chrono::milliseconds idle_timeout)
-    : state_(std::make_shared<State>(idle_timeout, scheduling == Scheduling::Batch)),
+                                                   std::chrono::milliseconds idle_timeout, std::size_t max_idle)
+    : state_(std::make_shared<State>(idle_timeout, max_idle, scheduling == Scheduling::Batch)),
       max_connections_(max_connections == 0 ? 1 : max_connections),
       drain_timeout_(drain_timeout),
       stack_bytes_(stack_bytes),

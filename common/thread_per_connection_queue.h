@@ -12,7 +12,9 @@
 // stack and an exit (the proxy, ab -c 32, one connection per request: see the
 // commit that added the pool). The most recently idle thread is woken first,
 // so its stack is still in cache, and a thread idle for `idle_timeout` exits:
-// a burst's threads are trimmed once the burst is over.
+// a burst's threads are trimmed once the burst is over. At most `max_idle`
+// threads wait idle (Apache's MaxSpareThreads): when 10,000 connections close
+// at once, all but that many threads exit at once and give their memory back.
 #pragma once
 
 #include <httplib.h>
@@ -43,11 +45,13 @@ class ThreadPerConnectionQueue : public httplib::TaskQueue {
   };
   static constexpr unsigned long long kBatchSliceNanoseconds = 100 * 1000;
   static constexpr std::chrono::milliseconds kDefaultIdleTimeout{10 * 1000};
+  static constexpr std::size_t kDefaultMaxIdle = 256;
 
   // `drain_timeout`: how long shutdown() waits for running connections to finish.
   ThreadPerConnectionQueue(std::size_t max_connections, std::chrono::milliseconds drain_timeout,
                            std::size_t stack_bytes = 256 * 1024, Scheduling scheduling = Scheduling::Normal,
-                           std::chrono::milliseconds idle_timeout = kDefaultIdleTimeout);
+                           std::chrono::milliseconds idle_timeout = kDefaultIdleTimeout,
+                           std::size_t max_idle = kDefaultMaxIdle);
   ~ThreadPerConnectionQueue() override;
 
   // Runs `fn` on an idle thread, or a new one when none is idle.

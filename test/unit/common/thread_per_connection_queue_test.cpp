@@ -108,3 +108,29 @@ TEST_CASE("threads grow with concurrent tasks, up to the cap, and exit after idl
   CHECK(test_support::eventually([&] { return queue.threads() == 0; }, 5s));
   queue.shutdown();
 }
+
+TEST_CASE("beyond max_idle idle threads, a finished task's thread exits at once", "[unit][queue]") {
+  ThreadPerConnectionQueue queue(8, 5s, 256 * 1024, ThreadPerConnectionQueue::Scheduling::Normal, 60s, 2);
+  std::mutex mutex;
+  std::condition_variable changed;
+  int running = 0;       // guards: mutex
+  bool release = false;  // guards: mutex
+  auto task = [&] {
+    std::unique_lock<std::mutex> lock(mutex);
+    ++running;
+    changed.notify_all();
+    changed.wait(lock, [&] { return release; });
+  };
+  for (int i = 0; i < 5; ++i) queue.enqueue(task);
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    REQUIRE(changed.wait_for(lock, 5s, [&] { return running == 5; }));
+    release = true;
+  }
+  changed.notify_all();
+  // Long before the 60 s idle timeout: three threads are gone, two wait.
+  REQUIRE(test_support::eventually([&] { return queue.threads() == 2; }));
+  CHECK(queue.idle_threads() == 2);
+  queue.shutdown();
+  CHECK(queue.threads() == 0);
+}
