@@ -68,6 +68,7 @@ class ThreadPerConnectionQueue : public httplib::TaskQueue {
   std::size_t threads() const;
   std::size_t idle_threads() const;
 
+  // Defined in the .cpp; named here so its thread functions can use them.
   struct Worker;
   struct State;
 
