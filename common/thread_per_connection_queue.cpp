@@ -86,8 +86,7 @@ ThreadPerConnectionQueue::ThreadPerConnectionQueue(std::size_t max_connections,
     : state_(std::make_shared<State>(idle_timeout, max_idle, scheduling == Scheduling::Batch)),
       max_connections_(max_connections == 0 ? 1 : max_connections),
       drain_timeout_(drain_timeout),
-      stack_bytes_(stack_bytes),
-      scheduling_(scheduling) {}
+      stack_bytes_(stack_bytes) {}
 
 ThreadPerConnectionQueue::~ThreadPerConnectionQueue() = default;
 

@@ -79,7 +79,6 @@ class ThreadPerConnectionQueue : public httplib::TaskQueue {
   const std::size_t max_connections_;
   const std::chrono::milliseconds drain_timeout_;
   const std::size_t stack_bytes_;
-  const Scheduling scheduling_;
   bool drain_timed_out_ = false;
 };
 
