@@ -34,16 +34,33 @@ sigset_t block_control_signals() {
 lb::Millis to_millis(double seconds) { return lb::Millis(static_cast<long>(seconds * 1000)); }
 
 std::string describe(const lb::Options& options) {
-  char interval[32];
-  std::snprintf(interval, sizeof interval, "%g", options.health_interval);
-  std::string text = std::to_string(options.backends.size()) + " backends, " + options.policy.algorithm;
-  if (!options.policy.sticky_cookie.empty()) text += ", sticky cookie " + options.policy.sticky_cookie;
+  std::size_t backends = 0;
+  for (const auto& pool : options.pools) backends += pool.backends.size();
+  std::string text = std::to_string(backends) + " backends";
+  if (options.pools.size() > 1 || !options.routes.empty()) {
+    text += " in " + std::to_string(options.pools.size()) + " pools, " + std::to_string(options.routes.size()) + " routes";
+  }
+  const lb::PoolSettings& first = options.pools.front().settings;
+  text += ", " + first.policy.algorithm;
+  if (!first.policy.sticky_cookie.empty()) text += ", sticky cookie " + first.policy.sticky_cookie;
   if (options.rate_limit > 0) text += ", rate limit " + std::to_string(options.rate_limit) + "/s per client";
-  return text + ", health check " + options.health_path + " every " + interval + " s";
+  char interval[32];
+  std::snprintf(interval, sizeof interval, "%g", first.health_interval.count() / 1000.0);
+  return text + ", health check " + first.health_path + " every " + interval + " s";
+}
+
+// What the health checker probes: every pool of the running Topology.
+std::vector<lb::HealthTarget> health_targets(const lb::Balancer& balancer) {
+  std::vector<lb::HealthTarget> targets;
+  for (const auto& pool : balancer.current()->pools) {
+    targets.push_back({pool->settings.name, pool->settings.health_path, pool->settings.health_interval, pool->backends});
+  }
+  return targets;
 }
 
 // SIGHUP: read flags and --config again and apply what can change live
-// (backends, weights, algorithm, sticky cookie). A bad file changes nothing.
+// (pools, backends, weights, algorithms, sticky cookies, health paths and
+// intervals, routes), all in one swap. A bad file changes nothing.
 void reload(const std::vector<std::string>& arguments, const lb::Options& running, lb::Balancer& balancer,
             lb::HealthChecker& health_checker) {
   std::vector<const char*> argv;
@@ -51,17 +68,17 @@ void reload(const std::vector<std::string>& arguments, const lb::Options& runnin
   lb::Options fresh;
   try {
     fresh = lb::parse_options(static_cast<int>(argv.size()), argv.data());
-  } catch (const lb::OptionsError& e) {
+    balancer.reconfigure(fresh.backend, fresh.pools, fresh.routes);
+  } catch (const std::exception& e) {
     common::log_line(std::string("[Reload] rejected: ") + e.what() + "; keeping the running configuration");
     return;
   }
-  balancer.reconfigure(fresh.policy, fresh.backend, fresh.backends);
   health_checker.run_round();  // new backends join rotation now, not after an interval
   common::log_line("[Reload] applied: " + describe(fresh));
   if (fresh.port != running.port || fresh.bind != running.bind || fresh.admin_port != running.admin_port ||
-      fresh.health_path != running.health_path || fresh.health_interval != running.health_interval ||
-      fresh.rate_limit != running.rate_limit || fresh.max_connections != running.max_connections) {
-    common::log_line("[Reload] listener, admin, health-check, rate-limit and connection settings need a restart");
+      fresh.health_timeout != running.health_timeout || fresh.rate_limit != running.rate_limit ||
+      fresh.max_connections != running.max_connections) {
+    common::log_line("[Reload] listener, admin, health-timeout, rate-limit and connection settings need a restart");
   }
 }
 
@@ -69,12 +86,36 @@ void reload(const std::vector<std::string>& arguments, const lb::Options& runnin
 void print_plan(const lb::Options& options) {
   std::printf("load_balancer: configuration OK\n");
   std::printf("  listen     %s:%d\n", options.bind.c_str(), options.port);
-  for (const auto& backend : options.backends) {
-    std::printf("  backend    %s weight=%d\n", backend.url().c_str(), backend.weight);
+  const bool single_pool = options.routes.empty() && options.pools.size() == 1;  // the tutorial's set-up
+  for (const auto& pool : options.pools) {
+    if (single_pool) {
+      for (const auto& backend : pool.backends) {
+        std::printf("  backend    %s weight=%d\n", backend.url().c_str(), backend.weight);
+      }
+      break;
+    }
+    const lb::PoolSettings& settings = pool.settings;
+    char interval[32];
+    std::snprintf(interval, sizeof interval, "%g", settings.health_interval.count() / 1000.0);
+    std::printf("  pool       %s: %s%s%s, health %s every %s s\n", settings.name.c_str(),
+                settings.policy.algorithm.c_str(), settings.policy.sticky_cookie.empty() ? "" : ", sticky cookie ",
+                settings.policy.sticky_cookie.c_str(), settings.health_path.c_str(), interval);
+    for (const auto& backend : pool.backends) {
+      std::printf("    backend  %s weight=%d\n", backend.url().c_str(), backend.weight);
+    }
   }
+  if (options.routes.empty() && !single_pool) std::printf("  route      every request -> default\n");
+  for (size_t i = 0; i < options.routes.size(); ++i) {
+    const lb::Route& route = options.routes[i];
+    std::printf("  %-10s %s -> %s%s\n", ("route " + std::to_string(i + 1)).c_str(),
+                route.match_text().empty() ? "*" : route.match_text().c_str(), route.pool.c_str(),
+                route.strip_prefix ? " (strip-prefix)" : "");
+  }
+  if (!options.routes.empty()) std::printf("  no match   404\n");
   std::printf("  balancing  %s\n", describe(options).c_str());
   if (!options.tls_certs.empty()) std::printf("  tls        %zu certificate(s)\n", options.tls_certs.size());
   if (options.admin_port >= 0) std::printf("  admin      %s:%d\n", options.admin_bind.c_str(), options.admin_port);
+  for (const auto& warning : options.warnings) std::printf("warning: %s\n", warning.c_str());
 }
 
 }  // namespace
@@ -114,11 +155,10 @@ int main(int argc, char** argv) {
   sigset_t control_signals = block_control_signals();
   const std::vector<std::string> arguments(argv, argv + argc);
 
-  lb::Balancer balancer(options.policy, options.backend, options.backends);
-  lb::HealthChecker health_checker([&balancer] { return balancer.current()->backends; },
-                                   lb::make_http_probe(options.health_path, to_millis(options.health_timeout),
-                                                       !options.backend_insecure, options.backend_ca),
-                                   to_millis(options.health_interval));
+  lb::Balancer balancer(options.backend, options.pools, options.routes);
+  lb::HealthChecker health_checker(
+      [&balancer] { return health_targets(balancer); },
+      lb::make_http_probe(to_millis(options.health_timeout), !options.backend_insecure, options.backend_ca));
   // The first round runs before the listener opens, so the first request
   // already knows which backends are up.
   health_checker.run_round();
@@ -191,6 +231,7 @@ int main(int argc, char** argv) {
   });
 
   common::log_line("[Load Balancer] " + describe(options));
+  for (const auto& warning : options.warnings) common::log_line("[Load Balancer] warning: " + warning);
   std::printf("load_balancer listening on %s:%d%s\n", options.bind.c_str(), port, tls ? " (HTTPS)" : "");
   std::fflush(stdout);
 

@@ -9,10 +9,12 @@ namespace lb {
 
 namespace {
 
-// First 6 bytes of SHA-256(url) in hex: stable across restarts and instances.
-std::string id_for(const std::string& url) {
+// First 6 bytes of SHA-256(url) in hex, of "pool url" outside the pool
+// "default" (one URL may serve in two pools): stable across restarts and instances.
+std::string id_for(const std::string& pool, const std::string& url) {
+  const std::string key = pool == "default" ? url : pool + " " + url;
   unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(url.data()), url.size(), digest);
+  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
   char hex[13];
   for (int i = 0; i < 6; ++i) std::snprintf(hex + 2 * i, 3, "%02x", digest[i]);
   return hex;
@@ -28,10 +30,12 @@ std::string host_header_for(const BackendSpec& spec) {
 
 }  // namespace
 
-Backend::Backend(BackendSpec backend_spec, const BackendSettings& settings, bool joins_at_runtime)
+Backend::Backend(BackendSpec backend_spec, const BackendSettings& settings, std::string pool,
+                 bool joins_at_runtime)
     : spec(std::move(backend_spec)),
+      pool_name(std::move(pool)),
       url(spec.url()),
-      id(id_for(url)),
+      id(id_for(pool_name, url)),
       host_header(host_header_for(spec)),
       slow_start_(settings.slow_start),
       checked_before_(joins_at_runtime),

@@ -40,13 +40,16 @@ class Backend {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // `joins_at_runtime`: added by the admin API or a reload, so its first
-  // passed check is a return to service (slow start), not the start-up round.
-  Backend(BackendSpec spec, const BackendSettings& settings, bool joins_at_runtime = false);
+  // `pool_name`: the pool it serves in. `joins_at_runtime`: added by the admin API
+  // or a reload, so its first passed check is a return to service (slow
+  // start), not the start-up round.
+  Backend(BackendSpec spec, const BackendSettings& settings, std::string pool_name = "default",
+          bool joins_at_runtime = false);
 
   const BackendSpec spec;
+  const std::string pool_name;  // the pool it serves in ("default" without pools)
   const std::string url;  // canonical, e.g. "http://127.0.0.1:8001"
-  const std::string id;   // short stable opaque id derived from the URL
+  const std::string id;   // short stable opaque id derived from the pool and URL
   const std::string host_header;  // "host[:port]", sent when a request has no Host (HTTP/1.0)
 
   int weight() const { return spec.weight; }

@@ -1,30 +1,30 @@
-// The set of backends in service right now, and how to choose among them.
+// The pools of backends in service right now, the routes between them, and
+// how to choose within a pool.
 //
-// A BackendPool is immutable once built: the backends, the selector over them
-// and the sticky-session table. Runtime changes (admin API, SIGHUP reload)
-// build a new pool and swap it in atomically; a request keeps the pool it
-// started with, so it never sees a half-applied change. Backends that survive
-// a change keep their health, counters and idle connections.
+// A Topology is immutable once built: every pool (its backends, the selector
+// over them, its sticky-session table and health settings) and the Router.
+// Runtime changes (admin API, SIGHUP reload) build a new Topology and swap it
+// in atomically; a request keeps the one it started with, so it never sees a
+// half-applied change (routes naming a pool that is not there yet). Backends
+// that survive a change keep their health, counters and idle connections, and
+// an unchanged pool keeps its selector's place in the rotation.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lb/balancing/backend.h"
 #include "lb/balancing/selector.h"
 #include "lb/balancing/sticky_sessions.h"
+#include "lb/routing/router.h"
 
 namespace lb {
-
-struct BackendPool {
-  BackendList backends;
-  std::unique_ptr<Selector> selector;
-  std::unique_ptr<StickySessions> sticky;  // nullptr unless --sticky-cookie
-};
 
 struct BalancingPolicy {
   std::string algorithm = "round-robin";
@@ -32,34 +32,69 @@ struct BalancingPolicy {
   std::string sticky_secret;
 };
 
+// What a pool has of its own (SPEC: per-pool settings override the top-level ones).
+struct PoolSettings {
+  std::string name = "default";
+  BalancingPolicy policy;  // algorithm, sticky cookie
+  std::string health_path = "/health";
+  std::chrono::milliseconds health_interval{5000};
+};
+
+// One pool as configured.
+struct PoolSpec {
+  PoolSettings settings;
+  std::vector<BackendSpec> backends;
+};
+
+struct BackendPool {
+  PoolSettings settings;
+  BackendList backends;
+  std::unique_ptr<Selector> selector;
+  std::unique_ptr<StickySessions> sticky;  // nullptr unless the pool has a sticky cookie
+};
+
+struct Topology {
+  std::vector<std::shared_ptr<const BackendPool>> pools;  // in the order they were configured
+  Router router;  // empty: every request goes to the pool "default"
+  const BackendPool* default_pool = nullptr;  // the pool "default", if there is one
+
+  const BackendPool* find(std::string_view name) const;
+  BackendList all_backends() const;
+};
+
 class Balancer {
  public:
-  Balancer(BalancingPolicy policy, BackendSettings settings, const std::vector<BackendSpec>& specs);
+  // Throws std::invalid_argument if a route names a pool that is not given.
+  Balancer(BackendSettings settings, const std::vector<PoolSpec>& pools, std::vector<Route> routes);
 
-  // The pool to use for one request.
-  std::shared_ptr<const BackendPool> current() const;
-  // Bumped by every change: lets a connection keep its pool until it changes
+  // The pools and routes to use for one request.
+  std::shared_ptr<const Topology> current() const;
+  // Bumped by every change: lets a connection keep its Topology until it changes
   // (loading the shared_ptr atomically takes a lock inside libstdc++).
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
-  // Replaces backends and policy in one step. Backends with an unchanged URL
-  // and weight are carried over with their state.
-  void reconfigure(BalancingPolicy policy, BackendSettings settings, const std::vector<BackendSpec>& specs);
+  // Replaces pools and routes in one step (SIGHUP). Backends with an unchanged
+  // pool, URL and weight are carried over with their state. Throws
+  // std::invalid_argument, changing nothing, if a route names an unknown pool.
+  void reconfigure(BackendSettings settings, const std::vector<PoolSpec>& pools, std::vector<Route> routes);
 
-  // Admin API: add one backend (nullptr if its URL is already in the pool);
-  // remove one by id (false if unknown).
-  std::shared_ptr<Backend> add(const BackendSpec& spec);
+  // Admin API: add one backend to a pool (nullptr and `error` set if the pool
+  // is unknown or has that URL already); remove one by id (false if unknown).
+  std::shared_ptr<Backend> add(const std::string& pool, const BackendSpec& spec, std::string& error);
   bool remove(const std::string& id);
   std::shared_ptr<Backend> find(const std::string& id) const;
 
  private:
-  void install(BackendList backends);  // caller holds change_mutex_
+  // Builds a pool (selector, sticky table) over `backends`.
+  static std::shared_ptr<const BackendPool> make_pool(const PoolSettings& settings, BackendList backends);
+  // Resolves the routes' pools and swaps the new Topology in; caller holds
+  // change_mutex_. Throws std::invalid_argument (nothing swapped) for an unknown pool.
+  void install(std::vector<std::shared_ptr<const BackendPool>> pools, Router router);
 
-  std::mutex change_mutex_;  // serialises changes (readers never take it)
-  BalancingPolicy policy_;   // guards: change_mutex_
-  BackendSettings settings_;  // guards: change_mutex_
-  std::shared_ptr<const BackendPool> pool_;  // read and written with std::atomic_load/store
-  std::atomic<uint64_t> generation_{0};      // incremented after each store of pool_
+  std::mutex change_mutex_;    // serialises changes (readers never take it)
+  BackendSettings settings_;   // guards: change_mutex_
+  std::shared_ptr<const Topology> topology_;  // read and written with std::atomic_load/store
+  std::atomic<uint64_t> generation_{0};       // incremented after each store of topology_
 };
 
 }  // namespace lb

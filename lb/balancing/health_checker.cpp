@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "lb/balancing/event_log.h"
@@ -24,9 +25,8 @@ std::string describe(httplib::Error error) {
 
 }  // namespace
 
-Probe make_http_probe(const std::string& path, std::chrono::milliseconds timeout, bool verify,
-                      const std::string& ca_file) {
-  return [path, timeout, verify, ca_file](const Backend& backend) {
+Probe make_http_probe(std::chrono::milliseconds timeout, bool verify, const std::string& ca_file) {
+  return [timeout, verify, ca_file](const Backend& backend, const std::string& path) {
     httplib::Client client(backend.url);
     client.enable_server_certificate_verification(verify);
     if (!ca_file.empty()) client.set_ca_cert_path(ca_file);
@@ -42,27 +42,56 @@ Probe make_http_probe(const std::string& path, std::chrono::milliseconds timeout
   };
 }
 
-HealthChecker::HealthChecker(std::function<BackendList()> backends, Probe probe, std::chrono::milliseconds interval)
-    : backends_(std::move(backends)), probe_(std::move(probe)), interval_(interval) {}
+std::vector<HealthTarget> take_due_rounds(HealthTimetable& timetable, const std::vector<HealthTarget>& targets,
+                                          std::chrono::steady_clock::time_point now,
+                                          std::chrono::steady_clock::time_point& wake) {
+  std::vector<HealthTarget> due;
+  wake = now + std::chrono::hours(1);
+  for (const auto& target : targets) {
+    auto [next, first_seen] = timetable.try_emplace(target.pool, now + target.interval);
+    if (!first_seen && next->second <= now) {
+      due.push_back(target);
+      next->second = now + target.interval;
+    }
+    wake = std::min(wake, next->second);
+  }
+  return due;
+}
+
+HealthChecker::HealthChecker(std::function<std::vector<HealthTarget>()> targets, Probe probe)
+    : targets_(std::move(targets)), probe_(std::move(probe)) {}
 
 HealthChecker::~HealthChecker() { stop(); }
 
-void HealthChecker::run_round() {
-  const BackendList backends = backends_();
-  std::vector<ProbeResult> results(backends.size());
+void HealthChecker::run_round() { run_rounds(targets_()); }
+
+void HealthChecker::run_rounds(const std::vector<HealthTarget>& targets) {
+  struct Check {
+    const Backend* backend;
+    const std::string* path;  // its pool's health path
+    ProbeResult result;
+  };
+  std::vector<Check> checks;
+  for (const auto& target : targets) {
+    for (const auto& backend : target.backends) checks.push_back({backend.get(), &target.path, {}});
+  }
   std::vector<std::thread> probes;
-  probes.reserve(backends.size());
-  for (size_t i = 0; i < backends.size(); ++i) {
-    probes.emplace_back([&, i] { results[i] = probe_(*backends[i]); });
+  probes.reserve(checks.size());
+  for (auto& check : checks) {
+    probes.emplace_back([this, &check] { check.result = probe_(*check.backend, *check.path); });
   }
   for (auto& probe : probes) probe.join();
   const auto now = Backend::Clock::now();
-  for (size_t i = 0; i < backends.size(); ++i) {
-    if (backends[i]->record_check(results[i].passed, results[i].detail)) {
-      log_health_change(*backends[i], backends[i]->healthy(), results[i].detail);
+  size_t next = 0;  // `checks` holds them in this same order
+  for (const auto& target : targets) {
+    for (const auto& backend : target.backends) {
+      const ProbeResult& result = checks[next++].result;
+      if (backend->record_check(result.passed, result.detail)) {
+        log_health_change(*backend, backend->healthy(), result.detail);
+      }
+      // An ejection ends by the clock (selection reads it); this is where it is logged.
+      if (backend->take_ejection_end(now)) log_ejection_end(*backend);
     }
-    // An ejection ends by the clock (selection reads it); this is where it is logged.
-    if (backends[i]->take_ejection_end(now)) log_ejection_end(*backends[i]);
   }
 }
 
@@ -86,14 +115,25 @@ void HealthChecker::check_soon() {
 }
 
 void HealthChecker::loop() {
+  HealthTimetable timetable;  // only this thread uses it
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
-    wake_.wait_for(lock, interval_, [this] { return stopping_ || round_requested_; });
-    if (stopping_) return;
-    round_requested_ = false;
     lock.unlock();
-    run_round();
+    std::vector<HealthTarget> targets = targets_();
+    const auto now = std::chrono::steady_clock::now();
+    auto wake = now;
+    std::vector<HealthTarget> due = take_due_rounds(timetable, targets, now, wake);
+    if (!due.empty()) run_rounds(due);
     lock.lock();
+    if (!due.empty()) continue;  // time has passed: look at the timetable again
+    wake_.wait_until(lock, wake, [this] { return stopping_ || round_requested_; });
+    if (stopping_) return;
+    if (round_requested_) {
+      round_requested_ = false;
+      lock.unlock();
+      run_rounds(targets_());
+      lock.lock();
+    }
   }
 }
 

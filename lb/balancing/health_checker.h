@@ -1,17 +1,20 @@
 // Active health checking on a background std::thread.
 //
-// Every `interval` each backend is probed (in parallel, so one slow backend does
-// not delay the others' verdicts); results pass through the backend's rise/fall
-// thresholds, and only a change of verdict is logged, in the tutorial's words:
+// Every pool's health interval, each of its backends is probed on the pool's
+// health path (in parallel, so one slow backend does not delay the others'
+// verdicts); results pass through the backend's rise/fall thresholds, and only
+// a change of verdict is logged, in the tutorial's words:
 //   [Health Check] http://127.0.0.1:8002 is UNHEALTHY (connection refused)
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "lb/balancing/backend.h"
 
@@ -22,25 +25,42 @@ struct ProbeResult {
   std::string detail;  // "200", "status 503", "connection refused", "timeout", ...
 };
 
-// Checks one backend once. Injected so tests can drive the checker without sockets.
-using Probe = std::function<ProbeResult(const Backend&)>;
+// Checks one backend once on `path`. Injected so tests can drive the checker without sockets.
+using Probe = std::function<ProbeResult(const Backend&, const std::string& path)>;
 
 // A probe that sends `GET path` with httplib::Client; any 2xx passes. For
 // https:// backends the certificate is checked against `ca_file` (empty: the
 // system store) unless `verify` is false.
-Probe make_http_probe(const std::string& path, std::chrono::milliseconds timeout, bool verify = true,
-                      const std::string& ca_file = "");
+Probe make_http_probe(std::chrono::milliseconds timeout, bool verify = true, const std::string& ca_file = "");
+
+// One pool's checks: its backends, its path and interval.
+struct HealthTarget {
+  std::string pool;
+  std::string path;
+  std::chrono::milliseconds interval;
+  BackendList backends;
+};
+
+// The background thread's timetable, one entry per pool: returns the targets
+// whose round is due at `now` and moves their next round one interval on; a
+// pool seen for the first time is due one interval after `now` (its first
+// round was run_round()'s). `wake` becomes the earliest next round. Pure, so
+// tests drive it with a made-up clock.
+using HealthTimetable = std::map<std::string, std::chrono::steady_clock::time_point>;
+std::vector<HealthTarget> take_due_rounds(HealthTimetable& timetable, const std::vector<HealthTarget>& targets,
+                                          std::chrono::steady_clock::time_point now,
+                                          std::chrono::steady_clock::time_point& wake);
 
 class HealthChecker {
  public:
-  // `backends` is asked for the backends in service at each round, so backends
-  // added or removed at run time are checked without restarting the checker.
-  HealthChecker(std::function<BackendList()> backends, Probe probe, std::chrono::milliseconds interval);
+  // `targets` is asked for the pools in service at each round, so backends
+  // and pools added or removed at run time are checked without restarting the checker.
+  HealthChecker(std::function<std::vector<HealthTarget>()> targets, Probe probe);
   ~HealthChecker();
   HealthChecker(const HealthChecker&) = delete;
   HealthChecker& operator=(const HealthChecker&) = delete;
 
-  // Probes every backend once and records the results; returns when all are in.
+  // Probes every backend of every pool once and records the results; returns when all are in.
   void run_round();
   // Starts the background thread (first round after one interval: run_round()
   // at start-up is the caller's job, before the listener opens).
@@ -53,10 +73,10 @@ class HealthChecker {
 
  private:
   void loop();
+  void run_rounds(const std::vector<HealthTarget>& targets);
 
-  const std::function<BackendList()> backends_;
+  const std::function<std::vector<HealthTarget>()> targets_;
   const Probe probe_;
-  const std::chrono::milliseconds interval_;
   std::mutex mutex_;
   std::condition_variable wake_;  // signalled by stop() and check_soon()
   bool stopping_ = false;         // guards: mutex_

@@ -4,9 +4,9 @@
 
 namespace lb {
 
-namespace {
+using json = nlohmann::ordered_json;  // keeps the file's order (pools are listed as written)
 
-using nlohmann::json;
+namespace {
 
 // A scalar as CLI11 expects it: the text a user would type after the flag.
 std::string scalar_text(const json& value, const std::string& path) {
@@ -18,27 +18,32 @@ std::string scalar_text(const json& value, const std::string& path) {
                              std::string(value.type_name()));
 }
 
-// One backend: "URL" or {"url": "URL", "weight": N}, as --backend's text.
-std::string backend_text(const json& entry, const std::string& path) {
+}  // namespace
+
+std::string backend_entry_text(const json& entry, const std::string& path) {
   if (entry.is_string()) return entry.get<std::string>();
-  if (!entry.is_object()) throw CLI::ConversionError("config key '" + path + "': expected a URL or an object");
+  if (!entry.is_object()) throw std::invalid_argument("config key '" + path + "': expected a URL or an object");
   std::string text;
   for (const auto& [key, value] : entry.items()) {
     if (key == "url") {
-      if (!value.is_string()) throw CLI::ConversionError("config key '" + path + ".url': expected a string");
+      if (!value.is_string()) throw std::invalid_argument("config key '" + path + ".url': expected a string");
       text = value.get<std::string>() + text;
     } else if (key == "weight") {
-      if (!value.is_number_integer()) throw CLI::ConversionError("config key '" + path + ".weight': expected an integer");
+      if (!value.is_number_integer()) throw std::invalid_argument("config key '" + path + ".weight': expected an integer");
       text += ",weight=" + std::to_string(value.get<long long>());
     } else {
-      throw CLI::ConversionError("config key '" + path + "." + key + "': unknown key (use url, weight)");
+      throw std::invalid_argument("config key '" + path + "." + key + "': unknown key (use url, weight)");
     }
   }
-  if (text.empty() || text.front() == ',') throw CLI::ConversionError("config key '" + path + "': missing url");
+  if (text.empty() || text.front() == ',') throw std::invalid_argument("config key '" + path + "': missing url");
   return text;
 }
 
-}  // namespace
+const json& JsonConfig::structured(const std::string& key) const {
+  static const json none;
+  auto found = structured_.find(key);
+  return found == structured_.end() ? none : *found;
+}
 
 std::string JsonConfig::to_config(const CLI::App*, bool, bool, std::string) const { return "{}"; }
 
@@ -49,12 +54,20 @@ std::vector<CLI::ConfigItem> JsonConfig::from_config(std::istream& input) const 
 
   std::vector<CLI::ConfigItem> items;
   for (const auto& [key, value] : document.items()) {
+    if (key == "pools" || key == "routes") {
+      structured_[key] = value;
+      continue;
+    }
     CLI::ConfigItem item;
     item.name = key == "backends" ? "backend" : key;
     if (key == "backends" || key == "backend") {
       if (!value.is_array()) throw CLI::ConversionError("config key '" + key + "': expected an array");
       for (size_t i = 0; i < value.size(); ++i) {
-        item.inputs.push_back(backend_text(value[i], key + "[" + std::to_string(i) + "]"));
+        try {
+          item.inputs.push_back(backend_entry_text(value[i], key + "[" + std::to_string(i) + "]"));
+        } catch (const std::invalid_argument& e) {
+          throw CLI::ConversionError(e.what());
+        }
       }
     } else if (value.is_array()) {
       for (size_t i = 0; i < value.size(); ++i) {

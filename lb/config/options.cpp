@@ -6,7 +6,9 @@
 #include <iostream>
 
 #include "lb/config/json_config.h"
+#include "lb/config/pool_config.h"
 #include "lb/http/http_headers.h"
+#include "lb/routing/header_rules.h"
 
 namespace lb {
 
@@ -22,6 +24,7 @@ void add_seconds(CLI::App& app, const std::string& name, double& target, const s
 // Flag values that are not yet in their final type.
 struct RawFlags {
   std::vector<std::string> backends;
+  std::vector<std::string> routes;
   double connect_timeout = 5, backend_timeout = 60, client_timeout = 60, keepalive_timeout = 60,
          header_timeout = 10, tunnel_idle_timeout = 3600;
   double cb_window = 10, cb_open = 30;
@@ -30,11 +33,14 @@ struct RawFlags {
   std::string forwarded = "x-forwarded";
 };
 
-void define_flags(CLI::App& app, Options& o, RawFlags& raw) {
+void define_flags(CLI::App& app, Options& o, RawFlags& raw, std::shared_ptr<JsonConfig> config) {
   app.add_option("-b,--backend", raw.backends,
-                 "Backend URL[,weight=N]: http://host:port or https://host:port, weight 1-1000; repeatable")
-      ->required();
-  app.config_formatter(std::make_shared<JsonConfig>());
+                 "Backend [POOL=]URL[,weight=N]: http://host:port or https://host:port, weight 1-1000, "
+                 "in pool POOL (default: default); repeatable");
+  app.add_option("--route", raw.routes,
+                 "MATCH=POOL: requests whose host and path MATCH (HOST, HOST/PATH or /PATH) go to POOL; "
+                 "first match wins, none: 404; repeatable");
+  app.config_formatter(std::move(config));
   app.set_config("--config", "", "JSON file with the same settings (keys = flag names); flags override it");
   app.allow_config_extras(CLI::config_extras_mode::error);
   app.add_flag("--check", o.check_only, "Validate flags and config, print what would run, exit 0 (or 2)");
@@ -156,6 +162,9 @@ void define_flags(CLI::App& app, Options& o, RawFlags& raw) {
       ->check(CLI::IsMember({"x-forwarded", "forwarded", "both"}))
       ->capture_default_str();
   app.add_option("--via-name", o.proxy.via_name, "Name in the Via header we add")->capture_default_str();
+  app.add_option("--request-id-header", o.proxy.request_id_header,
+                 "Header carrying a request id (X-Request-ID is usual): kept if sent, else a random one; "
+                 "forwarded, returned and logged (off when unset)");
 }
 
 }  // namespace
@@ -164,7 +173,8 @@ Options parse_options(int argc, const char* const* argv) {
   Options o;
   RawFlags raw;
   CLI::App app{"load_balancer: an HTTP/1.1 load balancer (thread per connection)", "load_balancer"};
-  define_flags(app, o, raw);
+  auto config = std::make_shared<JsonConfig>();
+  define_flags(app, o, raw, config);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -182,13 +192,6 @@ Options parse_options(int argc, const char* const* argv) {
     throw OptionsError(e.what());
   }
 
-  for (const auto& text : raw.backends) {
-    try {
-      o.backends.push_back(parse_backend_spec(text));
-    } catch (const std::invalid_argument& e) {
-      throw OptionsError(std::string("--backend: ") + e.what());
-    }
-  }
   if (o.health_path.empty() || o.health_path.front() != '/') throw OptionsError("--health-path: must start with '/'");
   if (app.count("--sticky-cookie") && !is_token(o.policy.sticky_cookie)) {
     throw OptionsError("--sticky-cookie: '" + o.policy.sticky_cookie + "' is not a valid cookie name");
@@ -199,6 +202,9 @@ Options parse_options(int argc, const char* const* argv) {
   }
   if (o.redirect_http_port >= 0 && o.tls_certs.empty()) throw OptionsError("--redirect-http: needs --tls-cert");
   if (!is_token(o.proxy.via_name)) throw OptionsError("--via-name: must be a single token");
+  if (app.count("--request-id-header") && !header_rule_refusal(o.proxy.request_id_header).empty()) {
+    throw OptionsError("--request-id-header: " + header_rule_refusal(o.proxy.request_id_header));
+  }
   if (app.count("--rate-burst") && !app.count("--rate-limit")) throw OptionsError("--rate-burst: needs --rate-limit");
   if (o.rate_limit > 0 && o.rate_burst == 0) o.rate_burst = std::max(1.0, o.rate_limit);
   try {
@@ -222,6 +228,14 @@ Options parse_options(int argc, const char* const* argv) {
   o.proxy.tunnel_idle_timeout = seconds_to_millis(raw.tunnel_idle_timeout);
   o.proxy.x_forwarded_headers = raw.forwarded != "forwarded";
   o.proxy.forwarded_header = raw.forwarded != "x-forwarded";
+
+  PoolSettings defaults;
+  defaults.policy = o.policy;
+  defaults.health_path = o.health_path;
+  defaults.health_interval = seconds_to_millis(o.health_interval);
+  o.pools = build_pools(raw.backends, config->structured("pools"), defaults);
+  o.routes = build_routes(raw.routes, config->structured("routes"));
+  check_pools_and_routes(o.pools, o.routes, o.check_only, o.warnings);
   return o;
 }
 

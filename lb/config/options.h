@@ -12,13 +12,15 @@
 namespace lb {
 
 struct Options {
-  std::vector<BackendSpec> backends;
+  std::vector<PoolSpec> pools;   // --backend [POOL=]URL and the file's "pools"; "default" without names
+  std::vector<Route> routes;     // --route or the file's "routes"; none: everything to "default"
+  std::vector<std::string> warnings;  // --check: shadowed routes, pools no route names
   int port = 8000;  // 0 picks a free port
   std::string bind = "0.0.0.0";
-  BalancingPolicy policy;   // algorithm, sticky cookie
+  BalancingPolicy policy;   // algorithm, sticky cookie (a pool may have its own)
   BackendSettings backend;  // health thresholds, upstream keep-alive, circuit breaker
-  std::string health_path = "/health";
-  double health_interval = 5;  // seconds
+  std::string health_path = "/health";  // a pool may have its own
+  double health_interval = 5;  // seconds; a pool may have its own
   double health_timeout = 2;   // seconds
   std::size_t max_connections = 10000;
   double drain_timeout = 10;   // seconds to finish in-flight requests on stop
@@ -35,7 +37,7 @@ struct Options {
   int admin_port = -1;                       // -1: no admin server; 0: a free port
   std::string admin_bind = "127.0.0.1";
   std::string admin_token;                   // empty: no Authorization required
-  ProxySettings proxy;
+  ProxySettings proxy;       // timeouts, limits, forwarding headers, --request-id-header
   EjectionSettings ejection;  // --eject-after, --eject-seconds
   bool check_only = false;  // --check: validate, print, exit
 };

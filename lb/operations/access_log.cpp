@@ -42,7 +42,7 @@ std::string access_log_time() {
 
 std::string format_access_line(const AccessRecord& r, AccessLogFormat format) {
   if (format == AccessLogFormat::Json) {
-    return nlohmann::json{{"time", r.time},
+    nlohmann::json line{{"time", r.time},
                           {"client", r.client},
                           {"request", r.request_line},
                           {"status", r.status},
@@ -52,13 +52,17 @@ std::string format_access_line(const AccessRecord& r, AccessLogFormat format) {
                           {"backend", r.backend},
                           {"duration", r.seconds},
                           {"upstream_duration", r.upstream_seconds},
-                          {"tried", r.tried}}
-        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+                          {"tried", r.tried},
+                          {"pool", r.pool}};
+    if (!r.request_id.empty()) line["request_id"] = r.request_id;
+    return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   return r.client + " - - [" + r.time + "] " + quoted(r.request_line) + " " + std::to_string(r.status) + " " +
          std::to_string(r.bytes) + " " + quoted(r.referer) + " " + quoted(r.user_agent) +
          " backend=" + (r.backend.empty() ? "-" : r.backend) + " rt=" + seconds_text(r.seconds) +
-         " urt=" + seconds_text(r.upstream_seconds) + (r.tried.empty() ? "" : " tried=" + quoted(r.tried));
+         " urt=" + seconds_text(r.upstream_seconds) + " pool=" + (r.pool.empty() ? "-" : r.pool) +
+         (r.tried.empty() ? "" : " tried=" + quoted(r.tried)) +
+         (r.request_id.empty() ? "" : " request_id=" + quoted(r.request_id));
 }
 
 AccessLog::AccessLog(const std::string& path, AccessLogFormat format)

@@ -25,9 +25,11 @@ struct AccessRecord {
   std::string referer;      // "" when absent
   std::string user_agent;
   std::string backend;      // URL of the backend that answered, "" when none
+  std::string pool;         // the pool the request was routed to, "" when none (404)
   double seconds = 0;       // whole request, head read to last byte sent
   double upstream_seconds = 0;  // time spent with the backend
   std::string tried;            // backends that failed first: "URL (timeout), ..." ("" when none)
+  std::string request_id;       // --request-id-header's value, "" when off
 };
 
 enum class AccessLogFormat { Combined, Json };

@@ -40,9 +40,8 @@ void AdminServer::install_routes() {
   });
 
   server.Get("/status", [this](const httplib::Request&, httplib::Response& res) {
-    auto pool = context_.balancer.current();
     reply_json(res, 200,
-               status_json(*pool, pool->selector->name(), context_.registry.open_connections(),
+               status_json(*context_.balancer.current(), context_.registry.open_connections(),
                            std::chrono::steady_clock::now() - context_.started));
   });
 
@@ -58,8 +57,10 @@ void AdminServer::install_routes() {
   server.Post("/backends", [this](const httplib::Request& req, httplib::Response& res) {
     nlohmann::json body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
     if (!body.is_object() || !body.contains("url") || !body["url"].is_string()) {
-      return reply_json(res, 400, {{"error", "body must be JSON like {\"url\": \"http://host:port\", \"weight\": 1}"}});
+      return reply_json(res, 400, {{"error", "body must be JSON like {\"url\": \"http://host:port\", \"weight\": 1, \"pool\": \"default\"}"}});
     }
+    if (body.contains("pool") && !body["pool"].is_string()) return reply_json(res, 400, {{"error", "pool must be a string"}});
+    const std::string pool = body.value("pool", "default");
     std::string text = body["url"].get<std::string>();
     if (body.contains("weight")) {
       if (!body["weight"].is_number_integer()) return reply_json(res, 400, {{"error", "weight must be an integer"}});
@@ -71,9 +72,13 @@ void AdminServer::install_routes() {
     } catch (const std::invalid_argument& e) {
       return reply_json(res, 400, {{"error", e.what()}});
     }
-    std::shared_ptr<Backend> added = context_.balancer.add(spec);
-    if (!added) return reply_json(res, 409, {{"error", spec.url() + " is already a backend"}});
-    common::log_line("[Admin] added backend " + spec.url());
+    std::string error;
+    std::shared_ptr<Backend> added = context_.balancer.add(pool, spec, error);
+    if (!added) {
+      const bool unknown_pool = !context_.balancer.current()->find(pool);
+      return reply_json(res, unknown_pool ? 404 : 409, {{"error", error}});
+    }
+    common::log_line("[Admin] added backend " + spec.url() + " to pool " + pool);
     if (context_.check_health_soon) context_.check_health_soon();
     reply_json(res, 201, backend_status(*added));
   });

@@ -2,7 +2,7 @@
 //   GET  /status                    JSON: every backend, algorithm, uptime
 //   GET  /metrics                   Prometheus text
 //   GET  /                          live dashboard page (HTML + JS served from the binary)
-//   POST /backends                  add {"url": "...", "weight": N}
+//   POST /backends                  add {"url": "...", "weight": N, "pool": "default"}
 //   DELETE /backends/{id}           remove (in-flight requests finish)
 //   POST /backends/{id}/drain       stop sending new requests
 //   POST /backends/{id}/enable      undo drain

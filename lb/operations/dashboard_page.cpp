@@ -8,11 +8,13 @@ namespace lb {
 //
 // How it works, top to bottom in the script:
 //   poll()      fetches status every second (with the bearer token, if one was typed)
-//   render()    creates a card per new backend, updates every card in place, drops removed ones
+//   render()    a section per pool (poolSection()), a card per new backend in its pool's
+//               section, updates every card in place, drops removed ones
 //   compare()   writes a line to the event log for each health, circuit or drain change
 //   sparkline() draws the last 60 s of requests/s, from the growth of `requests` between polls
-// Tests read the data-* attributes: each card has data-backend-id, data-backend-url,
-// data-healthy, data-circuit and data-draining; #events lists the changes.
+// Tests read the data-* attributes: each pool's section has data-pool, each card
+// data-backend-id, data-backend-url, data-healthy, data-circuit and
+// data-draining; #events lists the changes.
 const std::string& dashboard_html() {
   static const std::string page = R"HTML(<!doctype html>
 <html lang="en">
@@ -37,7 +39,10 @@ const std::string& dashboard_html() {
   input, button { font: inherit; font-size: 16px; padding: 6px 12px; border: 1px solid var(--line);
                   border-radius: 6px; background: #fff; }
   button { cursor: pointer; } button:hover { background: #eaeef2; } button:disabled { opacity: .4; cursor: default; }
-  #cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr)); gap: 20px; }
+  .pool { margin: 0 0 28px; }
+  .pool > header { display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 16px; margin: 0 0 10px; }
+  .pool > header h2 { margin: 0; font-size: 22px; }
+  .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr)); gap: 20px; }
   .card { background: #fff; border: 2px solid var(--line); border-left: 10px solid var(--ok);
           border-radius: 10px; padding: 16px 18px; transition: background .5s, border-color .5s; }
   .card[data-healthy="false"], .card[data-ejected="true"] { border-color: var(--bad); background: #fff5f5; }
@@ -67,6 +72,7 @@ const std::string& dashboard_html() {
   <h1>Load balancer</h1>
   <div class="facts">
     <div class="fact"><b id="algorithm">-</b><span>algorithm</span></div>
+    <div class="fact"><b id="pool-count">-</b><span>pools</span></div>
     <div class="fact"><b id="uptime">-</b><span>uptime</span></div>
     <div class="fact"><b id="connections">-</b><span>open connections</span></div>
     <div class="fact"><b id="total-rps">-</b><span>requests/s</span></div>
@@ -77,8 +83,9 @@ const std::string& dashboard_html() {
   <input id="token" type="password" placeholder="admin token" autocomplete="current-password">
   <button>Use token</button>
 </form>
-<main id="cards"></main>
+<main id="pools"></main>
 <form id="add">
+  <select id="new-pool" aria-label="pool"></select>
   <input id="new-url" placeholder="http://127.0.0.1:8004" size="28" required>
   <input id="new-weight" type="number" min="1" max="1000" value="1" style="width: 5em">
   <button>Add backend</button>
@@ -219,10 +226,30 @@ function update(card, b, state, now, peak) {
   return rps;
 }
 
+// One section per pool, holding its backends' cards.
+function poolSection(pool) {
+  let section = byId('pool-' + pool.name);
+  if (!section) {
+    section = el('section', {class: 'pool', id: 'pool-' + pool.name, 'data-pool': pool.name},
+      el('header', {}, el('h2', {}, pool.name), el('span', {class: 'sub', 'data-field': 'pool-sub'})),
+      el('div', {class: 'cards'}));
+    byId('pools').append(section);
+    byId('new-pool').append(el('option', {value: pool.name}, pool.name));
+  }
+  const sticky = pool.sticky_cookie ? ` · sticky cookie ${pool.sticky_cookie}` : '';
+  section.querySelector('[data-field="pool-sub"]').textContent =
+    `${pool.algorithm}${sticky} · health ${pool.health_path} every ${pool.health_interval_seconds} s`;
+  return section;
+}
+
 function render(status) {
-  const now = Date.now(), cards = byId('cards');
+  const now = Date.now();
   const shown = [];  // [card, backend, state] in /status order
-  for (const b of status.backends) {
+  const backends = status.pools.flatMap(pool => {
+    const cards = poolSection(pool).querySelector('.cards');
+    return pool.backends.map(b => [b, cards]);
+  });
+  for (const [b, cards] of backends) {
     let state = seen.get(b.id), card = byId('backend-' + b.id);
     if (!state) {
       state = {samples: [], lastRequests: b.requests, lastTime: now};
@@ -251,7 +278,13 @@ function render(status) {
     byId('backend-' + id).remove();
     seen.delete(id);
   }
-  byId('algorithm').textContent = status.algorithm;
+  for (const section of [...document.querySelectorAll('section.pool')]) {  // a pool a reload took away
+    if (status.pools.some(pool => pool.name === section.dataset.pool)) continue;
+    section.remove();
+    document.querySelector(`#new-pool option[value="${section.dataset.pool}"]`)?.remove();
+  }
+  byId('algorithm').textContent = [...new Set(status.pools.map(pool => pool.algorithm))].join(', ');
+  byId('pool-count').textContent = status.pools.length;
   byId('uptime').textContent = uptime(status.uptime_seconds);
   byId('connections').textContent = status.open_connections;
   byId('total-rps').textContent = totalRps.toFixed(totalRps < 10 ? 1 : 0);
@@ -288,7 +321,8 @@ byId('auth').addEventListener('submit', event => {
 
 byId('add').addEventListener('submit', async event => {
   event.preventDefault();
-  const body = {url: byId('new-url').value.trim(), weight: Number(byId('new-weight').value)};
+  const body = {url: byId('new-url').value.trim(), weight: Number(byId('new-weight').value),
+                pool: byId('new-pool').value || 'default'};
   const response = await api('backends', {method: 'POST', body: JSON.stringify(body)});
   if (!response.ok) logEvent('add ' + body.url + ' failed: ' + await errorText(response), 'bad');
   else byId('new-url').value = '';

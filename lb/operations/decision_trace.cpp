@@ -17,6 +17,9 @@ std::string candidate_standing(const Backend& backend, const SelectionContext& s
 }
 
 void DecisionTrace::reset() {
+  request_id_.clear();
+  route_.clear();
+  pool_.clear();
   sticky_ = "off";
   candidates_.clear();
   tried_.clear();
@@ -37,7 +40,11 @@ void DecisionTrace::note_failure(const Backend& backend, const std::string& why)
 }
 
 std::string DecisionTrace::header_value(const std::string& algorithm) const {
-  std::string value = "algorithm=" + algorithm + "; sticky=" + sticky_ + "; candidates=" + candidates_;
+  std::string value;
+  if (!request_id_.empty()) value += "request_id=" + request_id_ + "; ";
+  if (!route_.empty()) value += "route=" + route_ + "; ";
+  if (!pool_.empty()) value += "pool=" + pool_ + "; ";
+  value += "algorithm=" + algorithm + "; sticky=" + sticky_ + "; candidates=" + candidates_;
   if (!tried_.empty()) value += "; tried=" + tried_;
   value += "; chosen=" + (chosen_.empty() ? std::string("none") : chosen_);
   return value;

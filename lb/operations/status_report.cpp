@@ -48,6 +48,7 @@ nlohmann::json backend_status(const Backend& backend) {
   const double ejected_for = backend.ejected(now) ? std::chrono::duration<double>(backend.ejected_until() - now).count() : 0;
   return {
       {"id", backend.id},
+      {"pool", backend.pool_name},
       {"url", backend.url},
       {"weight", backend.weight()},
       {"healthy", backend.healthy()},
@@ -64,20 +65,42 @@ nlohmann::json backend_status(const Backend& backend) {
   };
 }
 
-nlohmann::json status_json(const BackendPool& pool, const std::string& algorithm, std::size_t open_connections,
+nlohmann::json status_json(const Topology& topology, std::size_t open_connections,
                            std::chrono::steady_clock::duration uptime) {
-  nlohmann::json backends = nlohmann::json::array();
-  for (const auto& backend : pool.backends) backends.push_back(backend_status(*backend));
+  nlohmann::json all_backends = nlohmann::json::array();
+  nlohmann::json pools = nlohmann::json::array();
+  for (const auto& pool : topology.pools) {
+    nlohmann::json backends = nlohmann::json::array();
+    for (const auto& backend : pool->backends) {
+      backends.push_back(backend_status(*backend));
+      all_backends.push_back(backends.back());
+    }
+    pools.push_back({
+        {"name", pool->settings.name},
+        {"algorithm", pool->selector->name()},
+        {"sticky_cookie", pool->sticky ? pool->sticky->cookie_name() : ""},
+        {"health_path", pool->settings.health_path},
+        {"health_interval_seconds", pool->settings.health_interval.count() / 1000.0},
+        {"backends", backends},
+    });
+  }
+  nlohmann::json routes = nlohmann::json::array();
+  for (const auto& route : topology.router.routes()) {
+    routes.push_back({{"host", route.host}, {"path", route.path}, {"pool", route.pool}, {"strip_prefix", route.strip_prefix}});
+  }
+  const BackendPool& first = *topology.pools.front();
   return {
-      {"algorithm", algorithm},
-      {"sticky_cookie", pool.sticky ? pool.sticky->cookie_name() : ""},
+      {"algorithm", first.selector->name()},
+      {"sticky_cookie", first.sticky ? first.sticky->cookie_name() : ""},
       {"uptime_seconds", std::chrono::duration<double>(uptime).count()},
       {"open_connections", open_connections},
-      {"backends", backends},
+      {"backends", all_backends},
+      {"pools", pools},
+      {"routes", routes},
   };
 }
 
-std::string metrics_text(const BackendPool& pool, const Metrics& metrics, std::size_t open_connections) {
+std::string metrics_text(const Topology& topology, const Metrics& metrics, std::size_t open_connections) {
   std::string out;
   auto line = [&out](const std::string& text) { out += text + "\n"; };
 
@@ -123,7 +146,11 @@ std::string metrics_text(const BackendPool& pool, const Metrics& metrics, std::s
                          const std::function<std::string(const Backend&, const std::string&)>& samples) {
     line("# HELP " + name + " " + help);
     line("# TYPE " + name + " " + type);
-    for (const auto& backend : pool.backends) out += samples(*backend, "backend=\"" + label(backend->url) + "\"");
+    for (const auto& pool : topology.pools) {
+      for (const auto& backend : pool->backends) {
+        out += samples(*backend, "pool=\"" + label(pool->settings.name) + "\",backend=\"" + label(backend->url) + "\"");
+      }
+    }
   };
   per_backend("lb_backend_requests_total", "counter", "Backend answers relayed, by status class.",
               [](const Backend& b, const std::string& labels) {

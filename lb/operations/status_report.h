@@ -15,11 +15,12 @@ namespace lb {
 // One backend as /status shows it.
 nlohmann::json backend_status(const Backend& backend);
 
-// The whole /status document.
-nlohmann::json status_json(const BackendPool& pool, const std::string& algorithm, std::size_t open_connections,
+// The whole /status document: every pool with its backends, the routes, and
+// (as before pools) "backends" and "algorithm" of all backends / the first pool.
+nlohmann::json status_json(const Topology& topology, std::size_t open_connections,
                            std::chrono::steady_clock::duration uptime);
 
-// Prometheus text exposition format (version 0.0.4).
-std::string metrics_text(const BackendPool& pool, const Metrics& metrics, std::size_t open_connections);
+// Prometheus text exposition format (version 0.0.4); backends labelled by pool.
+std::string metrics_text(const Topology& topology, const Metrics& metrics, std::size_t open_connections);
 
 }  // namespace lb

@@ -63,6 +63,8 @@ void ProxyConnection::serve() {
     answered_by_.clear();
     upstream_seconds_ = 0;
     trace_.reset();
+    request_id_.clear();
+    pool_ = nullptr;
     bool keep = handle_request();
     if (status_sent_ != 0) {
       double seconds = std::chrono::duration<double>(Clock::now() - started).count();
@@ -149,10 +151,11 @@ ProxyConnection::HeadResult ProxyConnection::read_request_head() {
   }
 }
 
-// Steps 2, 3 and 6: check the request, pick backends and retry as allowed.
+// Steps 2, 3, 4 and 7: check the request, route it, pick backends and retry as allowed.
 bool ProxyConnection::handle_request() {
   const MessageHead& request = request_parser_.head();
   if (Refusal refusal = check_request_head(request)) return reply_error(refusal.status, refusal.reason, true);
+  note_request_id();
   risky_body_ = body_framing_is_risky(request);
   if (settings_.max_body_bytes != 0 && request.content_length != kNoContentLength &&
       request.content_length > settings_.max_body_bytes) {
@@ -166,11 +169,7 @@ bool ProxyConnection::handle_request() {
   continue_sent_ = false;
   keep_client_ = request.keep_alive && !context_.registry.stopping();
   if (!admit_by_rate_limit()) return keep_client_ && request_fully_read();
-  // The backend set changes rarely (admin API, reload): reload it only then.
-  if (!pool_ || pool_generation_ != context_.balancer.generation()) {
-    pool_generation_ = context_.balancer.generation();
-    pool_ = context_.balancer.current();
-  }
+  if (!route_request()) return reply_error(404, "no route for this request", !request_fully_read());
 
   const bool replayable = is_replayable(request.view(request.method), request.has_body());
   sticky_cookie_seen_ = false;
@@ -255,7 +254,7 @@ bool ProxyConnection::handle_request() {
   }
 }
 
-// Step 4, then 5: one attempt on one backend.
+// Step 5, then 6: one attempt on one backend.
 ProxyConnection::Attempt ProxyConnection::forward(Backend& backend, bool fresh_connection) {
   std::unique_ptr<Stream> upstream = fresh_connection ? nullptr : backend.pool().acquire();
   const bool reused = upstream != nullptr;
@@ -432,6 +431,7 @@ bool ProxyConnection::reply_error(int status, const std::string& message, bool c
   close = close || !keep_client_ || context_.registry.stopping();
   status_sent_ = status;
   std::string headers = extra_headers + via_header_;
+  if (!request_id_.empty()) append_header(headers, settings_.request_id_header, request_id_);
   append_trace(headers);
   std::string response = error_response(status, message, close, headers);
   body_bytes_sent_ = response.size() - response.find("\r\n\r\n") - 4;

@@ -4,20 +4,21 @@
 //   1 read and parse the request head (strict http-parser)     read_request_head()
 //   2 check it: message_rules, size limits, rate limit
 //     -> 400/405/501/413/429                                    handle_request()
-//   3 select a backend: sticky cookie, Selector (one short lock), circuit
-//     breaker                                          -> 503   choose_backend()
-//   4 forward head and streamed body on a pooled keep-alive connection   forward()
-//   5 read the response head, stream the body back                relay_response()
-//   6 release: active-request guard, pool the upstream connection only when
+//   3 route: the pool for its host and path (Router)  -> 404    route_request()
+//   4 select a backend of that pool: sticky cookie, Selector (one short
+//     lock), circuit breaker                          -> 503    choose_backend()
+//   5 forward head and streamed body on a pooled keep-alive connection   forward()
+//   6 read the response head, stream the body back                relay_response()
+//   7 release: active-request guard, pool the upstream connection only when
 //     both sides must agree where the exchange ended (may_reuse_upstream),
 //     retry on another backend when the backend could not be reached -> 502/504
 // A 101 Switching Protocols answer to an Upgrade request (WebSocket) turns the
 // connection into a two-way byte tunnel until either side closes.   tunnel()
 //
-// Steps 1, 2, 4, 5, 6 are in proxy_connection.cpp; the decisions (rate limit,
-// backend choice, breaker, trace, access log) in proxy_connection_policies.cpp;
-// the heads it writes in proxy_connection_heads.cpp; the tunnel in
-// proxy_connection_tunnel.cpp.
+// Steps 1, 2, 5, 6, 7 are in proxy_connection.cpp; the decisions (rate limit,
+// route, backend choice, breaker, trace, access log) in proxy_connection_policies.cpp;
+// the heads it writes (with the route's header rules) in proxy_connection_heads.cpp;
+// the tunnel in proxy_connection_tunnel.cpp.
 #pragma once
 
 #include <memory>
@@ -61,6 +62,8 @@ class ProxyConnection {
   HeadResult read_request_head();
   bool handle_request();  // true: keep the connection for another request
   bool admit_by_rate_limit();
+  void note_request_id();
+  bool route_request();
   std::shared_ptr<Backend> choose_backend(SelectionContext& selection, const std::shared_ptr<Backend>& pinned);
   void record_outcome(Backend& backend, bool success, RetryBudget::Retry& retry);
   std::shared_ptr<Backend> pinned_backend();
@@ -98,8 +101,13 @@ class ProxyConnection {
   std::minstd_rand random_;        // jitter of --try-timeout (seeded per connection)
   std::uniform_real_distribution<double> unit_random_{0.0, 1.0};
   ConnectionRegistry::Slot* registry_slot_ = nullptr;  // this connection's idle/busy flag
-  std::shared_ptr<const BackendPool> pool_;  // backends in service when this request began
-  uint64_t pool_generation_ = 0;             // Balancer::generation() when pool_ was loaded
+  std::shared_ptr<const Topology> topology_;  // pools and routes in service when this request began
+  uint64_t topology_generation_ = 0;          // Balancer::generation() when topology_ was loaded
+  const Route* route_ = nullptr;              // the route that matched (in topology_); nullptr: no routes
+  const BackendPool* pool_ = nullptr;         // the pool it routed to (in topology_)
+  std::string routed_target_;                 // the target after strip-prefix; "" when sent as received
+  std::string request_id_;                    // --request-id-header: this request's id
+  bool request_id_is_new_ = false;            // we made it up: it goes to the backend too
   int status_sent_ = 0;                      // final status of the current request, for metrics
   uint64_t body_bytes_sent_ = 0;             // response body bytes of the current request
   std::string answered_by_;                  // URL of the backend that answered, for the access log

@@ -1,7 +1,8 @@
 // ProxyConnection, part 3: the message heads it writes. Header bytes pass
-// through as received; only hop-by-hop headers are dropped and the forwarding
-// headers (X-Forwarded-*, Forwarded, Via) added. The request side is the pure
-// build_upstream_head() (upstream_request_head.h), fed this connection's facts.
+// through as received; only hop-by-hop headers are dropped, the forwarding
+// headers (X-Forwarded-*, Forwarded, Via) added and the route's header rules
+// applied. The request side is the pure build_upstream_head()
+// (upstream_request_head.h), fed this connection's facts.
 #include "lb/proxy/proxy_connection.h"
 
 #include "lb/http/http_headers.h"
@@ -20,6 +21,12 @@ void ProxyConnection::build_upstream_head(const Backend& backend) {
   options.forwarded_header = settings_.forwarded_header;
   options.drop_expect = expects_continue_;
   options.close_connection = risky_body_;
+  options.target = routed_target_;
+  options.rules = route_ ? &route_->request_headers : nullptr;
+  if (request_id_is_new_) {
+    options.request_id_header = settings_.request_id_header;
+    options.request_id = request_id_;
+  }
   lb::build_upstream_head(request_parser_.head(), options, upstream_head_);
 }
 
@@ -31,11 +38,17 @@ void ProxyConnection::build_response_head(Framing framing) {
   out.append("\r\n");
   const std::string connection = connection_tokens(response);
   const bool switching = response.status == 101;
+  const HeaderRules* rules = route_ && !route_->response_headers.empty() ? &route_->response_headers : nullptr;
   for (size_t i = 0; i < response.fields.size(); ++i) {
-    if (is_hop_by_hop(response.name(i), connection) && !(switching && iequals(response.name(i), "upgrade"))) continue;
-    append_header(out, response.name(i), response.value(i));
+    const std::string_view name = response.name(i);
+    if (is_hop_by_hop(name, connection) && !(switching && iequals(name, "upgrade"))) continue;
+    if (rules && rules->drops(name)) continue;
+    if (!request_id_.empty() && iequals(name, settings_.request_id_header)) continue;  // ours is the one
+    append_header(out, name, response.value(i));
   }
-  out.append(via_header_);
+  if (!request_id_.empty()) append_header(out, settings_.request_id_header, request_id_);
+  if (rules) rules->append_to(out);
+  if (!rules || !rules->drops("via")) out.append(via_header_);
   if (response.status / 100 == 1) {
     out.append(switching ? "Connection: Upgrade\r\n\r\n" : "\r\n");
     return;

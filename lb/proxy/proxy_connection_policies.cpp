@@ -1,11 +1,14 @@
 // ProxyConnection, part 2: the decisions around forwarding (step 2b rate
-// limit, step 3 backend choice with sticky cookie and circuit breaker, step 6
-// breaker outcome) and what is recorded about a request (trace, access log).
+// limit, step 3 route, step 4 backend choice with sticky cookie and circuit
+// breaker, step 7 breaker outcome) and what is recorded about a request
+// (request id, trace, access log).
 // The request path itself reads top to bottom in proxy_connection.cpp.
 #include "lb/proxy/proxy_connection.h"
 
 #include "lb/balancing/event_log.h"
 #include "lb/http/http_headers.h"
+#include "lb/http/message_rules.h"
+#include "lb/http/request_id.h"
 #include "lb/protection/trusted_proxies.h"
 
 namespace lb {
@@ -34,7 +37,38 @@ bool ProxyConnection::admit_by_rate_limit() {
   return false;
 }
 
-// Step 3: the pinned backend while it can take the request, else the algorithm's
+// Step 2c: --request-id-header. The client's id is kept; a request without
+// one gets a fresh random id, which the backend is sent too.
+void ProxyConnection::note_request_id() {
+  if (settings_.request_id_header.empty()) return;
+  request_id_ = std::string(find_header(request_parser_.head(), settings_.request_id_header));
+  request_id_is_new_ = request_id_.empty();
+  if (request_id_is_new_) request_id_ = random_request_id();
+  trace_.set_request_id(request_id_);
+}
+
+// Step 3: the first route matching the request's host and path names its
+// pool; without routes every request goes to the pool "default".
+bool ProxyConnection::route_request() {
+  // Pools and routes change rarely (admin API, reload): load them only then.
+  if (!topology_ || topology_generation_ != context_.balancer.generation()) {
+    topology_generation_ = context_.balancer.generation();
+    topology_ = context_.balancer.current();
+  }
+  const MessageHead& request = request_parser_.head();
+  route_ = topology_->router.match(request_host(request), request.view(request.target));
+  if (!route_ && !topology_->router.empty()) return false;
+  pool_ = route_ ? topology_->pools[route_->pool_index].get() : topology_->default_pool;
+  if (!pool_) return false;
+  routed_target_.clear();
+  if (route_ && route_->strip_prefix && !route_->path.empty()) {
+    routed_target_ = strip_path_prefix(request.view(request.target), route_->path);
+  }
+  if (route_) trace_.set_route(route_->match_text().empty() ? "*" : route_->match_text(), pool_->settings.name);
+  return true;
+}
+
+// Step 4: the pinned backend while it can take the request, else the algorithm's
 // choice; then the backend's circuit breaker must admit the request.
 std::shared_ptr<Backend> ProxyConnection::choose_backend(SelectionContext& selection,
                                                          const std::shared_ptr<Backend>& pinned) {
@@ -65,7 +99,7 @@ std::shared_ptr<Backend> ProxyConnection::choose_backend(SelectionContext& selec
   }
 }
 
-// Step 6: the breaker, outlier ejection and the retry counters learn how the
+// Step 7: the breaker, outlier ejection and the retry counters learn how the
 // attempt went (failures: connect errors, timeouts, broken responses, 5xx).
 void ProxyConnection::record_outcome(Backend& backend, bool success, RetryBudget::Retry& retry) {
   const auto now = Backend::Clock::now();
@@ -85,7 +119,7 @@ void ProxyConnection::record_outcome(Backend& backend, bool success, RetryBudget
   }
 }
 
-// Step 6 when no backend answered: 504 after a timeout, else 502.
+// Step 7 when no backend answered: 504 after a timeout, else 502.
 bool ProxyConnection::reply_unreachable(const Attempt& last) {
   if (last.outcome == Outcome::Timeout) return reply_error(504, "backend did not respond in time", !request_fully_read());
   return reply_error(502, "backend unavailable: " + last.detail, !request_fully_read());
@@ -123,6 +157,8 @@ void ProxyConnection::write_access_log(const std::string& time, double seconds) 
   record.referer = std::string(find_header(request, "referer"));
   record.user_agent = std::string(find_header(request, "user-agent"));
   record.backend = answered_by_;
+  record.pool = pool_ ? pool_->settings.name : "";
+  record.request_id = request_id_;
   record.seconds = seconds;
   record.upstream_seconds = upstream_seconds_;
   record.tried = trace_.tried();

@@ -34,6 +34,7 @@ struct ProxySettings {
   bool forwarded_header = false;             // send RFC 7239 Forwarded
   std::string via_name = "cpp-lb";           // pseudonym in our Via entries
   bool trace_header = false;                 // add X-LB-Trace to responses
+  std::string request_id_header;             // --request-id-header; "" off
 };
 
 struct ProxyContext {

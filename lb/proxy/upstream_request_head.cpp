@@ -8,7 +8,10 @@ namespace lb {
 
 void build_upstream_head(const MessageHead& request, const UpstreamHeadOptions& options, std::string& out) {
   out.clear();
-  out.append(request.view(request.method)).append(" ").append(request.view(request.target)).append(" HTTP/1.1\r\n");
+  const std::string_view target = options.target.empty() ? request.view(request.target) : options.target;
+  out.append(request.view(request.method)).append(" ").append(target).append(" HTTP/1.1\r\n");
+  // Ours to add unless the route's rules remove or replace it.
+  auto ours = [&](std::string_view name) { return !options.rules || !options.rules->drops(name); };
 
   const std::string connection = connection_tokens(request);
   const std::string_view host = request_host(request);
@@ -17,6 +20,7 @@ void build_upstream_head(const MessageHead& request, const UpstreamHeadOptions& 
   for (size_t i = 0; i < request.fields.size(); ++i) {
     std::string_view name = request.name(i);
     std::string_view value = request.value(i);
+    if (!ours(name)) continue;  // the rules never name Host or framing
     if (is_hop_by_hop(name, connection)) {
       if (request.upgrade && iequals(name, "upgrade")) append_header(out, name, value);  // asked to tunnel
       continue;
@@ -45,15 +49,17 @@ void build_upstream_head(const MessageHead& request, const UpstreamHeadOptions& 
   // An HTTP/1.0 request may lack Host; HTTP/1.1 to the backend requires one.
   if (!has_host) append_header(out, "Host", host.empty() ? options.fallback_host : host);
   if (options.x_forwarded_headers) {
-    out.append("X-Forwarded-For: ");
-    if (!prior_forwarded_for.empty()) out.append(prior_forwarded_for).append(", ");
-    out.append(options.client_ip).append("\r\n");
-    append_header(out, "X-Forwarded-Proto", options.forwarded_proto);
-    if (has_host) append_header(out, "X-Forwarded-Host", host);
+    if (ours("x-forwarded-for")) {
+      out.append("X-Forwarded-For: ");
+      if (!prior_forwarded_for.empty()) out.append(prior_forwarded_for).append(", ");
+      out.append(options.client_ip).append("\r\n");
+    }
+    if (ours("x-forwarded-proto")) append_header(out, "X-Forwarded-Proto", options.forwarded_proto);
+    if (has_host && ours("x-forwarded-host")) append_header(out, "X-Forwarded-Host", host);
   } else if (!prior_forwarded_for.empty()) {
     append_header(out, "X-Forwarded-For", prior_forwarded_for);  // not ours to drop
   }
-  if (options.forwarded_header) {
+  if (options.forwarded_header && ours("forwarded")) {
     // RFC 7239: a new element after any the client sent (Forwarded lines are kept above).
     const bool ipv6 = options.client_ip.find(':') != std::string_view::npos;
     out.append("Forwarded: for=");
@@ -66,7 +72,9 @@ void build_upstream_head(const MessageHead& request, const UpstreamHeadOptions& 
     if (has_host) out.append(";host=\"").append(host).append("\"");
     out.append("\r\n");
   }
-  out.append(options.via_header);
+  if (!options.request_id.empty()) append_header(out, options.request_id_header, options.request_id);
+  if (options.rules) options.rules->append_to(out);
+  if (ours("via")) out.append(options.via_header);
   if (request.upgrade) {
     out.append("Connection: Upgrade\r\n");
   } else if (options.close_connection) {

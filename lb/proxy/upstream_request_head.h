@@ -3,7 +3,8 @@
 // Header bytes pass through as received; hop-by-hop headers are dropped, the
 // forwarding headers (X-Forwarded-*, Forwarded, Via) added, and the framing
 // (Host, Transfer-Encoding, Connection) written by us alone, so the backend
-// reads the message exactly as we did. A pure function, so the fuzz target
+// reads the message exactly as we did. A route's header rules are applied on
+// the way, to the client's fields and to the ones we add alike. A pure function, so the fuzz target
 // (test/fuzz) can check that what it writes parses back to the same request.
 #pragma once
 
@@ -11,6 +12,7 @@
 #include <string_view>
 
 #include "lb/http/message_head.h"
+#include "lb/routing/header_rules.h"
 
 namespace lb {
 
@@ -21,6 +23,10 @@ struct UpstreamHeadOptions {
   std::string_view forwarded_proto;  // "http" or "https", what the client used to reach us
   std::string_view via_header;       // "Via: 1.1 <name>\r\n", added as is
   std::string_view fallback_host;    // Host for a request without one (HTTP/1.0)
+  std::string_view target;           // the request-target to send ("": the client's; strip-prefix sets it)
+  const HeaderRules* rules = nullptr;     // the route's request-headers
+  std::string_view request_id_header;     // a fresh id to add: --request-id-header's name...
+  std::string_view request_id;            // ...and value ("" when the client sent one, or off)
   const StickySessions* sticky = nullptr;  // its cookie is stripped before forwarding
   bool x_forwarded_headers = true;   // --no-x-forwarded off
   bool forwarded_header = false;     // --forwarded-headers

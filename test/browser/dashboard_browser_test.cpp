@@ -150,6 +150,31 @@ TEST_CASE("dashboard shows an ejected backend", "[browser]") {
   CHECK(card_b.find(">HEALTHY<") != std::string::npos);
 }
 
+// Backends are grouped by pool: each pool's section holds its own cards and
+// names its algorithm and health path.
+TEST_CASE("dashboard groups backends by pool", "[browser]") {
+  BackendProcess web, api;
+  LoadBalancerProcess lb({}, {"-b", "web=" + web.url(), "-b", "api=" + api.url(), "--route", "/api=api", "--route",
+                              "/=web", "--admin-port", "0"});
+  std::string dom = dump_dom("http://127.0.0.1:" + std::to_string(lb.admin_port()) + "/");
+  INFO("DOM:\n" << dom);
+  auto section = [&](const std::string& pool) {
+    std::size_t start = dom.find("<section class=\"pool\" id=\"pool-" + pool + "\"");
+    if (start == std::string::npos) return std::string();
+    return dom.substr(start, dom.find("</section>", start) - start);
+  };
+  const std::string web_section = section("web"), api_section = section("api");
+  REQUIRE(!web_section.empty());
+  REQUIRE(!api_section.empty());
+  CHECK(dom.find("id=\"pool-web\"") < dom.find("id=\"pool-api\""));  // the order they were given
+  CHECK(web_section.find("data-backend-url=\"" + web.url() + "\"") != std::string::npos);
+  CHECK(web_section.find(api.url()) == std::string::npos);
+  CHECK(api_section.find("data-backend-url=\"" + api.url() + "\"") != std::string::npos);
+  CHECK(api_section.find("round-robin · health /health every 5 s") != std::string::npos);
+  CHECK(dom.find("<b id=\"pool-count\">2</b>") != std::string::npos);
+  CHECK(dom.find("<option value=\"api\">api</option>") != std::string::npos);  // "Add backend" picks a pool
+}
+
 int main(int argc, char* argv[]) {
   std::signal(SIGPIPE, SIG_IGN);
   std::optional<std::string> browser = find_chromium();

@@ -120,12 +120,12 @@ TEST_CASE("admin /metrics counts backend requests", "[integration][admin]") {
     RawResponse response = admin_request(admin, "GET", "/metrics");
     text = response.body;
     return response.status == 200 &&
-           has_line(text, "lb_backend_requests_total{backend=\"" + a.url() + "\",class=\"2xx\"} 3") &&
-           has_line(text, "lb_backend_requests_total{backend=\"" + a.url() + "\",class=\"4xx\"} 1");
+           has_line(text, "lb_backend_requests_total{pool=\"default\",backend=\"" + a.url() + "\",class=\"2xx\"} 3") &&
+           has_line(text, "lb_backend_requests_total{pool=\"default\",backend=\"" + a.url() + "\",class=\"4xx\"} 1");
   }));
   INFO(text);
   CHECK(has_line(text, "# TYPE lb_backend_requests_total counter"));
-  CHECK(has_line(text, "lb_backend_healthy{backend=\"" + a.url() + "\"} 1"));
+  CHECK(has_line(text, "lb_backend_healthy{pool=\"default\",backend=\"" + a.url() + "\"} 1"));
   CHECK(has_line(text, "lb_responses_total{class=\"2xx\"} 3"));
   CHECK(admin_request(admin, "GET", "/metrics").header("Content-Type").value_or("").find("text/plain") == 0);
 }

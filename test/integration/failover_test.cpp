@@ -133,7 +133,7 @@ TEST_CASE("outlier ejection", "[integration][failover]") {
   CHECK(status["backends"][0]["ejected"] == true);
   CHECK(status["backends"][0]["ejections"] == 1);
   CHECK(status["backends"][1]["ejected"] == false);  // two of three would be more than half
-  CHECK(metric(metrics_of(lb), "lb_backend_ejected{backend=\"" + a.url() + "\"}") == 1);
+  CHECK(metric(metrics_of(lb), "lb_backend_ejected{pool=\"default\",backend=\"" + a.url() + "\"}") == 1);
   for (int i = 0; i < 4; ++i) {
     RawResponse response = http_request(lb.port(), build_request("GET", "/"));
     REQUIRE(response.status == 200);

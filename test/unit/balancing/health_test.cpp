@@ -1,12 +1,23 @@
 // Health thresholds and the checker driven by a fake probe (no sockets).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <mutex>
 
 #include "lb/balancing/health_checker.h"
 #include "lb/balancing/health_state.h"
 
 using namespace lb;
+
+namespace {
+
+// One pool "default" holding `backends`, checked on /health every `interval`.
+std::function<std::vector<HealthTarget>()> targets_of(const BackendList& backends, std::chrono::milliseconds interval) {
+  return [backends, interval] { return std::vector<HealthTarget>{{"default", "/health", interval, backends}}; };
+}
+
+}  // namespace
 
 // The first result decides at once; afterwards rise/fall thresholds apply.
 TEST_CASE("HealthState rise and fall", "[health]") {
@@ -42,12 +53,12 @@ TEST_CASE("HealthChecker round with a fake probe", "[health]") {
     backends.push_back(std::make_shared<Backend>(BackendSpec{"http", "127.0.0.1", port, 1}, BackendSettings{}));
   }
   std::atomic<int> probes{0};
-  auto probe = [&](const Backend& backend) {
+  auto probe = [&](const Backend& backend, const std::string&) {
     ++probes;
     bool up = backend.spec.port != 8002;
     return ProbeResult{up, up ? "200" : "connection refused"};
   };
-  HealthChecker checker([&] { return backends; }, probe, std::chrono::milliseconds(60000));
+  HealthChecker checker(targets_of(backends, std::chrono::milliseconds(60000)), probe);
   checker.run_round();
   CHECK(probes == 3);
   CHECK(backends[0]->healthy());
@@ -62,7 +73,7 @@ TEST_CASE("HealthChecker thread runs and stops", "[health]") {
   std::atomic<int> probes{0};
   std::mutex mutex;
   std::condition_variable probed;
-  auto probe = [&](const Backend&) {
+  auto probe = [&](const Backend&, const std::string&) {
     {
       std::lock_guard<std::mutex> lock(mutex);
       ++probes;
@@ -70,7 +81,7 @@ TEST_CASE("HealthChecker thread runs and stops", "[health]") {
     probed.notify_all();
     return ProbeResult{false, "connection refused"};
   };
-  HealthChecker checker([&] { return backends; }, probe, std::chrono::milliseconds(10));
+  HealthChecker checker(targets_of(backends, std::chrono::milliseconds(10)), probe);
   checker.start();
   {
     std::unique_lock<std::mutex> lock(mutex);
@@ -88,7 +99,7 @@ TEST_CASE("HealthChecker check_soon runs a round now", "[health]") {
   std::mutex mutex;
   std::condition_variable probed;
   int probes = 0;
-  auto probe = [&](const Backend&) {
+  auto probe = [&](const Backend&, const std::string&) {
     {
       std::lock_guard<std::mutex> lock(mutex);
       ++probes;
@@ -96,7 +107,7 @@ TEST_CASE("HealthChecker check_soon runs a round now", "[health]") {
     probed.notify_all();
     return ProbeResult{true, "200"};
   };
-  HealthChecker checker([&] { return backends; }, probe, std::chrono::hours(1));
+  HealthChecker checker(targets_of(backends, std::chrono::hours(1)), probe);
   checker.start();
   checker.check_soon();
   std::unique_lock<std::mutex> lock(mutex);
@@ -104,4 +115,51 @@ TEST_CASE("HealthChecker check_soon runs a round now", "[health]") {
   lock.unlock();
   checker.stop();
   CHECK(backends[0]->healthy());
+}
+
+// Each pool is probed on its own health path.
+TEST_CASE("HealthChecker probes each pool on its own path", "[health]") {
+  auto api = std::make_shared<Backend>(BackendSpec{"http", "127.0.0.1", 8001, 1}, BackendSettings{}, "api");
+  auto web = std::make_shared<Backend>(BackendSpec{"http", "127.0.0.1", 8002, 1}, BackendSettings{}, "web");
+  std::mutex mutex;
+  std::vector<std::string> seen;
+  auto probe = [&](const Backend& backend, const std::string& path) {
+    std::lock_guard<std::mutex> lock(mutex);
+    seen.push_back(backend.pool_name + " " + path);
+    return ProbeResult{path == "/ready", path == "/ready" ? "200" : "status 404"};
+  };
+  HealthChecker checker(
+      [&] {
+        return std::vector<HealthTarget>{{"api", "/ready", std::chrono::hours(1), {api}},
+                                         {"web", "/health", std::chrono::hours(1), {web}}};
+      },
+      probe);
+  checker.run_round();
+  std::sort(seen.begin(), seen.end());
+  CHECK(seen == std::vector<std::string>{"api /ready", "web /health"});
+  CHECK(api->healthy());
+  CHECK_FALSE(web->healthy());
+}
+
+// The timetable gives each pool its own interval, on a made-up clock.
+TEST_CASE("take_due_rounds keeps one timetable per pool", "[health]") {
+  using namespace std::chrono;
+  const steady_clock::time_point start{seconds(1000)};
+  std::vector<HealthTarget> targets{{"fast", "/health", milliseconds(200), {}}, {"slow", "/health", seconds(1), {}}};
+  HealthTimetable timetable;
+  steady_clock::time_point wake;
+  CHECK(take_due_rounds(timetable, targets, start, wake).empty());  // first sight: start-up round was run_round()'s
+  CHECK(wake == start + milliseconds(200));
+  auto due = take_due_rounds(timetable, targets, start + milliseconds(200), wake);
+  REQUIRE(due.size() == 1);
+  CHECK(due[0].pool == "fast");
+  CHECK(wake == start + milliseconds(400));
+  CHECK(take_due_rounds(timetable, targets, start + milliseconds(300), wake).empty());
+  due = take_due_rounds(timetable, targets, start + seconds(1), wake);
+  REQUIRE(due.size() == 2);  // fast is late, slow is on time
+  CHECK(wake == start + milliseconds(1200));
+  // A pool added by a reload joins the timetable one interval after it is first seen.
+  targets.push_back({"new", "/health", milliseconds(50), {}});
+  CHECK(take_due_rounds(timetable, targets, start + milliseconds(1010), wake).empty());
+  CHECK(wake == start + milliseconds(1060));
 }

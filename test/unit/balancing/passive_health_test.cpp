@@ -148,7 +148,7 @@ TEST_CASE("returns to service start a ramp", "[passive]") {
   pool[1]->eject_until(now + 10s);
   CHECK(pool[1]->selection_weight(now + 10s) == 10);
 
-  Backend added(BackendSpec{"http", "127.0.0.1", 8009, 2}, settings, /*joins_at_runtime=*/true);
+  Backend added(BackendSpec{"http", "127.0.0.1", 8009, 2}, settings, "default", /*joins_at_runtime=*/true);
   added.record_check(true, "200");  // an admin-added backend's first pass is a return
   CHECK(added.selection_weight(Backend::Clock::now()) < 21);
 }

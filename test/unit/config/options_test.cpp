@@ -35,8 +35,8 @@ TEST_CASE("defaults", "[options]") {
   CHECK(o.health_interval == 5);
   CHECK(o.health_timeout == 2);
   CHECK(o.proxy.retries == 1);
-  REQUIRE(o.backends.size() == 1);
-  CHECK(o.backends[0].port == 8001);
+  REQUIRE(o.pools.at(0).backends.size() == 1);
+  CHECK(o.pools.at(0).backends[0].port == 8001);
 }
 
 // Every flag is read, fractions of seconds included.
@@ -46,8 +46,8 @@ TEST_CASE("flags are parsed", "[options]") {
                      "--health-timeout", "0.5", "--health-rise", "2", "--health-fall", "3", "--connect-timeout",
                      "1.5", "--backend-timeout", "0.25", "--max-body-size", "1048576", "--max-header-size",
                      "4096", "--retries", "2", "--max-connections", "50"});
-  CHECK(o.backends.size() == 2);
-  CHECK(o.backends[0].weight == 3);
+  CHECK(o.pools.at(0).backends.size() == 2);
+  CHECK(o.pools.at(0).backends[0].weight == 3);
   CHECK(o.port == 9000);
   CHECK(o.bind == "127.0.0.1");
   CHECK(o.policy.algorithm == "least-connections");
@@ -98,9 +98,9 @@ TEST_CASE("config file values", "[options][config]") {
     "max-body-size": 1024
   })");
   Options o = parse({"--config", file.path.c_str()});
-  REQUIRE(o.backends.size() == 2);
-  CHECK(o.backends[0].weight == 3);
-  CHECK(o.backends[1].url() == "http://b:2");
+  REQUIRE(o.pools.at(0).backends.size() == 2);
+  CHECK(o.pools.at(0).backends[0].weight == 3);
+  CHECK(o.pools.at(0).backends[1].url() == "http://b:2");
   CHECK(o.policy.algorithm == "least-connections");
   CHECK(o.health_interval == Approx(0.25));
   CHECK(o.trusted_proxies == std::vector<std::string>{"10.0.0.0/8", "::1"});
@@ -114,8 +114,8 @@ TEST_CASE("flags override the config file", "[options][config]") {
   Options o = parse({"--config", file.path.c_str(), "--algorithm", "round-robin", "-b", "http://c:3"});
   CHECK(o.policy.algorithm == "round-robin");
   CHECK(o.port == 9000);
-  REQUIRE(o.backends.size() == 1);
-  CHECK(o.backends[0].host == "c");
+  REQUIRE(o.pools.at(0).backends.size() == 1);
+  CHECK(o.pools.at(0).backends[0].host == "c");
 }
 
 // Unknown keys and wrong types are errors that name the key path.

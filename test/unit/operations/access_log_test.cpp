@@ -20,6 +20,7 @@ AccessRecord sample() {
   r.bytes = 1234;
   r.user_agent = "curl/7.88.1 \"quoted\"";
   r.backend = "http://127.0.0.1:8001";
+  r.pool = "default";
   r.seconds = 0.0125;
   r.upstream_seconds = 0.01;
   return r;
@@ -30,12 +31,22 @@ AccessRecord sample() {
 TEST_CASE("combined access log line", "[access_log]") {
   CHECK(format_access_line(sample(), AccessLogFormat::Combined) ==
         "10.0.0.7 - - [24/Nov/2026:09:33:13 +0000] \"GET /a?b=1 HTTP/1.1\" 200 1234 \"-\" "
-        "\"curl/7.88.1 \\\"quoted\\\"\" backend=http://127.0.0.1:8001 rt=0.013 urt=0.010");
+        "\"curl/7.88.1 \\\"quoted\\\"\" backend=http://127.0.0.1:8001 rt=0.013 urt=0.010 pool=default");
   AccessRecord no_backend = sample();
   no_backend.backend.clear();
   no_backend.status = 503;
   CHECK_THAT(format_access_line(no_backend, AccessLogFormat::Combined), Catch::Contains(" 503 1234 ") &&
                                                                             Catch::Contains("backend=- "));
+  // No route (404): no pool. With --request-id-header: the id, last.
+  AccessRecord unrouted = no_backend;
+  unrouted.pool.clear();
+  unrouted.request_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  CHECK_THAT(format_access_line(unrouted, AccessLogFormat::Combined),
+             Catch::Contains(" pool=- ") && Catch::EndsWith(" request_id=\"4bf92f3577b34da6a3ce929d0e0e4736\""));
+  auto json = nlohmann::json::parse(format_access_line(unrouted, AccessLogFormat::Json));
+  CHECK(json["request_id"] == "4bf92f3577b34da6a3ce929d0e0e4736");
+  CHECK(json["pool"] == "");
+  CHECK_FALSE(nlohmann::json::parse(format_access_line(sample(), AccessLogFormat::Json)).contains("request_id"));
 }
 
 // The JSON format is one object per line with every field.
@@ -47,6 +58,7 @@ TEST_CASE("json access log line", "[access_log]") {
   CHECK(json["status"] == 200);
   CHECK(json["bytes"] == 1234);
   CHECK(json["backend"] == "http://127.0.0.1:8001");
+  CHECK(json["pool"] == "default");
   CHECK(json["duration"] == Approx(0.0125));
 }
 

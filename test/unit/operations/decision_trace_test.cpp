@@ -7,8 +7,9 @@ using namespace lb;
 
 // Every backend's standing is named, then failures and the final choice.
 TEST_CASE("decision trace wording", "[trace]") {
-  Balancer balancer({}, {}, {{"http", "127.0.0.1", 8001, 2}, {"http", "127.0.0.1", 8002, 1}, {"http", "127.0.0.1", 8003, 1}});
-  auto pool = balancer.current();
+  Balancer balancer({}, {{{}, {{"http", "127.0.0.1", 8001, 2}, {"http", "127.0.0.1", 8002, 1}, {"http", "127.0.0.1", 8003, 1}}}}, {});
+  auto topology = balancer.current();
+  auto pool = topology->pools[0];
   pool->backends[0]->record_check(true, "200");
   pool->backends[1]->record_check(false, "connection refused");
   pool->backends[2]->record_check(true, "200");
@@ -29,4 +30,12 @@ TEST_CASE("decision trace wording", "[trace]") {
   trace.reset();
   trace.set_sticky("hit");
   CHECK(trace.header_value("least-connections") == "algorithm=least-connections; sticky=hit; candidates=; chosen=none");
+
+  // With routes and request ids, the trace starts where the request did.
+  trace.reset();
+  trace.set_request_id("4bf92f3577b34da6a3ce929d0e0e4736");
+  trace.set_route("api.example.com/v1", "api");
+  CHECK(trace.header_value("round-robin") ==
+        "request_id=4bf92f3577b34da6a3ce929d0e0e4736; route=api.example.com/v1; pool=api; algorithm=round-robin; "
+        "sticky=off; candidates=; chosen=none");
 }

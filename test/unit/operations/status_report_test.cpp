@@ -25,11 +25,15 @@ std::shared_ptr<Backend> make_backend(const std::string& host, uint16_t port, in
   return std::make_shared<Backend>(BackendSpec{"http", host, port, weight}, settings);
 }
 
-BackendPool make_pool(BackendList backends) {
-  BackendPool pool;
-  pool.backends = std::move(backends);
-  pool.selector = make_selector("round-robin", pool.backends);
-  return pool;
+// One pool "default" over `backends`, as a Balancer would build it without pools.
+Topology make_topology(BackendList backends, const std::string& algorithm = "round-robin") {
+  auto pool = std::make_shared<BackendPool>();
+  pool->backends = std::move(backends);
+  pool->selector = make_selector(algorithm, pool->backends);
+  Topology topology;
+  topology.pools.push_back(pool);
+  topology.default_pool = pool.get();
+  return topology;
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -66,10 +70,11 @@ TEST_CASE("backend_status fields and values", "[status]") {
   json status = backend_status(*backend);
   std::set<std::string> keys;
   for (const auto& item : status.items()) keys.insert(item.key());
-  CHECK(keys == std::set<std::string>{"id", "url", "weight", "healthy", "draining", "circuit", "ejected",
+  CHECK(keys == std::set<std::string>{"id", "pool", "url", "weight", "healthy", "draining", "circuit", "ejected",
                                       "ejected_seconds_left", "ejections", "weight_percent", "active_requests",
                                       "requests", "failures", "last_check"});
   CHECK(status["id"] == backend->id);
+  CHECK(status["pool"] == "default");
   CHECK(status["url"] == "http://127.0.0.1:8001");
   CHECK(status["weight"] == 3);
   CHECK(status["healthy"] == true);
@@ -133,9 +138,9 @@ TEST_CASE("backend_status circuit states", "[status]") {
 // The document: algorithm, sticky cookie, uptime, open connections, and every
 // backend in the pool's order.
 TEST_CASE("status_json document", "[status]") {
-  BackendPool pool = make_pool({make_backend("127.0.0.1", 8001), make_backend("127.0.0.1", 8002, 2)});
-  pool.backends[1]->record_check(true, "200");
-  json status = status_json(pool, "round-robin", 7, std::chrono::milliseconds(90500));
+  Topology pool = make_topology({make_backend("127.0.0.1", 8001), make_backend("127.0.0.1", 8002, 2)});
+  pool.pools[0]->backends[1]->record_check(true, "200");
+  json status = status_json(pool, 7, std::chrono::milliseconds(90500));
   CHECK(status["algorithm"] == "round-robin");
   CHECK(status["sticky_cookie"] == "");
   CHECK(status["uptime_seconds"].get<double>() == Approx(90.5));
@@ -147,7 +152,7 @@ TEST_CASE("status_json document", "[status]") {
   CHECK(status["backends"][1]["weight"] == 2);
   CHECK(status["backends"][1]["healthy"] == true);
 
-  json empty = status_json(make_pool({}), "least-connections", 0, std::chrono::seconds(0));
+  json empty = status_json(make_topology({}, "least-connections"), 0, std::chrono::seconds(0));
   CHECK(empty["backends"] == json::array());
   CHECK(empty["algorithm"] == "least-connections");
 }
@@ -157,10 +162,9 @@ TEST_CASE("status_json from a Balancer with sticky sessions", "[status]") {
   BalancingPolicy policy;
   policy.algorithm = "least-connections";
   policy.sticky_cookie = "lb_session";
-  Balancer balancer(policy, BackendSettings{},
-                    {BackendSpec{"http", "10.0.0.1", 80, 1}, BackendSpec{"http", "::1", 81, 5}});
-  auto pool = balancer.current();
-  json status = status_json(*pool, pool->selector->name(), 0, std::chrono::seconds(3));
+  PoolSpec spec{{"default", policy}, {BackendSpec{"http", "10.0.0.1", 80, 1}, BackendSpec{"http", "::1", 81, 5}}};
+  Balancer balancer(BackendSettings{}, {spec}, {});
+  json status = status_json(*balancer.current(), 0, std::chrono::seconds(3));
   CHECK(status["algorithm"] == "least-connections");
   CHECK(status["sticky_cookie"] == "lb_session");
   REQUIRE(status["backends"].size() == 2);
@@ -175,9 +179,9 @@ TEST_CASE("status_json from a Balancer with sticky sessions", "[status]") {
 TEST_CASE("metrics_text counters and gauges", "[metrics]") {
   CircuitSettings circuit;
   circuit.min_requests = 1;
-  BackendPool pool = make_pool({make_backend("127.0.0.1", 8001), make_backend("127.0.0.1", 8002, 1, circuit)});
-  Backend& a = *pool.backends[0];
-  Backend& b = *pool.backends[1];
+  Topology pool = make_topology({make_backend("127.0.0.1", 8001), make_backend("127.0.0.1", 8002, 1, circuit)});
+  Backend& a = *pool.pools[0]->backends[0];
+  Backend& b = *pool.pools[0]->backends[1];
   a.record_check(true, "200");
   a.record_check(true, "200");
   b.record_check(false, "connection refused");
@@ -195,7 +199,7 @@ TEST_CASE("metrics_text counters and gauges", "[metrics]") {
   metrics.rate_limited = 4;
   metrics.retries_succeeded = 3;
   metrics.retries_over_budget = 1;
-  pool.backends[1]->eject_until(std::chrono::steady_clock::now() + std::chrono::hours(1));
+  pool.pools[0]->backends[1]->eject_until(std::chrono::steady_clock::now() + std::chrono::hours(1));
   std::string text = metrics_text(pool, metrics, 9);
 
   CHECK(has_line(text, R"(lb_responses_total{class="1xx"} 0)"));
@@ -209,7 +213,8 @@ TEST_CASE("metrics_text counters and gauges", "[metrics]") {
   CHECK(has_line(text, R"(lb_retries_total{result="failure"} 0)"));
   CHECK(has_line(text, R"(lb_retries_total{result="over_budget"} 1)"));
 
-  const std::string first = R"(backend="http://127.0.0.1:8001")", second = R"(backend="http://127.0.0.1:8002")";
+  const std::string first = R"(pool="default",backend="http://127.0.0.1:8001")",
+                    second = R"(pool="default",backend="http://127.0.0.1:8002")";
   CHECK(has_line(text, "lb_backend_requests_total{" + first + R"(,class="2xx"} 5)"));
   CHECK(has_line(text, "lb_backend_requests_total{" + first + R"(,class="4xx"} 0)"));
   CHECK(has_line(text, "lb_backend_requests_total{" + first + R"(,class="5xx"} 1)"));
@@ -234,7 +239,7 @@ TEST_CASE("metrics_text counters and gauges", "[metrics]") {
 TEST_CASE("metrics_text duration histogram", "[metrics]") {
   Metrics metrics;
   for (double seconds : {0.0005, 0.001, 0.003, 0.2, 3.0, 12.0}) metrics.observe_response(200, seconds);
-  std::string text = metrics_text(make_pool({}), metrics, 0);
+  std::string text = metrics_text(make_topology({}), metrics, 0);
 
   const std::vector<std::pair<std::string, int>> expected = {
       {"0.001", 2}, {"0.0025", 2}, {"0.005", 3}, {"0.01", 3}, {"0.025", 3}, {"0.05", 3}, {"0.1", 3},
@@ -257,9 +262,9 @@ TEST_CASE("metrics_text duration histogram", "[metrics]") {
 // Backslash, double quote and newline in a label value are escaped, so a
 // sample never spills onto a second line.
 TEST_CASE("metrics_text escapes label values", "[metrics]") {
-  BackendPool pool = make_pool({make_backend("we\"ird\\host\nname", 8001)});
+  Topology pool = make_topology({make_backend("we\"ird\\host\nname", 8001)});
   std::string text = metrics_text(pool, Metrics{}, 0);
-  CHECK(has_line(text, R"(lb_backend_failures_total{backend="http://we\"ird\\host\nname:8001"} 0)"));
+  CHECK(has_line(text, R"(lb_backend_failures_total{pool="default",backend="http://we\"ird\\host\nname:8001"} 0)"));
   for (const auto& line : lines_of(text)) {
     INFO(line);
     CHECK(std::regex_match(line, std::regex(R"((# (HELP|TYPE) \w+ .+)|(\w+(\{.*\})? \S+))")));
@@ -269,7 +274,7 @@ TEST_CASE("metrics_text escapes label values", "[metrics]") {
 // Every metric family is announced by one HELP and one TYPE line before its
 // first sample, with a valid type; counters are named *_total.
 TEST_CASE("metrics_text HELP and TYPE for every family", "[metrics]") {
-  BackendPool pool = make_pool({make_backend("127.0.0.1", 8001), make_backend("127.0.0.1", 8002)});
+  Topology pool = make_topology({make_backend("127.0.0.1", 8001), make_backend("127.0.0.1", 8002)});
   std::string text = metrics_text(pool, Metrics{}, 0);
   std::map<std::string, int> help, type;
   std::map<std::string, std::string> type_of;
@@ -307,4 +312,33 @@ TEST_CASE("metrics_text HELP and TYPE for every family", "[metrics]") {
     if (kind == "counter") CHECK(name.size() > 6);
     if (kind == "counter") CHECK(name.substr(name.size() - 6) == "_total");
   }
+}
+
+// Pools group their backends, each with its own algorithm and health path;
+// "backends" still lists them all, and metrics label each with its pool.
+TEST_CASE("status_json and metrics_text group backends by pool", "[status][metrics]") {
+  PoolSettings api{"api", {"least-connections", "", ""}, "/ready", std::chrono::milliseconds(500)};
+  PoolSettings web{"web", {}, "/health", std::chrono::seconds(5)};
+  Route route = parse_route_match("api.example.com");
+  route.pool = "api";
+  Balancer balancer(BackendSettings{},
+                    {{api, {BackendSpec{"http", "10.0.0.1", 80, 1}}},
+                     {web, {BackendSpec{"http", "10.0.0.2", 80, 1}, BackendSpec{"http", "10.0.0.1", 80, 1}}}},
+                    {route});
+  json status = status_json(*balancer.current(), 0, std::chrono::seconds(1));
+  REQUIRE(status["pools"].size() == 2);
+  CHECK(status["pools"][0]["name"] == "api");
+  CHECK(status["pools"][0]["algorithm"] == "least-connections");
+  CHECK(status["pools"][0]["health_path"] == "/ready");
+  CHECK(status["pools"][0]["health_interval_seconds"] == 0.5);
+  CHECK(status["pools"][0]["backends"].size() == 1);
+  CHECK(status["pools"][1]["backends"][1]["pool"] == "web");
+  CHECK(status["backends"].size() == 3);
+  CHECK(status["routes"] == json::array({{{"host", "api.example.com"}, {"path", ""}, {"pool", "api"}, {"strip_prefix", false}}}));
+  // The same URL in two pools is two backends with two ids.
+  CHECK(status["pools"][0]["backends"][0]["id"] != status["pools"][1]["backends"][1]["id"]);
+
+  std::string text = metrics_text(*balancer.current(), Metrics{}, 0);
+  CHECK(has_line(text, R"(lb_backend_healthy{pool="api",backend="http://10.0.0.1:80"} 0)"));
+  CHECK(has_line(text, R"(lb_backend_healthy{pool="web",backend="http://10.0.0.1:80"} 0)"));
 }

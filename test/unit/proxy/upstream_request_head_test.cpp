@@ -53,3 +53,30 @@ TEST_CASE("upstream head: framing written by us", "[upstream-head]") {
   CHECK(upstream_head("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: CHUNKED\r\nTE: trailers\r\n\r\n", options) ==
         "POST / HTTP/1.1\r\nHost: a\r\nVia: 1.1 lb\r\nTransfer-Encoding: chunked\r\n\r\n");
 }
+
+// A route's request-headers: remove and set drop the client's fields (and ours
+// of that name), set and add append; strip-prefix sends the shortened target.
+TEST_CASE("upstream head: route header rules and strip-prefix", "[upstream-head]") {
+  HeaderRules rules;
+  rules.remove = {"X-Debug", "X-Forwarded-Host"};
+  rules.set = {{"X-Env", "prod"}, {"X-Forwarded-Proto", "https"}};
+  rules.add = {{"X-Tag", "lb"}};
+  UpstreamHeadOptions options;
+  options.rules = &rules;
+  options.target = "/users?q=1";
+  CHECK(upstream_head("GET /api/users?q=1 HTTP/1.1\r\nHost: a\r\nX-Debug: 1\r\nx-env: dev\r\nX-Env: test\r\n"
+                      "X-Tag: client\r\n\r\n",
+                      options) ==
+        "GET /users?q=1 HTTP/1.1\r\nHost: a\r\nX-Tag: client\r\nX-Forwarded-For: 10.0.0.9\r\n"
+        "X-Env: prod\r\nX-Forwarded-Proto: https\r\nX-Tag: lb\r\nVia: 1.1 lb\r\n\r\n");
+}
+
+// --request-id-header: an id we made up is sent; the client's own passes as it came.
+TEST_CASE("upstream head: a fresh request id", "[upstream-head]") {
+  UpstreamHeadOptions options;
+  options.x_forwarded_headers = false;
+  options.request_id_header = "X-Request-ID";
+  options.request_id = "0123456789abcdef0123456789abcdef";
+  CHECK(upstream_head("GET / HTTP/1.1\r\nHost: a\r\n\r\n", options) ==
+        "GET / HTTP/1.1\r\nHost: a\r\nX-Request-ID: 0123456789abcdef0123456789abcdef\r\nVia: 1.1 lb\r\n\r\n");
+}

@@ -1,0 +1,238 @@
+#include "lb/config/pool_config.h"
+
+#include <algorithm>
+
+#include "lb/config/json_config.h"
+#include "lb/config/options.h"
+#include "lb/http/http_headers.h"
+
+namespace lb {
+
+using json = nlohmann::ordered_json;
+
+namespace {
+
+bool is_pool_name(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  return std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '-'; });
+}
+
+void check_pool_name(const std::string& name, const std::string& where) {
+  if (!is_pool_name(name)) throw OptionsError(where + ": '" + name + "' is not a pool name (A-Z a-z 0-9 _ -, at most 64)");
+}
+
+PoolSpec& pool_named(std::vector<PoolSpec>& pools, const std::string& name, const PoolSettings& defaults) {
+  for (auto& pool : pools) {
+    if (pool.settings.name == name) return pool;
+  }
+  pools.push_back({defaults, {}});
+  pools.back().settings.name = name;
+  return pools.back();
+}
+
+BackendSpec backend_in(const std::string& text, const std::string& where) {
+  try {
+    return parse_backend_spec(text);
+  } catch (const std::invalid_argument& e) {
+    throw OptionsError(where + ": " + e.what());
+  }
+}
+
+std::string string_at(const json& value, const std::string& key) {
+  if (!value.is_string()) throw OptionsError("config key '" + key + "': expected a string");
+  return value.get<std::string>();
+}
+
+// One pool's settings from the file: the keys a pool may override.
+void read_pool_settings(const json& entry, const std::string& key, PoolSpec& pool) {
+  if (!entry.is_object()) throw OptionsError("config key '" + key + "': expected an object");
+  PoolSettings& settings = pool.settings;
+  for (const auto& [name, value] : entry.items()) {
+    const std::string at = key + "." + name;
+    if (name == "backends") {
+      if (!value.is_array()) throw OptionsError("config key '" + at + "': expected an array");
+      for (size_t i = 0; i < value.size(); ++i) {
+        const std::string item = at + "[" + std::to_string(i) + "]";
+        try {
+          pool.backends.push_back(backend_in(backend_entry_text(value[i], item), "config key '" + item + "'"));
+        } catch (const std::invalid_argument& e) {
+          throw OptionsError(e.what());
+        }
+      }
+    } else if (name == "algorithm") {
+      settings.policy.algorithm = string_at(value, at);
+      if (settings.policy.algorithm != "round-robin" && settings.policy.algorithm != "least-connections") {
+        throw OptionsError("config key '" + at + "': use round-robin or least-connections");
+      }
+    } else if (name == "sticky-cookie") {
+      settings.policy.sticky_cookie = string_at(value, at);
+      if (!is_token(settings.policy.sticky_cookie)) throw OptionsError("config key '" + at + "': not a valid cookie name");
+    } else if (name == "health-path") {
+      settings.health_path = string_at(value, at);
+      if (settings.health_path.empty() || settings.health_path.front() != '/') {
+        throw OptionsError("config key '" + at + "': must start with '/'");
+      }
+    } else if (name == "health-interval") {
+      if (!value.is_number() || value.get<double>() <= 0) throw OptionsError("config key '" + at + "': expected seconds > 0");
+      settings.health_interval = std::chrono::milliseconds(static_cast<long>(value.get<double>() * 1000 + 0.5));
+    } else {
+      throw OptionsError("config key '" + at +
+                         "': unknown key (use backends, algorithm, sticky-cookie, health-path, health-interval)");
+    }
+  }
+}
+
+HeaderRules read_header_rules(const json& entry, const std::string& key) {
+  if (!entry.is_object()) throw OptionsError("config key '" + key + "': expected an object");
+  HeaderRules rules;
+  for (const auto& [verb, value] : entry.items()) {
+    const std::string at = key + "." + verb;
+    if (verb == "remove") {
+      if (!value.is_array()) throw OptionsError("config key '" + at + "': expected an array of names");
+      for (const auto& name : value) rules.remove.push_back(string_at(name, at));
+    } else if (verb == "set" || verb == "add") {
+      if (!value.is_object()) throw OptionsError("config key '" + at + "': expected an object of name: value");
+      for (const auto& [name, field_value] : value.items()) {
+        (verb == "set" ? rules.set : rules.add).emplace_back(name, string_at(field_value, at + "." + name));
+      }
+    } else {
+      throw OptionsError("config key '" + at + "': unknown key (use set, add, remove)");
+    }
+  }
+  return rules;
+}
+
+Route read_route(const json& entry, const std::string& key) {
+  if (!entry.is_object()) throw OptionsError("config key '" + key + "': expected an object");
+  Route route;
+  for (const auto& [name, value] : entry.items()) {
+    const std::string at = key + "." + name;
+    if (name == "host") {
+      route.host = string_at(value, at);
+      std::transform(route.host.begin(), route.host.end(), route.host.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    } else if (name == "path") {
+      route.path = string_at(value, at);
+    } else if (name == "pool") {
+      route.pool = string_at(value, at);
+    } else if (name == "strip-prefix") {
+      if (!value.is_boolean()) throw OptionsError("config key '" + at + "': expected true or false");
+      route.strip_prefix = value.get<bool>();
+    } else if (name == "request-headers") {
+      route.request_headers = read_header_rules(value, at);
+    } else if (name == "response-headers") {
+      route.response_headers = read_header_rules(value, at);
+    } else {
+      throw OptionsError("config key '" + at +
+                         "': unknown key (use host, path, pool, strip-prefix, request-headers, response-headers)");
+    }
+  }
+  try {
+    if (!route.host.empty()) check_route_host(route.host);
+    if (!route.path.empty()) check_route_path(route.path);
+  } catch (const std::invalid_argument& e) {
+    throw OptionsError("config key '" + key + "': " + e.what());
+  }
+  if (route.pool.empty()) throw OptionsError("config key '" + key + "': missing \"pool\"");
+  return route;
+}
+
+void check_header_rules(const HeaderRules& rules, const std::string& where) {
+  for (const auto& name : rules.remove) {
+    std::string refusal = header_rule_refusal(name);
+    if (!refusal.empty()) throw OptionsError(where + ": " + refusal);
+  }
+  for (const auto* list : {&rules.set, &rules.add}) {
+    for (const auto& [name, value] : *list) {
+      std::string refusal = header_rule_refusal(name, value);
+      if (!refusal.empty()) throw OptionsError(where + ": " + refusal);
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<PoolSpec> build_pools(const std::vector<std::string>& backend_texts, const json& pools,
+                                  const PoolSettings& defaults) {
+  std::vector<PoolSpec> result;
+  for (const auto& text : backend_texts) {
+    // "POOL=URL": a '=' before the scheme's "://" ends the pool name (weight=N comes after).
+    const size_t scheme = text.find("://");
+    const size_t equals = text.find('=');
+    std::string pool = "default";
+    std::string url = text;
+    if (equals != std::string::npos && (scheme == std::string::npos || equals < scheme)) {
+      pool = text.substr(0, equals);
+      url = text.substr(equals + 1);
+      check_pool_name(pool, "--backend " + text);
+    }
+    pool_named(result, pool, defaults).backends.push_back(backend_in(url, "--backend"));
+  }
+  if (!pools.is_null()) {
+    if (!pools.is_object()) throw OptionsError("config key 'pools': expected an object of pool name: settings");
+    for (const auto& [name, entry] : pools.items()) {
+      check_pool_name(name, "config key 'pools'");
+      read_pool_settings(entry, "pools." + name, pool_named(result, name, defaults));
+    }
+  }
+  return result;
+}
+
+std::vector<Route> build_routes(const std::vector<std::string>& route_texts, const json& routes) {
+  std::vector<Route> result;
+  if (!route_texts.empty()) {
+    for (const auto& text : route_texts) {
+      const size_t equals = text.rfind('=');
+      if (equals == std::string::npos) throw OptionsError("--route " + text + ": expected MATCH=POOL");
+      try {
+        result.push_back(parse_route_match(text.substr(0, equals)));
+      } catch (const std::invalid_argument& e) {
+        throw OptionsError("--route " + text + ": " + e.what());
+      }
+      result.back().pool = text.substr(equals + 1);
+    }
+    return result;
+  }
+  if (routes.is_null()) return result;
+  if (!routes.is_array()) throw OptionsError("config key 'routes': expected an array");
+  for (size_t i = 0; i < routes.size(); ++i) result.push_back(read_route(routes[i], "routes[" + std::to_string(i) + "]"));
+  return result;
+}
+
+std::string describe_route(const std::vector<Route>& routes, std::size_t index) {
+  const Route& route = routes[index];
+  return "route " + std::to_string(index + 1) + " (" + (route.match_text().empty() ? "*" : route.match_text()) + ")";
+}
+
+void check_pools_and_routes(const std::vector<PoolSpec>& pools, const std::vector<Route>& routes, bool warn_only,
+                            std::vector<std::string>& warnings) {
+  auto find_pool = [&](const std::string& name) {
+    return std::find_if(pools.begin(), pools.end(), [&](const PoolSpec& p) { return p.settings.name == name; });
+  };
+  if (pools.empty()) throw OptionsError("--backend: at least one backend is required");
+  for (const auto& pool : pools) {
+    if (pool.backends.empty()) throw OptionsError("pool '" + pool.settings.name + "' has no backends");
+  }
+  for (size_t i = 0; i < routes.size(); ++i) {
+    if (find_pool(routes[i].pool) == pools.end()) {
+      throw OptionsError(describe_route(routes, i) + ": unknown pool '" + routes[i].pool + "'");
+    }
+    check_header_rules(routes[i].request_headers, describe_route(routes, i) + " request-headers");
+    check_header_rules(routes[i].response_headers, describe_route(routes, i) + " response-headers");
+  }
+  if (routes.empty() && find_pool("default") == pools.end()) {
+    throw OptionsError("no --route given and no pool 'default': requests would have nowhere to go");
+  }
+  for (const ShadowedRoute& shadowed : find_shadowed_routes(routes)) {
+    std::string message = describe_route(routes, shadowed.route) + " can never match: " +
+                          describe_route(routes, shadowed.by) + " matches every request it would";
+    if (!warn_only) throw OptionsError(message);
+    warnings.push_back(message);
+  }
+  for (const auto& pool : pools) {
+    const bool routed = std::any_of(routes.begin(), routes.end(), [&](const Route& r) { return r.pool == pool.settings.name; });
+    if (!routes.empty() && !routed) warnings.push_back("pool '" + pool.settings.name + "' is named by no route");
+  }
+}
+
+}  // namespace lb

@@ -1,0 +1,126 @@
+// Pools and routes from flags and the config file (lb/config/pool_config.h).
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "lb/config/options.h"
+
+using namespace lb;
+
+namespace {
+
+Options parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "load_balancer");
+  return parse_options(static_cast<int>(args.size()), args.data());
+}
+
+std::string error_of(std::vector<const char*> args) {
+  try {
+    parse(args);
+  } catch (const OptionsError& e) {
+    return e.what();
+  }
+  return "accepted";
+}
+
+struct ConfigFile {
+  std::string path = "/tmp/lb_pool_config_test_" + std::to_string(::getpid()) + ".json";
+  explicit ConfigFile(const std::string& text) { std::ofstream(path) << text; }
+  ~ConfigFile() { std::remove(path.c_str()); }
+};
+
+}  // namespace
+
+TEST_CASE("-b POOL=URL makes pools in order of first mention", "[options][pools]") {
+  Options o = parse({"-b", "api=http://a:1,weight=2", "-b", "http://w:1", "-b", "api=http://b:2", "--route",
+                     "api.example.com=api", "--route", "/=default", "--algorithm", "least-connections"});
+  REQUIRE(o.pools.size() == 2);
+  CHECK(o.pools[0].settings.name == "api");
+  CHECK(o.pools[0].backends.size() == 2);
+  CHECK(o.pools[0].backends[0].weight == 2);
+  CHECK(o.pools[0].settings.policy.algorithm == "least-connections");  // top-level settings by default
+  CHECK(o.pools[1].settings.name == "default");
+  REQUIRE(o.routes.size() == 2);
+  CHECK(o.routes[0].host == "api.example.com");
+  CHECK(o.routes[0].pool == "api");
+  CHECK(o.routes[1].path == "/");
+}
+
+TEST_CASE("pools and routes from the config file; per-pool settings win", "[options][pools][config]") {
+  ConfigFile file(R"({
+    "health-path": "/health",
+    "pools": {
+      "web": {"backends": ["http://w:1"]},
+      "api": {"backends": [{"url": "http://a:1", "weight": 3}], "algorithm": "least-connections",
+              "sticky-cookie": "api_session", "health-path": "/ready", "health-interval": 0.5}
+    },
+    "routes": [
+      {"host": "API.example.com", "path": "/v1", "pool": "api", "strip-prefix": true,
+       "request-headers": {"set": {"X-Env": "prod"}, "add": {"X-Tag": "a"}, "remove": ["X-Debug"]},
+       "response-headers": {"remove": ["Server"]}},
+      {"pool": "web"}
+    ]
+  })");
+  Options o = parse({"--config", file.path.c_str()});
+  REQUIRE(o.pools.size() == 2);
+  CHECK(o.pools[0].settings.name == "web");  // the file's order, not alphabetical
+  CHECK(o.pools[0].settings.health_path == "/health");
+  const PoolSettings& api = o.pools[1].settings;
+  CHECK(api.policy.algorithm == "least-connections");
+  CHECK(api.policy.sticky_cookie == "api_session");
+  CHECK(api.health_path == "/ready");
+  CHECK(api.health_interval == std::chrono::milliseconds(500));
+  CHECK(o.pools[1].backends[0].weight == 3);
+  REQUIRE(o.routes.size() == 2);
+  CHECK(o.routes[0].host == "api.example.com");
+  CHECK(o.routes[0].strip_prefix);
+  CHECK(o.routes[0].request_headers.set[0].first == "X-Env");
+  CHECK(o.routes[0].request_headers.remove == std::vector<std::string>{"X-Debug"});
+  CHECK(o.routes[0].response_headers.remove == std::vector<std::string>{"Server"});
+  CHECK(o.routes[1].match_text().empty());  // matches everything
+}
+
+TEST_CASE("--route on the command line replaces the file's routes", "[options][pools][config]") {
+  ConfigFile file(R"({"backends": ["api=http://a:1", "http://w:1"], "routes": [{"path": "/api", "pool": "api"}]})");
+  Options o = parse({"--config", file.path.c_str(), "--route", "/=default"});
+  REQUIRE(o.routes.size() == 1);
+  CHECK(o.routes[0].pool == "default");
+  CHECK(o.warnings == std::vector<std::string>{"pool 'api' is named by no route"});
+}
+
+TEST_CASE("pool and route errors name the route", "[options][pools]") {
+  CHECK_THAT(error_of({"-b", "http://a:1", "--route", "/api=apii"}), Catch::Contains("route 1 (/api): unknown pool 'apii'"));
+  CHECK_THAT(error_of({"-b", "b@d=http://a:1"}), Catch::Contains("not a pool name"));
+  CHECK_THAT(error_of({"-b", "api=http://a:1"}), Catch::Contains("no pool 'default'"));
+  CHECK_THAT(error_of({"-b", "http://a:1", "--route", "/api"}), Catch::Contains("MATCH=POOL"));
+  CHECK_THAT(error_of({"-b", "http://a:1", "--route", "a b=default"}), Catch::Contains("not a host name"));
+  CHECK_THAT(error_of({}), Catch::Contains("--backend"));
+  CHECK_THAT(error_of({"-b", "http://a:1", "--route", "/=default", "--route", "/api=default"}),
+             Catch::Contains("route 2 (/api) can never match: route 1 (/) matches every request it would"));
+  // With --check the shadowed route is a warning, not an error.
+  Options checked = parse({"-b", "http://a:1", "--route", "/=default", "--route", "/api=default", "--check"});
+  CHECK(checked.warnings == std::vector<std::string>{"route 2 (/api) can never match: route 1 (/) matches every request it would"});
+
+  auto error_for = [](const std::string& json) {
+    ConfigFile file(json);
+    return error_of({"--config", file.path.c_str()});
+  };
+  CHECK_THAT(error_for(R"({"backends": ["http://a:1"], "pools": {"api": {}}, "routes": [{"pool": "api"}]})"),
+             Catch::Contains("pool 'api' has no backends"));
+  CHECK_THAT(error_for(R"({"backends": ["http://a:1"], "pools": {"api": {"backends": ["http://b:1"], "algoritm": "x"}}})"),
+             Catch::Contains("pools.api.algoritm"));
+  CHECK_THAT(error_for(R"({"backends": ["http://a:1"], "routes": [{"path": "/x", "pool": "default",
+                           "request-headers": {"set": {"Content-Length": "1"}}}]})"),
+             Catch::Contains("route 1 (/x) request-headers: 'Content-Length' is a hop-by-hop or framing header"));
+  CHECK_THAT(error_for(R"({"backends": ["http://a:1"], "routes": [{"path": "/x", "pool": "default",
+                           "response-headers": {"remove": ["Connection"]}}]})"),
+             Catch::Contains("route 1 (/x) response-headers: 'Connection'"));
+  CHECK_THAT(error_for(R"({"backends": ["http://a:1"], "routes": [{"path": "x", "pool": "default"}]})"),
+             Catch::Contains("routes[0]"));
+  CHECK_THAT(error_for(R"({"backends": ["http://a:1"], "routes": [{"path": "/x"}]})"), Catch::Contains("missing \"pool\""));
+  CHECK_THAT(error_of({"-b", "http://a:1", "--request-id-header", "Content-Length"}),
+             Catch::Contains("--request-id-header"));
+}
