@@ -154,8 +154,8 @@ ProxyConnection::HeadResult ProxyConnection::read_request_head() {
 // Steps 2, 3, 4 and 7: check the request, route it, pick backends and retry as allowed.
 bool ProxyConnection::handle_request() {
   const MessageHead& request = request_parser_.head();
+  note_request_id();  // first, so that every answer from here on carries it
   if (Refusal refusal = check_request_head(request)) return reply_error(refusal.status, refusal.reason, true);
-  note_request_id();
   risky_body_ = body_framing_is_risky(request);
   if (settings_.max_body_bytes != 0 && request.content_length != kNoContentLength &&
       request.content_length > settings_.max_body_bytes) {
