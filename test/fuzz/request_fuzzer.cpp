@@ -5,7 +5,9 @@
 // parsed again by a fresh parser, which must see exactly one request: the
 // same method, target, host and body, framed the way we decided, with no
 // byte left over to be read as a second request. Any difference is a way
-// for one client's bytes to reach another client's request.
+// for one client's bytes to reach another client's request. Half the inputs
+// go through a route with header rules and strip-prefix, which must change
+// only the fields and the path they name.
 //
 // Build and run: scripts/fuzz.sh SECONDS (clang, -fsanitize=fuzzer,address,undefined).
 #include <cstddef>
@@ -17,6 +19,7 @@
 #include "lb/http/http_message_parser.h"
 #include "lb/http/message_rules.h"
 #include "lb/proxy/upstream_request_head.h"
+#include "lb/routing/router.h"
 
 namespace {
 
@@ -107,6 +110,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.forwarded_header = (size & 32) != 0;
   options.x_forwarded_headers = (size & 64) == 0;
   options.close_connection = risky;
+  // A route: "/api" with strip-prefix, and rules that touch the client's
+  // fields and ours but never the framing (the config refuses that).
+  static const HeaderRules rules{{"x-forwarded-host", "cookie"}, {{"X-Env", "prod"}}, {{"X-Tag", "lb"}}};
+  std::string routed_target;
+  if (size & 128) {
+    options.rules = &rules;
+    if (path_matches("/api", target_path(head.view(head.target)))) {
+      routed_target = strip_path_prefix(head.view(head.target), "/api");
+      options.target = routed_target;
+    }
+  }
   std::string upstream_head;
   build_upstream_head(head, options, upstream_head);
 
@@ -143,7 +157,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const MessageHead& again = seen.head();
   require(!check_request_head(again), "forwarded head passes our own rules");
   require(again.view(again.method) == head.view(head.method), "same method");
-  require(again.view(again.target) == head.view(head.target), "same target");
+  require(again.view(again.target) == (routed_target.empty() ? head.view(head.target) : routed_target),
+          "same target, or the prefix stripped");
   require(request_host(again) == (request_host(head).empty() ? options.fallback_host : request_host(head)),
           "same host");
   require(seen_body.body == tee.decoded, "same body");

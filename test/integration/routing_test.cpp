@@ -177,33 +177,52 @@ TEST_CASE("request id round trip", "[integration][routing]") {
 
 // Each pool balances with its own algorithm and is checked on its own health path.
 TEST_CASE("per-pool algorithm and health", "[integration][routing]") {
-  BackendProcess a1, a2, b1;
+  BackendProcess a1, a2, b1, b2, c1;
   TempFile config("pools.json", R"({
     "health-interval": 0.2,
     "pools": {
       "rr": {"backends": [")" + a1.url() + R"(", ")" + a2.url() + R"("]},
-      "lc": {"backends": [")" + b1.url() + R"("], "algorithm": "least-connections", "health-path": "/nothing-here"}
+      "lc": {"backends": [")" + b1.url() + R"(", ")" + b2.url() + R"("], "algorithm": "least-connections"},
+      "down": {"backends": [")" + c1.url() + R"("], "health-path": "/nothing-here"}
     },
-    "routes": [{"path": "/rr", "pool": "rr"}, {"path": "/lc", "pool": "lc"}]})");
+    "routes": [{"host": "rr.test", "pool": "rr"}, {"host": "lc.test", "pool": "lc"}, {"host": "down.test", "pool": "down"}]})");
   LoadBalancerProcess lb({}, {"--config", config.path, "--admin-port", "0"});
-  std::map<std::string, int> spread;
-  for (int i = 0; i < 6; ++i) ++spread[served_by(get(lb.port(), "h", "/rr"))];
-  CHECK(spread[a1.id()] == 3);
-  CHECK(spread[a2.id()] == 3);
-  // /nothing-here answers 404, so the "lc" pool has no healthy backend: 503 there only.
-  RawResponse down = get(lb.port(), "h", "/lc");
+
+  // One slow request holds a backend of each pool; then six quick ones per pool.
+  auto spread_beside_a_slow_request = [&](const std::string& host) {
+    ScopedFd slow(connect_to(lb.port()));
+    send_all(slow.get(), build_request("GET", "/slow?ms=1500", {{"Host", host}}));
+    std::this_thread::sleep_for(200ms);
+    std::map<std::string, int> spread;
+    for (int i = 0; i < 6; ++i) ++spread[served_by(get(lb.port(), host, "/"))];
+    ++spread[served_by(read_response(slow.get())) + " (slow)"];
+    return spread;
+  };
+  auto rr = spread_beside_a_slow_request("rr.test");  // round-robin takes turns whatever is in flight
+  CHECK(rr[a1.id()] + rr[a2.id()] == 6);
+  CHECK(rr[a1.id()] >= 2);
+  CHECK(rr[a2.id()] >= 2);
+  auto lc = spread_beside_a_slow_request("lc.test");  // least-connections avoids the busy one
+  const std::string busy = lc.count(b1.id() + " (slow)") ? b1.id() : b2.id();
+  const std::string idle = busy == b1.id() ? b2.id() : b1.id();
+  CHECK(lc[idle] == 6);
+  CHECK(lc[busy] == 0);
+
+  // /nothing-here answers 404, so the "down" pool has no healthy backend: 503 there only.
+  RawResponse down = get(lb.port(), "down.test", "/");
   CHECK(down.status == 503);
   CHECK(json::parse(down.body)["error"] == "no healthy backend available");
+  CHECK(get(lb.port(), "rr.test", "/").status == 200);
 
   json status = json::parse(http_request(lb.admin_port(), build_request("GET", "/status")).body);
-  REQUIRE(status["pools"].size() == 2);
+  REQUIRE(status["pools"].size() == 3);
   CHECK(status["pools"][0]["name"] == "rr");
   CHECK(status["pools"][1]["algorithm"] == "least-connections");
-  CHECK(status["pools"][1]["health_path"] == "/nothing-here");
-  CHECK(status["pools"][1]["backends"][0]["healthy"] == false);
-  CHECK(status["pools"][1]["backends"][0]["last_check"]["detail"] == "status 404");
+  CHECK(status["pools"][2]["health_path"] == "/nothing-here");
+  CHECK(status["pools"][2]["backends"][0]["healthy"] == false);
+  CHECK(status["pools"][2]["backends"][0]["last_check"]["detail"] == "status 404");
   std::string metrics = http_request(lb.admin_port(), build_request("GET", "/metrics")).body;
-  CHECK_THAT(metrics, Catch::Contains("lb_backend_healthy{pool=\"lc\",backend=\"" + b1.url() + "\"} 0"));
+  CHECK_THAT(metrics, Catch::Contains("lb_backend_healthy{pool=\"down\",backend=\"" + c1.url() + "\"} 0"));
   CHECK_THAT(metrics, Catch::Contains("lb_backend_healthy{pool=\"rr\",backend=\"" + a1.url() + "\"} 1"));
 }
 
