@@ -37,13 +37,6 @@ std::map<std::string, int> spread(int port, int requests) {
   return counts;
 }
 
-// Runs `load_balancer ARGS` to completion; returns its exit status and output.
-std::pair<int, std::string> run_to_exit(const std::vector<std::string>& args) {
-  ChildProcess process(bin_path("load_balancer"), args);
-  int status = process.wait_exit(10s).value_or(-1);
-  return {status, process.output()};
-}
-
 }  // namespace
 
 // Backends and per-backend weights come from the file; a flag overrides the file.
@@ -61,22 +54,22 @@ TEST_CASE("config file with per-backend weights, flags override", "[integration]
 // --check validates like `nginx -t`: exit 0 with a summary, or 2 naming the problem.
 TEST_CASE("config check with --check", "[integration][config]") {
   TempConfig good(R"({"backends": ["http://127.0.0.1:9"], "rate-limit": 5})");
-  auto [ok_status, ok_output] = run_to_exit({"--config", good.path, "--check"});
+  auto [ok_status, ok_output] = run_load_balancer_to_exit({"--config", good.path, "--check"});
   CHECK(ok_status == 0);
   CHECK_THAT(ok_output, Catch::Contains("configuration OK"));
   CHECK_THAT(ok_output, Catch::Contains("backend    http://127.0.0.1:9 weight=1"));
 
   TempConfig unknown(R"({"backends": ["http://127.0.0.1:9"], "health-intervall": 1})");
-  auto [bad_status, bad_output] = run_to_exit({"--config", unknown.path, "--check"});
+  auto [bad_status, bad_output] = run_load_balancer_to_exit({"--config", unknown.path, "--check"});
   CHECK(bad_status == 2);
   CHECK_THAT(bad_output, Catch::Contains("unknown key 'health-intervall'"));
 
   TempConfig wrong_type(R"({"backends": [{"url": "http://127.0.0.1:9", "weight": "heavy"}]})");
-  auto [type_status, type_output] = run_to_exit({"--config", wrong_type.path, "--check"});
+  auto [type_status, type_output] = run_load_balancer_to_exit({"--config", wrong_type.path, "--check"});
   CHECK(type_status == 2);
   CHECK_THAT(type_output, Catch::Contains("backends[0].weight"));
 
-  auto [missing_status, missing_output] = run_to_exit({"--config", "/nonexistent/lb.json"});
+  auto [missing_status, missing_output] = run_load_balancer_to_exit({"--config", "/nonexistent/lb.json"});
   CHECK(missing_status == 2);
   CHECK_THAT(missing_output, Catch::Contains("--config"));
 }

@@ -55,12 +55,6 @@ std::string served_by(const RawResponse& response) {
   return std::to_string(response.status);
 }
 
-std::pair<int, std::string> run_to_exit(const std::vector<std::string>& args) {
-  ChildProcess process(bin_path("load_balancer"), args);
-  int status = process.wait_exit(10s).value_or(-1);
-  return {status, process.output()};
-}
-
 }  // namespace
 
 // The README's example: api.example.com to the API, /static/ to the files, the rest to the web app.
@@ -254,7 +248,7 @@ TEST_CASE("admin adds a backend to a named pool", "[integration][routing][admin]
 // --check prints the routing table and warns of a shadowed route, which is an
 // error (exit 2) without --check; config errors name the route.
 TEST_CASE("--check prints the routing table; shadowed and unknown routes", "[integration][routing][config]") {
-  auto [ok, table] = run_to_exit({"-b", "web=http://127.0.0.1:9", "-b", "api=http://127.0.0.1:10", "--route",
+  auto [ok, table] = run_load_balancer_to_exit({"-b", "web=http://127.0.0.1:9", "-b", "api=http://127.0.0.1:10", "--route",
                                   "api.example.com=api", "--route", "/=web", "--route", "/static/=web", "--check"});
   CHECK(ok == 0);
   CHECK_THAT(table, Catch::Contains("pool       web: round-robin, health /health every 5 s"));
@@ -263,13 +257,13 @@ TEST_CASE("--check prints the routing table; shadowed and unknown routes", "[int
   CHECK_THAT(table, Catch::Contains("route 3    /static/ -> web"));
   CHECK_THAT(table, Catch::Contains("warning: route 3 (/static/) can never match: route 2 (/) matches every request it would"));
 
-  auto [shadowed, shadowed_output] = run_to_exit({"-b", "http://127.0.0.1:9", "--route", "/=default", "--route",
+  auto [shadowed, shadowed_output] = run_load_balancer_to_exit({"-b", "http://127.0.0.1:9", "--route", "/=default", "--route",
                                                   "/static/=default", "--port", "0"});
   CHECK(shadowed == 2);
   CHECK_THAT(shadowed_output, Catch::Contains("route 2 (/static/) can never match"));
   CHECK(std::count(shadowed_output.begin(), shadowed_output.end(), '\n') == 1);  // one line
 
-  auto [unknown, unknown_output] = run_to_exit({"-b", "http://127.0.0.1:9", "--route", "/api=apii", "--port", "0"});
+  auto [unknown, unknown_output] = run_load_balancer_to_exit({"-b", "http://127.0.0.1:9", "--route", "/api=apii", "--port", "0"});
   CHECK(unknown == 2);
   CHECK_THAT(unknown_output, Catch::Contains("route 1 (/api): unknown pool 'apii'"));
 }

@@ -43,6 +43,12 @@ int LoadBalancerProcess::admin_port() {
   return process_.port_from_listening_line(std::chrono::seconds(5), "admin listening on ");
 }
 
+std::pair<int, std::string> run_load_balancer_to_exit(const std::vector<std::string>& args) {
+  ChildProcess process(bin_path("load_balancer"), args);
+  int status = process.wait_exit(std::chrono::seconds(10)).value_or(-1);
+  return {status, process.output()};
+}
+
 long LoadBalancerProcess::rss_kib() const { return status_field_kib(process_.pid(), "VmRSS:"); }
 long LoadBalancerProcess::peak_rss_kib() const { return status_field_kib(process_.pid(), "VmHWM:"); }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "test/support/child_process.h"
@@ -31,5 +32,9 @@ class LoadBalancerProcess {
   ChildProcess process_;
   int port_;
 };
+
+// Runs `load_balancer ARGS` to its end (--check, or a refused start) and returns
+// its exit status (-1 if it ran for 10 s) and everything it printed.
+std::pair<int, std::string> run_load_balancer_to_exit(const std::vector<std::string>& args);
 
 }  // namespace test_support

@@ -1,29 +1,10 @@
 // load_balancer flag parsing: defaults, every kind of value, one-line errors.
 #include <catch2/catch.hpp>
 
-#include "lb/config/options.h"
-
-#include <unistd.h>
-
-#include <cstdio>
-#include <fstream>
+#include "test/unit/config/options_test_support.h"
 
 using namespace lb;
-
-namespace {
-Options parse(std::vector<const char*> args) {
-  args.insert(args.begin(), "load_balancer");
-  return parse_options(static_cast<int>(args.size()), args.data());
-}
-std::string error_of(std::vector<const char*> args) {
-  try {
-    parse(args);
-  } catch (const OptionsError& e) {
-    return e.what();
-  }
-  return "accepted";
-}
-}  // namespace
+using namespace options_test;
 
 // Defaults match SPEC.md.
 TEST_CASE("defaults", "[options]") {
@@ -77,14 +58,6 @@ TEST_CASE("bad flags give one-line errors", "[options]") {
   }
 }
 
-namespace {
-// A JSON config file for one test, removed afterwards.
-struct ConfigFile {
-  std::string path = "/tmp/lb_options_test_" + std::to_string(::getpid()) + ".json";
-  explicit ConfigFile(const std::string& text) { std::ofstream(path) << text; }
-  ~ConfigFile() { std::remove(path.c_str()); }
-};
-}  // namespace
 
 // A config file sets flags by their long names; backends may be objects with weights.
 TEST_CASE("config file values", "[options][config]") {

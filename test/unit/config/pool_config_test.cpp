@@ -1,38 +1,10 @@
 // Pools and routes from flags and the config file (lb/config/pool_config.h).
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
-#include <cstdio>
-#include <fstream>
-
-#include "lb/config/options.h"
+#include "test/unit/config/options_test_support.h"
 
 using namespace lb;
-
-namespace {
-
-Options parse(std::vector<const char*> args) {
-  args.insert(args.begin(), "load_balancer");
-  return parse_options(static_cast<int>(args.size()), args.data());
-}
-
-std::string error_of(std::vector<const char*> args) {
-  try {
-    parse(args);
-  } catch (const OptionsError& e) {
-    return e.what();
-  }
-  return "accepted";
-}
-
-struct ConfigFile {
-  std::string path = "/tmp/lb_pool_config_test_" + std::to_string(::getpid()) + ".json";
-  explicit ConfigFile(const std::string& text) { std::ofstream(path) << text; }
-  ~ConfigFile() { std::remove(path.c_str()); }
-};
-
-}  // namespace
+using namespace options_test;
 
 TEST_CASE("-b POOL=URL makes pools in order of first mention", "[options][pools]") {
   Options o = parse({"-b", "api=http://a:1,weight=2", "-b", "http://w:1", "-b", "api=http://b:2", "--route",
