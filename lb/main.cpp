@@ -108,7 +108,7 @@ void print_plan(const lb::Options& options) {
   for (size_t i = 0; i < options.routes.size(); ++i) {
     const lb::Route& route = options.routes[i];
     std::printf("  %-10s %s -> %s%s\n", ("route " + std::to_string(i + 1)).c_str(),
-                route.match_text().empty() ? "*" : route.match_text().c_str(), route.pool.c_str(),
+                route.match_text().c_str(), route.pool.c_str(),
                 route.strip_prefix ? " (strip-prefix)" : "");
   }
   if (!options.routes.empty()) std::printf("  no match   404\n");

@@ -125,6 +125,7 @@ void HealthChecker::loop() {
     std::vector<HealthTarget> due = take_due_rounds(timetable, targets, now, wake);
     if (!due.empty()) run_rounds(due);
     lock.lock();
+    if (stopping_) return;
     if (!due.empty()) continue;  // time has passed: look at the timetable again
     wake_.wait_until(lock, wake, [this] { return stopping_ || round_requested_; });
     if (stopping_) return;

@@ -200,8 +200,7 @@ std::vector<Route> build_routes(const std::vector<std::string>& route_texts, con
 }
 
 std::string describe_route(const std::vector<Route>& routes, std::size_t index) {
-  const Route& route = routes[index];
-  return "route " + std::to_string(index + 1) + " (" + (route.match_text().empty() ? "*" : route.match_text()) + ")";
+  return "route " + std::to_string(index + 1) + " (" + routes[index].match_text() + ")";
 }
 
 void check_pools_and_routes(const std::vector<PoolSpec>& pools, const std::vector<Route>& routes, bool warn_only,

@@ -64,6 +64,7 @@ void ProxyConnection::serve() {
     upstream_seconds_ = 0;
     trace_.reset();
     request_id_.clear();
+    route_ = nullptr;
     pool_ = nullptr;
     bool keep = handle_request();
     if (status_sent_ != 0) {

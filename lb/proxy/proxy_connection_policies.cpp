@@ -55,16 +55,19 @@ bool ProxyConnection::route_request() {
     topology_generation_ = context_.balancer.generation();
     topology_ = context_.balancer.current();
   }
+  routed_target_.clear();
+  if (topology_->router.empty()) {  // the tutorial's set-up: one pool, no routes
+    pool_ = topology_->default_pool;
+    return pool_ != nullptr;
+  }
   const MessageHead& request = request_parser_.head();
   route_ = topology_->router.match(request_host(request), request.view(request.target));
-  if (!route_ && !topology_->router.empty()) return false;
-  pool_ = route_ ? topology_->pools[route_->pool_index].get() : topology_->default_pool;
-  if (!pool_) return false;
-  routed_target_.clear();
-  if (route_ && route_->strip_prefix && !route_->path.empty()) {
+  if (!route_) return false;
+  pool_ = topology_->pools[route_->pool_index].get();
+  if (route_->strip_prefix && !route_->path.empty()) {
     routed_target_ = strip_path_prefix(request.view(request.target), route_->path);
   }
-  if (route_) trace_.set_route(route_->match_text().empty() ? "*" : route_->match_text(), pool_->settings.name);
+  trace_.set_route(route_->match_text(), pool_->settings.name);
   return true;
 }
 

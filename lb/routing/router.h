@@ -31,8 +31,9 @@ struct Route {
   HeaderRules request_headers;
   HeaderRules response_headers;
 
-  // As --route writes it: "api.example.com", "example.com/api", "/static/".
-  std::string match_text() const { return host + path; }
+  // As --route writes it: "api.example.com", "example.com/api", "/static/";
+  // "*" for a route (config file only) that matches every request.
+  std::string match_text() const { return host.empty() && path.empty() ? "*" : host + path; }
 };
 
 // Parses --route's MATCH: HOST, HOST/PATH or /PATH. Throws std::invalid_argument.

@@ -6,7 +6,7 @@
 using namespace lb;
 using namespace options_test;
 
-TEST_CASE("-b POOL=URL makes pools in order of first mention", "[options][pools]") {
+TEST_CASE("backends given as POOL=URL make pools in order of first mention", "[options][pools]") {
   Options o = parse({"-b", "api=http://a:1,weight=2", "-b", "http://w:1", "-b", "api=http://b:2", "--route",
                      "api.example.com=api", "--route", "/=default", "--algorithm", "least-connections"});
   REQUIRE(o.pools.size() == 2);
@@ -52,10 +52,10 @@ TEST_CASE("pools and routes from the config file; per-pool settings win", "[opti
   CHECK(o.routes[0].request_headers.set[0].first == "X-Env");
   CHECK(o.routes[0].request_headers.remove == std::vector<std::string>{"X-Debug"});
   CHECK(o.routes[0].response_headers.remove == std::vector<std::string>{"Server"});
-  CHECK(o.routes[1].match_text().empty());  // matches everything
+  CHECK(o.routes[1].match_text() == "*");  // matches everything
 }
 
-TEST_CASE("--route on the command line replaces the file's routes", "[options][pools][config]") {
+TEST_CASE("routes from the command line replace the file's routes", "[options][pools][config]") {
   ConfigFile file(R"({"backends": ["api=http://a:1", "http://w:1"], "routes": [{"path": "/api", "pool": "api"}]})");
   Options o = parse({"--config", file.path.c_str(), "--route", "/=default"});
   REQUIRE(o.routes.size() == 1);
