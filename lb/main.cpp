@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "lb/balancing/balancer.h"
 #include "lb/balancing/health_checker.h"
+#include "lb/config/live_config.h"
 #include "lb/config/options.h"
 #include "lb/operations/admin_server.h"
 #include "lb/operations/redirect_server.h"
@@ -53,32 +54,44 @@ std::string describe(const lb::Options& options) {
 std::vector<lb::HealthTarget> health_targets(const lb::Balancer& balancer) {
   std::vector<lb::HealthTarget> targets;
   for (const auto& pool : balancer.current()->pools) {
-    targets.push_back({pool->settings.name, pool->settings.health_path, pool->settings.health_interval, pool->backends});
+    const lb::PoolSettings& settings = pool->settings;
+    targets.push_back({settings.name, settings.health_path, settings.health_interval, pool->backends,
+                       settings.health_timeout});
   }
   return targets;
 }
 
-// SIGHUP: read flags and --config again and apply what can change live
-// (pools, backends, weights, algorithms, sticky cookies, health paths and
-// intervals, routes), all in one swap. A bad file changes nothing.
-void reload(const std::vector<std::string>& arguments, const lb::Options& running, lb::Balancer& balancer,
+// SIGHUP: read flags and --config again and apply everything but the
+// listening and admin addresses: pools, routes, backends and their settings,
+// health, circuit breaker, retries, ejection, timeouts, limits, rate limit,
+// trusted proxies and TLS certificates. Everything is checked first (a bad
+// file or certificate changes nothing); then the pools and routes, and the
+// live settings, are each swapped in one step.
+void reload(const std::vector<std::string>& arguments, const lb::Options& running, lb::ProxyContext& context,
             lb::HealthChecker& health_checker) {
   std::vector<const char*> argv;
   for (const auto& argument : arguments) argv.push_back(argument.c_str());
   lb::Options fresh;
+  std::shared_ptr<const lb::LiveSettings> live;
   try {
     fresh = lb::parse_options(static_cast<int>(argv.size()), argv.data());
-    balancer.reconfigure(fresh.backend, fresh.pools, fresh.routes);
+    live = lb::build_live_settings(fresh, context.live.current().get());
+    context.balancer.reconfigure(fresh.backend, fresh.pools, fresh.routes);
   } catch (const std::exception& e) {
     common::log_line(std::string("[Reload] rejected: ") + e.what() + "; keeping the running configuration");
     return;
   }
+  context.live.replace(live);
+  context.retry_budget.set_percent(fresh.proxy.retry_budget_percent);
+  context.ejector.set_settings(fresh.ejection);
   health_checker.run_round();  // new backends join rotation now, not after an interval
   common::log_line("[Reload] applied: " + describe(fresh));
   if (fresh.port != running.port || fresh.bind != running.bind || fresh.admin_port != running.admin_port ||
-      fresh.health_timeout != running.health_timeout || fresh.rate_limit != running.rate_limit ||
-      fresh.max_connections != running.max_connections) {
-    common::log_line("[Reload] listener, admin, health-timeout, rate-limit and connection settings need a restart");
+      fresh.admin_bind != running.admin_bind || fresh.redirect_http_port != running.redirect_http_port ||
+      fresh.max_connections != running.max_connections || fresh.access_log != running.access_log ||
+      fresh.backend_ca != running.backend_ca || fresh.backend_insecure != running.backend_insecure) {
+    common::log_line("[Reload] listening and admin addresses, --max-connections, --access-log and backend CA "
+                     "settings need a restart");
   }
 }
 
@@ -122,10 +135,8 @@ void print_plan(const lb::Options& options) {
 
 int main(int argc, char** argv) {
   lb::Options options;
-  lb::TrustedProxies trusted_proxies;
   try {
     options = lb::parse_options(argc, argv);
-    trusted_proxies = lb::TrustedProxies::parse(options.trusted_proxies);
   } catch (const lb::HelpRequested&) {
     return 0;
   } catch (const lb::OptionsError& e) {
@@ -133,16 +144,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   // Certificates are checked before anything starts (and by --check).
-  std::unique_ptr<lb::TlsServerContext> tls;
+  std::shared_ptr<const lb::LiveSettings> live;
   std::unique_ptr<lb::TlsClientContext> upstream_tls;
   try {
-    if (!options.tls_certs.empty()) {
-      std::vector<lb::TlsCertificate> certificates;
-      for (size_t i = 0; i < options.tls_certs.size(); ++i) {
-        certificates.push_back({options.tls_certs[i], options.tls_keys[i]});
-      }
-      tls = std::make_unique<lb::TlsServerContext>(certificates);
-    }
+    live = lb::build_live_settings(options, nullptr);
     upstream_tls = std::make_unique<lb::TlsClientContext>(!options.backend_insecure, options.backend_ca);
   } catch (const std::runtime_error& e) {
     std::cerr << "load_balancer: " << e.what() << "\n";
@@ -158,13 +163,11 @@ int main(int argc, char** argv) {
   lb::Balancer balancer(options.backend, options.pools, options.routes);
   lb::HealthChecker health_checker(
       [&balancer] { return health_targets(balancer); },
-      lb::make_http_probe(to_millis(options.health_timeout), !options.backend_insecure, options.backend_ca));
+      lb::make_http_probe(!options.backend_insecure, options.backend_ca));
   // The first round runs before the listener opens, so the first request
   // already knows which backends are up.
   health_checker.run_round();
 
-  std::unique_ptr<lb::RateLimiter> rate_limiter;
-  if (options.rate_limit > 0) rate_limiter = std::make_unique<lb::RateLimiter>(options.rate_limit, options.rate_burst);
   std::unique_ptr<lb::AccessLog> access_log;
   if (!options.access_log.empty()) {
     try {
@@ -176,17 +179,16 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  lb::ProxyContext context{options.proxy,
+  const bool https = live->tls != nullptr;
+  lb::ProxyContext context{lb::LiveSettingsStore(live),
                            balancer,
-                           rate_limiter.get(),
-                           trusted_proxies,
                            *upstream_tls,
                            access_log.get(),
                            {},
                            {},
                            lb::RetryBudget(options.proxy.retry_budget_percent),
                            lb::OutlierEjector(options.ejection)};
-  lb::ProxyServer server(context, options.max_connections, to_millis(options.drain_timeout), tls.get());
+  lb::ProxyServer server(context, options.max_connections, to_millis(options.drain_timeout));
   std::string error;
   int port = server.open(options.bind, options.port, error);
   if (port < 0) {
@@ -223,7 +225,7 @@ int main(int argc, char** argv) {
   std::thread signal_thread([&, control_signals] {
     int signal_number = 0;
     while (sigwait(&control_signals, &signal_number) == 0 && signal_number == SIGHUP) {
-      reload(arguments, options, balancer, health_checker);
+      reload(arguments, options, context, health_checker);
     }
     common::log_line(std::string("[Load Balancer] ") + (signal_number == SIGINT ? "SIGINT" : "SIGTERM") +
                      ": no new connections; finishing in-flight requests");
@@ -232,7 +234,7 @@ int main(int argc, char** argv) {
 
   common::log_line("[Load Balancer] " + describe(options));
   for (const auto& warning : options.warnings) common::log_line("[Load Balancer] warning: " + warning);
-  std::printf("load_balancer listening on %s:%d%s\n", options.bind.c_str(), port, tls ? " (HTTPS)" : "");
+  std::printf("load_balancer listening on %s:%d%s\n", options.bind.c_str(), port, https ? " (HTTPS)" : "");
   std::fflush(stdout);
 
   server.run();  // returns once stopped and drained (or the drain timed out)

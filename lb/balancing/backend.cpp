@@ -37,7 +37,7 @@ Backend::Backend(BackendSpec backend_spec, const BackendSettings& settings, std:
       url(spec.url()),
       id(id_for(pool_name, url)),
       host_header(host_header_for(spec)),
-      slow_start_(settings.slow_start),
+      slow_start_(Clock::duration(settings.slow_start).count()),
       checked_before_(joins_at_runtime),
       health_(settings.rise, settings.fall),
       pool_(settings.max_idle_connections, settings.max_idle_time),
@@ -88,11 +88,22 @@ bool Backend::take_ejection_end(Clock::time_point now) {
 long Backend::selection_weight(Clock::time_point now) const {
   const long full = static_cast<long>(spec.weight) * 100;
   const int64_t from = ramp_from_.load(std::memory_order_relaxed);
-  if (slow_start_.count() == 0 || from == kNoRamp) return full;
+  const int64_t ramp = slow_start_.load(std::memory_order_relaxed);
+  if (ramp == 0 || from == kNoRamp) return full;
   const int64_t elapsed = now.time_since_epoch().count() - from;
-  if (elapsed >= slow_start_.count()) return full;
-  const double share = 0.1 + 0.9 * static_cast<double>(std::max<int64_t>(elapsed, 0)) / slow_start_.count();
+  if (elapsed >= ramp) return full;
+  const double share = 0.1 + 0.9 * static_cast<double>(std::max<int64_t>(elapsed, 0)) / ramp;
   return std::max(1L, static_cast<long>(full * share));
+}
+
+void Backend::apply(const BackendSettings& settings) {
+  slow_start_.store(Clock::duration(settings.slow_start).count(), std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> lock(health_mutex_);
+    health_.set_thresholds(settings.rise, settings.fall);
+  }
+  pool_.set_max_idle(settings.max_idle_connections);
+  breaker_.reconfigure(settings.circuit);
 }
 
 void Backend::start_ramp(Clock::time_point from) {

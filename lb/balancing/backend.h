@@ -74,6 +74,9 @@ class Backend {
   // The weight to balance with now, in hundredths: weight() x 100 normally;
   // during --slow-start after a return to service, from 10% up to that.
   long selection_weight(Clock::time_point now) const;
+  // New thresholds, circuit settings, keep-alive cap and ramp (SIGHUP): the
+  // backend keeps its health, counters, circuit state and idle connections.
+  void apply(const BackendSettings& settings);
   // Starts a slow-start ramp at `from` (a return: health, circuit closed, ejection over).
   void start_ramp(Clock::time_point from);
 
@@ -96,7 +99,7 @@ class Backend {
  private:
   static constexpr std::memory_order kAcquire = std::memory_order_acquire;
   static constexpr int64_t kNoRamp = INT64_MIN;
-  const Clock::duration slow_start_;
+  std::atomic<int64_t> slow_start_;          // steady_clock ticks of --slow-start; 0: off
   std::atomic<int64_t> ejected_until_{0};    // steady_clock ticks; 0: not ejected (or its end was taken)
   std::atomic<int64_t> ramp_from_{kNoRamp};  // steady_clock ticks the slow-start ramp began
   std::atomic<bool> checked_before_;         // false until the first check of a start-up backend

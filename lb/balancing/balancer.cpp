@@ -28,6 +28,7 @@ void Balancer::reconfigure(BackendSettings settings, const std::vector<PoolSpec>
   std::lock_guard<std::mutex> lock(change_mutex_);
   auto old = std::atomic_load(&topology_);
   std::vector<std::shared_ptr<const BackendPool>> pools;
+  BackendList carried;  // they take the new settings once the change is sure
   for (const auto& spec : specs) {
     const BackendPool* old_pool = old ? old->find(spec.settings.name) : nullptr;
     BackendList backends;
@@ -38,6 +39,7 @@ void Balancer::reconfigure(BackendSettings settings, const std::vector<PoolSpec>
           if (existing->url == backend_spec.url() && existing->weight() == backend_spec.weight) kept = existing;
         }
       }
+      if (kept) carried.push_back(kept);
       // Backends new in a reload join at run time (slow start on their first pass).
       backends.push_back(kept ? kept
                               : std::make_shared<Backend>(backend_spec, settings, spec.settings.name,
@@ -46,6 +48,7 @@ void Balancer::reconfigure(BackendSettings settings, const std::vector<PoolSpec>
     pools.push_back(make_pool(spec.settings, std::move(backends)));
   }
   install(std::move(pools), Router(std::move(routes)));
+  for (const auto& backend : carried) backend->apply(settings);
   settings_ = settings;
 }
 

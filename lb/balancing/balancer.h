@@ -38,6 +38,7 @@ struct PoolSettings {
   BalancingPolicy policy;  // algorithm, sticky cookie
   std::string health_path = "/health";
   std::chrono::milliseconds health_interval{5000};
+  std::chrono::milliseconds health_timeout{2000};  // --health-timeout (the same for every pool)
 };
 
 // One pool as configured.
@@ -74,7 +75,8 @@ class Balancer {
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
   // Replaces pools and routes in one step (SIGHUP). Backends with an unchanged
-  // pool, URL and weight are carried over with their state. Throws
+  // pool, URL and weight are carried over with their state and take the new
+  // BackendSettings (Backend::apply()). Throws
   // std::invalid_argument, changing nothing, if a route names an unknown pool.
   void reconfigure(BackendSettings settings, const std::vector<PoolSpec>& pools, std::vector<Route> routes);
 

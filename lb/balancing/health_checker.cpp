@@ -25,8 +25,8 @@ std::string describe(httplib::Error error) {
 
 }  // namespace
 
-Probe make_http_probe(std::chrono::milliseconds timeout, bool verify, const std::string& ca_file) {
-  return [timeout, verify, ca_file](const Backend& backend, const std::string& path) {
+Probe make_http_probe(bool verify, const std::string& ca_file) {
+  return [verify, ca_file](const Backend& backend, const std::string& path, std::chrono::milliseconds timeout) {
     httplib::Client client(backend.url);
     client.enable_server_certificate_verification(verify);
     if (!ca_file.empty()) client.set_ca_cert_path(ca_file);
@@ -68,17 +68,18 @@ void HealthChecker::run_round() { run_rounds(targets_()); }
 void HealthChecker::run_rounds(const std::vector<HealthTarget>& targets) {
   struct Check {
     const Backend* backend;
-    const std::string* path;  // its pool's health path
+    const HealthTarget* target;  // its pool's path and timeout
     ProbeResult result;
   };
   std::vector<Check> checks;
   for (const auto& target : targets) {
-    for (const auto& backend : target.backends) checks.push_back({backend.get(), &target.path, {}});
+    for (const auto& backend : target.backends) checks.push_back({backend.get(), &target, {}});
   }
   std::vector<std::thread> probes;
   probes.reserve(checks.size());
   for (auto& check : checks) {
-    probes.emplace_back([this, &check] { check.result = probe_(*check.backend, *check.path); });
+    probes.emplace_back(
+        [this, &check] { check.result = probe_(*check.backend, check.target->path, check.target->timeout); });
   }
   for (auto& probe : probes) probe.join();
   const auto now = Backend::Clock::now();

@@ -25,20 +25,22 @@ struct ProbeResult {
   std::string detail;  // "200", "status 503", "connection refused", "timeout", ...
 };
 
-// Checks one backend once on `path`. Injected so tests can drive the checker without sockets.
-using Probe = std::function<ProbeResult(const Backend&, const std::string& path)>;
+// Checks one backend once on `path`, within `timeout`. Injected so tests can
+// drive the checker without sockets.
+using Probe = std::function<ProbeResult(const Backend&, const std::string& path, std::chrono::milliseconds timeout)>;
 
 // A probe that sends `GET path` with httplib::Client; any 2xx passes. For
 // https:// backends the certificate is checked against `ca_file` (empty: the
 // system store) unless `verify` is false.
-Probe make_http_probe(std::chrono::milliseconds timeout, bool verify = true, const std::string& ca_file = "");
+Probe make_http_probe(bool verify = true, const std::string& ca_file = "");
 
-// One pool's checks: its backends, its path and interval.
+// One pool's checks: its backends, its path, interval and timeout.
 struct HealthTarget {
   std::string pool;
   std::string path;
   std::chrono::milliseconds interval;
   BackendList backends;
+  std::chrono::milliseconds timeout{2000};
 };
 
 // The background thread's timetable, one entry per pool: returns the targets

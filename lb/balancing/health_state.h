@@ -44,6 +44,11 @@ class HealthState {
 
   bool healthy() const { return healthy_; }
   bool decided() const { return decided_; }
+  // New thresholds (SIGHUP); the verdict and the current run are kept.
+  void set_thresholds(int rise, int fall) {
+    rise_ = rise < 1 ? 1 : rise;
+    fall_ = fall < 1 ? 1 : fall;
+  }
 
  private:
   int rise_;

@@ -16,7 +16,8 @@ std::chrono::milliseconds EjectionStreak::begin(TimePoint now, const EjectionSet
 
 std::chrono::milliseconds OutlierEjector::record(Backend& backend, bool failed, const BackendList& pool,
                                                  Backend::Clock::time_point now) {
-  if (settings_.after <= 0) return std::chrono::milliseconds(0);
+  const int after = after_.load(std::memory_order_relaxed);
+  if (after <= 0) return std::chrono::milliseconds(0);
   if (!failed) {
     // Most attempts succeed: only write when there is a streak to end.
     if (backend.consecutive_failures.load(std::memory_order_relaxed) != 0) {
@@ -24,7 +25,7 @@ std::chrono::milliseconds OutlierEjector::record(Backend& backend, bool failed, 
     }
     return std::chrono::milliseconds(0);
   }
-  if (backend.consecutive_failures.fetch_add(1, std::memory_order_relaxed) + 1 < settings_.after) {
+  if (backend.consecutive_failures.fetch_add(1, std::memory_order_relaxed) + 1 < after) {
     return std::chrono::milliseconds(0);
   }
   std::lock_guard<std::mutex> lock(mutex_);

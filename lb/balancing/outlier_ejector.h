@@ -11,6 +11,7 @@
 // outage cannot empty the rotation of backends that might still answer.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <string>
@@ -41,7 +42,7 @@ class EjectionStreak {
 
 class OutlierEjector {
  public:
-  explicit OutlierEjector(EjectionSettings settings) : settings_(settings) {}
+  explicit OutlierEjector(EjectionSettings settings) : after_(settings.after), settings_(settings) {}
 
   // Records how one attempt on `backend` (one of `pool`) ended. Returns how
   // long it is ejected for when this failure ejected it, else zero.
@@ -49,11 +50,17 @@ class OutlierEjector {
   std::chrono::milliseconds record(Backend& backend, bool failed, const BackendList& pool,
                                    Backend::Clock::time_point now);
 
-  const EjectionSettings& settings() const { return settings_; }
+  // New settings (SIGHUP); streaks and ejections under way are kept.
+  void set_settings(EjectionSettings settings) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    after_.store(settings.after, std::memory_order_relaxed);
+    settings_ = settings;
+  }
 
  private:
-  const EjectionSettings settings_;
+  std::atomic<int> after_;     // settings_.after, read without the lock by every attempt
   std::mutex mutex_;  // held only to decide and record an ejection (never over I/O)
+  EjectionSettings settings_;  // guards: mutex_
   std::unordered_map<std::string, EjectionStreak> streaks_;  // guards: mutex_; by backend URL
 };
 

@@ -233,6 +233,7 @@ Options parse_options(int argc, const char* const* argv) {
   defaults.policy = o.policy;
   defaults.health_path = o.health_path;
   defaults.health_interval = seconds_to_millis(o.health_interval);
+  defaults.health_timeout = seconds_to_millis(o.health_timeout);
   o.pools = build_pools(raw.backends, config->structured("pools"), defaults);
   o.routes = build_routes(raw.routes, config->structured("routes"));
   check_pools_and_routes(o.pools, o.routes, o.check_only, o.warnings);

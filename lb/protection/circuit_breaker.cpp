@@ -40,6 +40,14 @@ CircuitBreaker::CircuitBreaker(CircuitSettings settings, SteadyClock clock)
       bucket_width_(width_of(settings_.window, kBuckets)),
       epoch_(clock_()) {}
 
+void CircuitBreaker::reconfigure(CircuitSettings settings) {
+  CircuitSettings checked = validated(settings);
+  std::lock_guard<std::mutex> lock(mutex_);
+  settings_ = checked;
+  bucket_width_ = width_of(settings_.window, kBuckets);
+  buckets_.fill(Bucket{});
+}
+
 bool CircuitBreaker::allows_traffic() const {
   std::lock_guard<std::mutex> lock(mutex_);
   switch (state_) {

@@ -73,6 +73,8 @@ class CircuitBreaker {
   // counts: a request admitted before the breaker opened (or a trial of an
   // earlier period) changes nothing, in Open neither.
   CircuitTransition end_request(const CircuitTicket& ticket, bool success);
+  // New settings (SIGHUP): the state is kept, the window's counts start over.
+  void reconfigure(CircuitSettings settings);
 
   // Stays Open after open_for elapses until begin_request() moves it on.
   CircuitState state() const;
@@ -100,9 +102,9 @@ class CircuitBreaker {
   CircuitTransition move_to(CircuitState to, TimePoint now);
   bool open_elapsed(TimePoint now) const { return now - opened_at_ >= settings_.open_for; }
 
-  const CircuitSettings settings_;
+  CircuitSettings settings_;  // guards: mutex_ (reconfigure())
   const SteadyClock clock_;
-  const std::chrono::steady_clock::duration bucket_width_;  // window / kBuckets
+  std::chrono::steady_clock::duration bucket_width_;  // guards: mutex_; window / kBuckets
   const TimePoint epoch_;                                   // slot 0 starts here
 
   mutable std::mutex mutex_;

@@ -49,6 +49,8 @@ class RateLimiter {
   RateDecision admit(const std::string& client_key);
   // Buckets held now; idle ones may linger until a later admit() drops them.
   std::size_t tracked_clients() const;
+  double rate() const { return rate_; }
+  double burst() const { return burst_; }
 
  private:
   using TimePoint = std::chrono::steady_clock::time_point;

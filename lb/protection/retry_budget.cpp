@@ -24,7 +24,7 @@ void RetryBudget::Retry::end() {
 }
 
 bool RetryBudget::take_place() {
-  const int allowed = std::max(floor_, active_.load(kRelaxed) * percent_ / 100);
+  const int allowed = std::max(floor_, active_.load(kRelaxed) * percent_.load(kRelaxed) / 100);
   int current = retries_.load(kRelaxed);
   while (current < allowed) {
     if (retries_.compare_exchange_weak(current, current + 1, std::memory_order_acq_rel)) return true;

@@ -62,11 +62,12 @@ class RetryBudget {
   Retry try_retry(std::chrono::milliseconds patience = std::chrono::milliseconds(0));
 
   int active_requests() const { return active_.load(kRelaxed); }
+  void set_percent(int percent) { percent_.store(percent, kRelaxed); }
   int retries_in_flight() const { return retries_.load(kRelaxed); }
 
  private:
   static constexpr std::memory_order kRelaxed = std::memory_order_relaxed;
-  const int percent_;
+  std::atomic<int> percent_;  // set_percent() on SIGHUP
   const int floor_;
   std::atomic<int> active_{0};   // client requests in flight
   std::atomic<int> retries_{0};  // retry attempts in flight

@@ -37,13 +37,15 @@ constexpr Millis kRetryPatience{50};
 ProxyConnection::ProxyConnection(ProxyContext& context, std::unique_ptr<Stream> client,
                                  const char* forwarded_proto)
     : context_(context),
-      settings_(context.settings),
+      live_(context.live.current()),
+      live_generation_(context.live.generation()),
+      settings_(live_->proxy),
       client_(std::move(client)),
       forwarded_proto_(forwarded_proto),
       client_ip_(peer_address(client_->fd())),
-      via_header_("Via: 1.1 " + context.settings.via_name + "\r\n"),
-      request_parser_(HTTP_REQUEST, context.settings.max_header_bytes),
-      response_parser_(HTTP_RESPONSE, context.settings.max_header_bytes) {
+      via_header_("Via: 1.1 " + settings_.via_name + "\r\n"),
+      request_parser_(HTTP_REQUEST, settings_.max_header_bytes),
+      response_parser_(HTTP_RESPONSE, settings_.max_header_bytes) {
   random_.seed(static_cast<unsigned>(Clock::now().time_since_epoch().count()) ^ static_cast<unsigned>(client_->fd()));
 }
 
@@ -55,6 +57,7 @@ void ProxyConnection::serve() {
     bool buffered = client_begin_ < client_end_;
     if (!buffered && !slot.enter_idle()) break;
     if (buffered && context_.registry.stopping()) break;
+    refresh_settings();
     if (read_request_head() != HeadResult::Ready) break;
     auto started = Clock::now();
     std::string started_text = context_.access_log ? access_log_time() : std::string();
@@ -74,6 +77,17 @@ void ProxyConnection::serve() {
     }
     if (!keep) break;
   }
+}
+
+// A reload (SIGHUP) applies from the next request head on (its wait uses the
+// settings before it); the head size limit, which the parsers were built
+// with, from the next connection on.
+void ProxyConnection::refresh_settings() {
+  if (live_generation_ == context_.live.generation()) return;
+  live_generation_ = context_.live.generation();
+  live_ = context_.live.current();
+  settings_ = live_->proxy;
+  via_header_ = "Via: 1.1 " + settings_.via_name + "\r\n";
 }
 
 // Step 1: parse the request head, enforcing the idle, header and size limits.
@@ -155,6 +169,7 @@ ProxyConnection::HeadResult ProxyConnection::read_request_head() {
 // Steps 2, 3, 4 and 7: check the request, route it, pick backends and retry as allowed.
 bool ProxyConnection::handle_request() {
   const MessageHead& request = request_parser_.head();
+  refresh_settings();  // a reload while this connection waited for the head applies to it
   note_request_id();  // first, so that every answer from here on carries it
   if (Refusal refusal = check_request_head(request)) return reply_error(refusal.status, refusal.reason, true);
   risky_body_ = body_framing_is_risky(request);

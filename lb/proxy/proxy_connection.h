@@ -62,6 +62,7 @@ class ProxyConnection {
   HeadResult read_request_head();
   bool handle_request();  // true: keep the connection for another request
   bool admit_by_rate_limit();
+  void refresh_settings();
   void note_request_id();
   bool route_request();
   std::shared_ptr<Backend> choose_backend(SelectionContext& selection, const std::shared_ptr<Backend>& pinned);
@@ -81,11 +82,13 @@ class ProxyConnection {
   void write_access_log(const std::string& time, double seconds);
 
   ProxyContext& context_;
-  const ProxySettings& settings_;
+  std::shared_ptr<const LiveSettings> live_;  // the settings this request runs with (refresh_settings())
+  uint64_t live_generation_;                  // LiveSettingsStore::generation() when live_ was loaded
+  ProxySettings settings_;                    // live_->proxy, copied: read on every step
   std::unique_ptr<Stream> client_;
   const char* forwarded_proto_;
   std::string client_ip_;
-  const std::string via_header_;  // "Via: 1.1 <name>\r\n", added to every message we pass on
+  std::string via_header_;  // "Via: 1.1 <name>\r\n", added to every message we pass on
 
   MessageParser request_parser_;
   MessageParser response_parser_;

@@ -15,10 +15,10 @@ namespace lb {
 
 // Step 2b: per-client token bucket. Answers 429 itself and returns false when over the limit.
 bool ProxyConnection::admit_by_rate_limit() {
-  if (!context_.rate_limiter) return true;
+  if (!live_->rate_limiter) return true;
   const MessageHead& request = request_parser_.head();
   std::string forwarded_for;
-  if (!context_.trusted_proxies.empty()) {
+  if (!live_->trusted_proxies.empty()) {
     for (size_t i = 0; i < request.fields.size(); ++i) {
       if (!iequals(request.name(i), "x-forwarded-for")) continue;
       if (!forwarded_for.empty()) forwarded_for += ",";
@@ -26,7 +26,7 @@ bool ProxyConnection::admit_by_rate_limit() {
     }
   }
   RateDecision decision =
-      context_.rate_limiter->admit(client_address(client_ip_, forwarded_for, context_.trusted_proxies));
+      live_->rate_limiter->admit(client_address(client_ip_, forwarded_for, live_->trusted_proxies));
   if (decision.allowed) return true;
   context_.metrics.rate_limited.fetch_add(1, std::memory_order_relaxed);
   std::string headers = "Retry-After: " + std::to_string(decision.retry_after_seconds) +

@@ -1,8 +1,10 @@
 // What every client connection shares: settings, the selector, the registry.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "lb/balancing/balancer.h"
@@ -37,11 +39,36 @@ struct ProxySettings {
   std::string request_id_header;             // --request-id-header; "" off
 };
 
+// What a reload (SIGHUP) swaps besides pools and routes, as one immutable
+// snapshot: a connection takes the current one before each request (and its
+// TLS context before its handshake) and keeps it until the next, so a request
+// never mixes old and new settings and an open TLS connection keeps its certificate.
+struct LiveSettings {
+  ProxySettings proxy;
+  std::shared_ptr<RateLimiter> rate_limiter;    // nullptr unless --rate-limit
+  TrustedProxies trusted_proxies;               // whose X-Forwarded-For names the client
+  std::shared_ptr<const TlsServerContext> tls;  // nullptr: plain HTTP
+};
+
+class LiveSettingsStore {
+ public:
+  explicit LiveSettingsStore(std::shared_ptr<const LiveSettings> first) : current_(std::move(first)) {}
+  std::shared_ptr<const LiveSettings> current() const { return std::atomic_load(&current_); }
+  // Bumped by every replace(): a connection reloads only when it moved.
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  void replace(std::shared_ptr<const LiveSettings> next) {
+    std::atomic_store(&current_, std::move(next));
+    generation_.fetch_add(1, std::memory_order_release);
+  }
+
+ private:
+  std::shared_ptr<const LiveSettings> current_;  // read and written with std::atomic_load/store
+  std::atomic<uint64_t> generation_{0};
+};
+
 struct ProxyContext {
-  const ProxySettings& settings;
+  LiveSettingsStore live;
   Balancer& balancer;
-  RateLimiter* rate_limiter;        // nullptr unless --rate-limit
-  const TrustedProxies& trusted_proxies;  // whose X-Forwarded-For names the client
   const TlsClientContext& upstream_tls;   // for https:// backends
   AccessLog* access_log;                  // nullptr unless --access-log
   Metrics metrics;

@@ -27,9 +27,8 @@ constexpr int kListenBacklog = 4096;
 constexpr std::size_t kConnectionStackBytes = 256 * 1024;
 }  // namespace
 
-ProxyServer::ProxyServer(ProxyContext& context, std::size_t max_connections, Millis drain_timeout,
-                         const TlsServerContext* tls)
-    : context_(context), tls_(tls) {
+ProxyServer::ProxyServer(ProxyContext& context, std::size_t max_connections, Millis drain_timeout)
+    : context_(context) {
   new_task_queue = [max_connections, drain_timeout] {
     return new common::ThreadPerConnectionQueue(max_connections, drain_timeout, kConnectionStackBytes,
                                                 common::ThreadPerConnectionQueue::Scheduling::Batch);
@@ -55,18 +54,21 @@ bool ProxyServer::process_and_close_socket(socket_t sock) {
   int one = 1;
   ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   std::unique_ptr<Stream> client;
-  if (!tls_) {
+  // Held until the connection ends: the handshake's SNI callback reads it.
+  const std::shared_ptr<const LiveSettings> live = context_.live.current();
+  const TlsServerContext* tls = live->tls.get();
+  if (!tls) {
     client = std::make_unique<TcpStream>(sock);
   } else {
     std::string error;
-    switch (accept_tls(sock, *tls_, context_.settings.header_timeout, client, error)) {
+    switch (accept_tls(sock, *tls, live->proxy.header_timeout, client, error)) {
       case TlsAcceptResult::Ok:
         break;
       case TlsAcceptResult::PlainHttp: {
         // Plain HTTP on the TLS port: say so in plain HTTP, rather than a handshake error or a hang.
         TcpStream plain(sock);
         std::string reply = error_response(400, "plain HTTP request sent to the HTTPS port", true);
-        plain.write_all(reply.data(), reply.size(), context_.settings.client_timeout);
+        plain.write_all(reply.data(), reply.size(), live->proxy.client_timeout);
         return true;
       }
       case TlsAcceptResult::Failed:
@@ -77,7 +79,7 @@ bool ProxyServer::process_and_close_socket(socket_t sock) {
   // On this thread's stack (~3 KB; the buffers have their own mapping): it
   // goes when the thread goes, and leaves no heap fragments behind.
   try {
-    ProxyConnection connection(context_, std::move(client), tls_ ? "https" : "http");
+    ProxyConnection connection(context_, std::move(client), tls ? "https" : "http");
     connection.serve();
   } catch (const std::bad_alloc&) {
     // No memory for this connection's buffers: it closes (the stream closed

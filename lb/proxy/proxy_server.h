@@ -15,9 +15,9 @@ namespace lb {
 
 class ProxyServer : public httplib::Server {
  public:
-  // `tls`: serve HTTPS with it (nullptr: plain HTTP).
-  ProxyServer(ProxyContext& context, std::size_t max_connections, Millis drain_timeout,
-              const TlsServerContext* tls = nullptr);
+  // HTTPS when the live settings have a TLS context (a reload may swap it:
+  // each connection handshakes with the one in force when it was accepted).
+  ProxyServer(ProxyContext& context, std::size_t max_connections, Millis drain_timeout);
 
   // Binds `address:port` (port 0: any free port) with a large listen backlog.
   // Returns the bound port, or -1 with `error` set.
@@ -33,7 +33,6 @@ class ProxyServer : public httplib::Server {
   bool process_and_close_socket(socket_t sock) override;
 
   ProxyContext& context_;
-  const TlsServerContext* tls_;
 };
 
 }  // namespace lb

@@ -41,4 +41,16 @@ void UpstreamPool::clear() {
   }
 }
 
+void UpstreamPool::set_max_idle(std::size_t max_idle) {
+  std::vector<Idle> closing;  // closed outside the lock
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    max_idle_ = max_idle;
+    while (idle_.size() > max_idle_) {
+      closing.push_back(std::move(idle_.front()));  // the oldest go first
+      idle_.erase(idle_.begin());
+    }
+  }
+}
+
 }  // namespace lb

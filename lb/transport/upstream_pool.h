@@ -19,7 +19,7 @@ namespace lb {
 class UpstreamPool {
  public:
   UpstreamPool(std::size_t max_idle, std::chrono::milliseconds max_idle_time)
-      : max_idle_(max_idle), max_idle_time_(max_idle_time) {}
+      : max_idle_time_(max_idle_time), max_idle_(max_idle) {}
 
   // A live idle connection, or nullptr when none is left (the caller connects).
   // Connections the backend has closed meanwhile, or idle too long, are dropped.
@@ -30,15 +30,17 @@ class UpstreamPool {
 
   // Closes every idle connection (backend went unhealthy or is being removed).
   void clear();
+  // --upstream-keepalive changed (SIGHUP): keep at most `max_idle` from now on.
+  void set_max_idle(std::size_t max_idle);
 
  private:
   struct Idle {
     std::unique_ptr<Stream> connection;
     std::chrono::steady_clock::time_point since;
   };
-  const std::size_t max_idle_;
   const std::chrono::milliseconds max_idle_time_;
   mutable std::mutex mutex_;
+  std::size_t max_idle_;    // guards: mutex_
   std::vector<Idle> idle_;  // guards: mutex_; most recently released at the back
 };
 

@@ -1,0 +1,25 @@
+#include "lb/config/live_config.h"
+
+namespace lb {
+
+std::shared_ptr<const LiveSettings> build_live_settings(const Options& options, const LiveSettings* running) {
+  auto live = std::make_shared<LiveSettings>();
+  live->proxy = options.proxy;
+  live->trusted_proxies = TrustedProxies::parse(options.trusted_proxies);  // checked by parse_options()
+  if (!options.tls_certs.empty()) {
+    std::vector<TlsCertificate> certificates;
+    for (size_t i = 0; i < options.tls_certs.size(); ++i) {
+      certificates.push_back({options.tls_certs[i], options.tls_keys[i]});
+    }
+    live->tls = std::make_shared<TlsServerContext>(certificates);
+  }
+  if (options.rate_limit > 0) {
+    const auto& kept = running ? running->rate_limiter : nullptr;
+    live->rate_limiter = kept && kept->rate() == options.rate_limit && kept->burst() == options.rate_burst
+                             ? kept
+                             : std::make_shared<RateLimiter>(options.rate_limit, options.rate_burst);
+  }
+  return live;
+}
+
+}  // namespace lb

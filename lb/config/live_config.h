@@ -1,0 +1,17 @@
+// From Options to what runs: the LiveSettings a start or a reload installs.
+#pragma once
+
+#include <memory>
+
+#include "lb/config/options.h"
+#include "lb/proxy/proxy_context.h"
+
+namespace lb {
+
+// Certificates loaded and checked, trusted proxies parsed, the rate limiter
+// built, or `running`'s kept when its rate and burst did not change (its
+// buckets carry over a reload). Throws std::runtime_error with a one-line
+// message naming the file when a certificate or key cannot be used.
+std::shared_ptr<const LiveSettings> build_live_settings(const Options& options, const LiveSettings* running);
+
+}  // namespace lb
