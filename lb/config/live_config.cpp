@@ -6,6 +6,7 @@ std::shared_ptr<const LiveSettings> build_live_settings(const Options& options, 
   auto live = std::make_shared<LiveSettings>();
   live->proxy = options.proxy;
   live->trusted_proxies = TrustedProxies::parse(options.trusted_proxies);  // checked by parse_options()
+  live->proxy_protocol_from = TrustedProxies::parse(options.proxy_protocol_from);
   if (!options.tls_certs.empty()) {
     std::vector<TlsCertificate> certificates;
     for (size_t i = 0; i < options.tls_certs.size(); ++i) {

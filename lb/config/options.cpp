@@ -90,6 +90,8 @@ void define_flags(CLI::App& app, Options& o, RawFlags& raw, std::shared_ptr<Json
       ->check(CLI::PositiveNumber);
   app.add_option("--trusted-proxy", o.trusted_proxies,
                  "CIDR whose X-Forwarded-For names the real client (repeatable)");
+  app.add_option("--proxy-protocol-from", o.proxy_protocol_from,
+                 "CIDR of L4 balancers that begin each connection with a PROXY protocol v1/v2 header (repeatable)");
 
   // Timeouts and limits
   add_seconds(app, "--connect-timeout", raw.connect_timeout, "Seconds to connect to a backend");
@@ -211,6 +213,11 @@ Options parse_options(int argc, const char* const* argv) {
     TrustedProxies::parse(o.trusted_proxies);
   } catch (const std::invalid_argument& e) {
     throw OptionsError(std::string("--trusted-proxy: ") + e.what());
+  }
+  try {
+    TrustedProxies::parse(o.proxy_protocol_from);
+  } catch (const std::invalid_argument& e) {
+    throw OptionsError(std::string("--proxy-protocol-from: ") + e.what());
   }
 
   o.backend.circuit.window = seconds_to_millis(raw.cb_window);

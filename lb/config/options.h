@@ -27,6 +27,7 @@ struct Options {
   double rate_limit = 0;       // requests per second per client; 0 = off
   double rate_burst = 0;       // bucket size; 0 = same as rate_limit (at least 1)
   std::vector<std::string> trusted_proxies;  // CIDRs whose X-Forwarded-For is believed
+  std::vector<std::string> proxy_protocol_from;  // CIDRs that must begin with a PROXY header
   std::vector<std::string> tls_certs;  // --tls-cert, paired in order with --tls-key
   std::vector<std::string> tls_keys;
   int redirect_http_port = -1;         // -1: off; plain-HTTP listener answering 308 to HTTPS

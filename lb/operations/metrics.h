@@ -33,6 +33,8 @@ class Metrics {
   std::atomic<uint64_t> retries_succeeded{0};
   std::atomic<uint64_t> retries_failed{0};
   std::atomic<uint64_t> retries_over_budget{0};
+  // Connections closed for a missing, malformed or untrusted PROXY header.
+  std::atomic<uint64_t> proxy_header_refused{0};
 
  private:
   static constexpr std::memory_order kRelaxed = std::memory_order_relaxed;

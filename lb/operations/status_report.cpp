@@ -140,6 +140,9 @@ std::string metrics_text(const Topology& topology, const Metrics& metrics, std::
   line("lb_retries_total{result=\"success\"} " + std::to_string(metrics.retries_succeeded.load()));
   line("lb_retries_total{result=\"failure\"} " + std::to_string(metrics.retries_failed.load()));
   line("lb_retries_total{result=\"over_budget\"} " + std::to_string(metrics.retries_over_budget.load()));
+  line("# HELP lb_proxy_header_refused_total Connections closed for a missing, malformed or untrusted PROXY header.");
+  line("# TYPE lb_proxy_header_refused_total counter");
+  line("lb_proxy_header_refused_total " + std::to_string(metrics.proxy_header_refused.load()));
 
   // One metric family with a sample (or several) per backend.
   auto per_backend = [&](const std::string& name, const char* type, const char* help,

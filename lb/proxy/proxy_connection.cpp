@@ -12,6 +12,7 @@
 #include "lb/http/http_headers.h"
 #include "lb/http/message_rules.h"
 #include "lb/proxy/retry_policy.h"
+#include "lb/transport/proxy_protocol.h"
 #include "lb/transport/tls_stream.h"
 
 namespace lb {
@@ -35,15 +36,16 @@ constexpr Millis kRetryPatience{50};
 }  // namespace
 
 ProxyConnection::ProxyConnection(ProxyContext& context, std::unique_ptr<Stream> client,
-                                 const char* forwarded_proto)
+                                 const char* forwarded_proto, std::string client_ip, bool refuse_proxy_header)
     : context_(context),
       live_(context.live.current()),
       live_generation_(context.live.generation()),
       settings_(live_->proxy),
       client_(std::move(client)),
       forwarded_proto_(forwarded_proto),
-      client_ip_(peer_address(client_->fd())),
+      client_ip_(std::move(client_ip)),
       via_header_("Via: 1.1 " + settings_.via_name + "\r\n"),
+      refuse_proxy_header_(refuse_proxy_header),
       request_parser_(HTTP_REQUEST, settings_.max_header_bytes),
       response_parser_(HTTP_RESPONSE, settings_.max_header_bytes) {
   random_.seed(static_cast<unsigned>(Clock::now().time_since_epoch().count()) ^ static_cast<unsigned>(client_->fd()));
@@ -102,7 +104,16 @@ ProxyConnection::HeadResult ProxyConnection::read_request_head() {
   if (started) registry_slot_->enter_busy();
 
   for (;;) {
-    if (client_begin_ < client_end_) {
+    if (refuse_proxy_header_ && client_begin_ < client_end_) {
+      // --proxy-protocol-from is on and this peer is not in it: its header would lie.
+      ProxyPrefix prefix = classify_proxy_prefix(buffers_->client(), client_end_);
+      if (prefix == ProxyPrefix::Yes) {
+        context_.proxy_header_refusals.note(client_ip_, "PROXY header", "peer not in --proxy-protocol-from");
+        return HeadResult::Rejected;
+      }
+      refuse_proxy_header_ = prefix == ProxyPrefix::Maybe;
+    }
+    if (client_begin_ < client_end_ && !refuse_proxy_header_) {
       client_begin_ += request_parser_.feed(buffers_->client() + client_begin_, client_end_ - client_begin_);
       switch (request_parser_.phase()) {
         case MessageParser::Phase::Body:

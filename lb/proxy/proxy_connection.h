@@ -35,8 +35,11 @@ namespace lb {
 
 class ProxyConnection {
  public:
-  // `forwarded_proto`: "http" or "https", what the client used to reach us.
-  ProxyConnection(ProxyContext& context, std::unique_ptr<Stream> client, const char* forwarded_proto);
+  // `forwarded_proto`: "http" or "https", what the client used to reach us;
+  // `client_ip`: the peer's address, or the one its PROXY header gave.
+  // `refuse_proxy_header`: close without an answer if the first bytes are one.
+  ProxyConnection(ProxyContext& context, std::unique_ptr<Stream> client, const char* forwarded_proto,
+                  std::string client_ip, bool refuse_proxy_header = false);
   // Serves requests until the client leaves, framing can no longer be trusted,
   // or the server stops.
   void serve();
@@ -89,6 +92,7 @@ class ProxyConnection {
   const char* forwarded_proto_;
   std::string client_ip_;
   std::string via_header_;  // "Via: 1.1 <name>\r\n", added to every message we pass on
+  bool refuse_proxy_header_;  // until the first bytes show they are not a PROXY header
 
   MessageParser request_parser_;
   MessageParser response_parser_;

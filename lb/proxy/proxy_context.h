@@ -12,6 +12,7 @@
 #include "lb/operations/access_log.h"
 #include "lb/operations/connection_registry.h"
 #include "lb/operations/metrics.h"
+#include "lb/operations/refusal_log.h"
 #include "lb/protection/rate_limiter.h"
 #include "lb/protection/retry_budget.h"
 #include "lb/protection/trusted_proxies.h"
@@ -47,6 +48,7 @@ struct LiveSettings {
   ProxySettings proxy;
   std::shared_ptr<RateLimiter> rate_limiter;    // nullptr unless --rate-limit
   TrustedProxies trusted_proxies;               // whose X-Forwarded-For names the client
+  TrustedProxies proxy_protocol_from;           // peers that must begin with a PROXY header
   std::shared_ptr<const TlsServerContext> tls;  // nullptr: plain HTTP
 };
 
@@ -75,6 +77,8 @@ struct ProxyContext {
   ConnectionRegistry registry;
   RetryBudget retry_budget;
   OutlierEjector ejector;
+  // PROXY headers missing, malformed or from untrusted peers: counted, logged once a minute per address.
+  RefusalLog proxy_header_refusals{metrics.proxy_header_refused};
 };
 
 }  // namespace lb

@@ -14,6 +14,7 @@
 #include "lb/http/error_response.h"
 #include "lb/operations/background_http_server.h"
 #include "lb/proxy/proxy_connection.h"
+#include "lb/transport/proxy_protocol.h"
 #include "lb/transport/tls_stream.h"
 
 namespace lb {
@@ -57,6 +58,21 @@ bool ProxyServer::process_and_close_socket(socket_t sock) {
   // Held until the connection ends: the handshake's SNI callback reads it.
   const std::shared_ptr<const LiveSettings> live = context_.live.current();
   const TlsServerContext* tls = live->tls.get();
+  // Behind an L4 balancer the client's address comes first, before any TLS.
+  std::string client_ip = peer_address(sock);
+  const bool proxy_protocol = !live->proxy_protocol_from.empty();
+  const bool expects_proxy_header = proxy_protocol && live->proxy_protocol_from.contains(client_ip);
+  if (expects_proxy_header) {
+    ProxyHeader header = read_proxy_header(sock, live->proxy.header_timeout);
+    if (header.status != ProxyHeader::Status::Ok) {
+      context_.proxy_header_refusals.note(client_ip, "PROXY header",
+                                          header.status == ProxyHeader::Status::Invalid ? header.problem
+                                                                                        : "none within --header-timeout");
+      ::close(sock);
+      return true;
+    }
+    if (!header.source.empty()) client_ip = header.source;
+  }
   if (!tls) {
     client = std::make_unique<TcpStream>(sock);
   } else {
@@ -79,7 +95,9 @@ bool ProxyServer::process_and_close_socket(socket_t sock) {
   // On this thread's stack (~3 KB; the buffers have their own mapping): it
   // goes when the thread goes, and leaves no heap fragments behind.
   try {
-    ProxyConnection connection(context_, std::move(client), tls ? "https" : "http");
+    // A peer that may not send a PROXY header is refused if it does.
+    ProxyConnection connection(context_, std::move(client), tls ? "https" : "http", client_ip,
+                               /*refuse_proxy_header=*/proxy_protocol && !expects_proxy_header);
     connection.serve();
   } catch (const std::bad_alloc&) {
     // No memory for this connection's buffers: it closes (the stream closed
