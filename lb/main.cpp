@@ -75,7 +75,7 @@ void reload(const std::vector<std::string>& arguments, const lb::Options& runnin
   std::shared_ptr<const lb::LiveSettings> live;
   try {
     fresh = lb::parse_options(static_cast<int>(argv.size()), argv.data());
-    live = lb::build_live_settings(fresh, context.live.current().get());
+    live = lb::build_live_settings(fresh, context.live.current().get(), context.metrics);
     context.balancer.reconfigure(fresh.backend, fresh.pools, fresh.routes);
   } catch (const std::exception& e) {
     common::log_line(std::string("[Reload] rejected: ") + e.what() + "; keeping the running configuration");
@@ -144,10 +144,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   // Certificates are checked before anything starts (and by --check).
+  lb::Metrics metrics;
   std::shared_ptr<const lb::LiveSettings> live;
   std::unique_ptr<lb::TlsClientContext> upstream_tls;
   try {
-    live = lb::build_live_settings(options, nullptr);
+    live = lb::build_live_settings(options, nullptr, metrics);
     upstream_tls = std::make_unique<lb::TlsClientContext>(!options.backend_insecure, options.backend_ca);
   } catch (const std::runtime_error& e) {
     std::cerr << "load_balancer: " << e.what() << "\n";
@@ -184,7 +185,7 @@ int main(int argc, char** argv) {
                            balancer,
                            *upstream_tls,
                            access_log.get(),
-                           {},
+                           metrics,
                            {},
                            lb::RetryBudget(options.proxy.retry_budget_percent),
                            lb::OutlierEjector(options.ejection)};

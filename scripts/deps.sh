@@ -7,13 +7,14 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config
   libcpp-httplib-dev nlohmann-json3-dev libcli11-dev catch2
-  libssl-dev libhttp-parser-dev
+  libssl-dev libhttp-parser-dev libhiredis-dev
   curl openssl
 )
 # `deps.sh --test` adds what only the tests need: Chromium for the dashboard
-# test, clang and its libFuzzer runtime for scripts/fuzz.sh.
+# test, clang and its libFuzzer runtime for scripts/fuzz.sh, redis-server for
+# the shared rate limit.
 if [[ "${1:-}" == --test ]]; then
-  PACKAGES+=(chromium clang libclang-rt-14-dev)
+  PACKAGES+=(chromium clang libclang-rt-14-dev redis-server)
 fi
 
 missing=()

@@ -1,8 +1,11 @@
 #include "lb/config/live_config.h"
 
+#include "lb/protection/redis_rate_limiter.h"
+
 namespace lb {
 
-std::shared_ptr<const LiveSettings> build_live_settings(const Options& options, const LiveSettings* running) {
+std::shared_ptr<const LiveSettings> build_live_settings(const Options& options, const LiveSettings* running,
+                                                        Metrics& metrics) {
   auto live = std::make_shared<LiveSettings>();
   live->proxy = options.proxy;
   live->trusted_proxies = TrustedProxies::parse(options.trusted_proxies);  // checked by parse_options()
@@ -16,9 +19,15 @@ std::shared_ptr<const LiveSettings> build_live_settings(const Options& options, 
   }
   if (options.rate_limit > 0) {
     const auto& kept = running ? running->rate_limiter : nullptr;
-    live->rate_limiter = kept && kept->rate() == options.rate_limit && kept->burst() == options.rate_burst
-                             ? kept
-                             : std::make_shared<RateLimiter>(options.rate_limit, options.rate_burst);
+    if (kept && kept->rate() == options.rate_limit && kept->burst() == options.rate_burst &&
+        kept->store() == options.rate_limit_redis) {
+      live->rate_limiter = kept;
+    } else if (!options.rate_limit_redis.empty()) {
+      live->rate_limiter = std::make_shared<RedisRateLimiter>(options.rate_limit_redis, options.rate_limit,
+                                                              options.rate_burst, &metrics.rate_limit_local_decisions);
+    } else {
+      live->rate_limiter = std::make_shared<RateLimiter>(options.rate_limit, options.rate_burst);
+    }
   }
   return live;
 }

@@ -9,9 +9,11 @@
 namespace lb {
 
 // Certificates loaded and checked, trusted proxies parsed, the rate limiter
-// built, or `running`'s kept when its rate and burst did not change (its
-// buckets carry over a reload). Throws std::runtime_error with a one-line
-// message naming the file when a certificate or key cannot be used.
-std::shared_ptr<const LiveSettings> build_live_settings(const Options& options, const LiveSettings* running);
+// built, or `running`'s kept when its rate, burst and store did not change
+// (its buckets carry over a reload); `metrics` counts what the Redis limiter
+// decides locally. Throws std::runtime_error with a one-line message naming
+// the file when a certificate or key cannot be used.
+std::shared_ptr<const LiveSettings> build_live_settings(const Options& options, const LiveSettings* running,
+                                                        Metrics& metrics);
 
 }  // namespace lb

@@ -8,6 +8,7 @@
 #include "lb/config/json_config.h"
 #include "lb/config/pool_config.h"
 #include "lb/http/http_headers.h"
+#include "lb/protection/redis_rate_limiter.h"
 #include "lb/routing/header_rules.h"
 
 namespace lb {
@@ -88,6 +89,8 @@ void define_flags(CLI::App& app, Options& o, RawFlags& raw, std::shared_ptr<Json
       ->check(CLI::PositiveNumber);
   app.add_option("--rate-burst", o.rate_burst, "Token bucket size (default: the rate, at least 1)")
       ->check(CLI::PositiveNumber);
+  app.add_option("--rate-limit-redis", o.rate_limit_redis,
+                 "redis://host:port[/db]: keep the buckets in Redis, one limit for every instance using it");
   app.add_option("--trusted-proxy", o.trusted_proxies,
                  "CIDR whose X-Forwarded-For names the real client (repeatable)");
   app.add_option("--proxy-protocol-from", o.proxy_protocol_from,
@@ -208,6 +211,14 @@ Options parse_options(int argc, const char* const* argv) {
     throw OptionsError("--request-id-header: " + header_rule_refusal(o.proxy.request_id_header));
   }
   if (app.count("--rate-burst") && !app.count("--rate-limit")) throw OptionsError("--rate-burst: needs --rate-limit");
+  if (!o.rate_limit_redis.empty()) {
+    if (o.rate_limit <= 0) throw OptionsError("--rate-limit-redis: needs --rate-limit");
+    try {
+      parse_redis_url(o.rate_limit_redis);
+    } catch (const std::invalid_argument& e) {
+      throw OptionsError(std::string("--rate-limit-redis: ") + e.what());
+    }
+  }
   if (o.rate_limit > 0 && o.rate_burst == 0) o.rate_burst = std::max(1.0, o.rate_limit);
   try {
     TrustedProxies::parse(o.trusted_proxies);

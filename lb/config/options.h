@@ -26,6 +26,7 @@ struct Options {
   double drain_timeout = 10;   // seconds to finish in-flight requests on stop
   double rate_limit = 0;       // requests per second per client; 0 = off
   double rate_burst = 0;       // bucket size; 0 = same as rate_limit (at least 1)
+  std::string rate_limit_redis;  // "" local buckets; else redis://host:port[/db], shared by instances
   std::vector<std::string> trusted_proxies;  // CIDRs whose X-Forwarded-For is believed
   std::vector<std::string> proxy_protocol_from;  // CIDRs that must begin with a PROXY header
   std::vector<std::string> tls_certs;  // --tls-cert, paired in order with --tls-key

@@ -35,6 +35,8 @@ class Metrics {
   std::atomic<uint64_t> retries_over_budget{0};
   // Connections closed for a missing, malformed or untrusted PROXY header.
   std::atomic<uint64_t> proxy_header_refused{0};
+  // --rate-limit-redis: requests decided by local buckets because Redis did not answer.
+  std::atomic<uint64_t> rate_limit_local_decisions{0};
 
  private:
   static constexpr std::memory_order kRelaxed = std::memory_order_relaxed;

@@ -143,6 +143,9 @@ std::string metrics_text(const Topology& topology, const Metrics& metrics, std::
   line("# HELP lb_proxy_header_refused_total Connections closed for a missing, malformed or untrusted PROXY header.");
   line("# TYPE lb_proxy_header_refused_total counter");
   line("lb_proxy_header_refused_total " + std::to_string(metrics.proxy_header_refused.load()));
+  line("# HELP lb_rate_limit_local_decisions_total Requests rate-limited locally because Redis did not answer.");
+  line("# TYPE lb_rate_limit_local_decisions_total counter");
+  line("lb_rate_limit_local_decisions_total " + std::to_string(metrics.rate_limit_local_decisions.load()));
 
   // One metric family with a sample (or several) per backend.
   auto per_backend = [&](const std::string& name, const char* type, const char* help,

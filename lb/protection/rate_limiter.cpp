@@ -25,6 +25,19 @@ std::chrono::steady_clock::duration after(double seconds) {
 
 }  // namespace
 
+RateDecision decision_after(bool allowed, double tokens, double rate, double burst) {
+  RateDecision decision{};
+  decision.allowed = allowed;
+  decision.limit = round_down(burst);
+  if (allowed) {
+    decision.remaining = round_down(tokens);
+  } else {
+    decision.retry_after_seconds = std::max(1, round_up((1.0 - tokens) / rate));
+  }
+  decision.reset_seconds = round_up((burst - tokens) / rate);
+  return decision;
+}
+
 RateLimiter::RateLimiter(double rate, double burst, std::size_t max_clients, SteadyClock clock)
     : rate_(rate), burst_(burst), max_clients_(max_clients), clock_(std::move(clock)) {
   // Written so NaN fails too.
@@ -47,20 +60,11 @@ RateDecision RateLimiter::admit(const std::string& client_key) {
     bucket.updated = now;
   }
 
-  RateDecision decision{};
-  decision.limit = round_down(burst_);
-  decision.allowed = bucket.tokens >= 1.0 - kEpsilon;
-  if (decision.allowed) {
-    bucket.tokens = std::max(0.0, bucket.tokens - 1.0);
-    decision.remaining = round_down(bucket.tokens);
-  } else {
-    decision.retry_after_seconds = std::max(1, round_up((1.0 - bucket.tokens) / rate_));
-  }
-  double to_full = (burst_ - bucket.tokens) / rate_;
-  decision.reset_seconds = round_up(to_full);
-  bucket.full_at = now + after(to_full);
+  const bool allowed = bucket.tokens >= 1.0 - kEpsilon;
+  if (allowed) bucket.tokens = std::max(0.0, bucket.tokens - 1.0);
+  bucket.full_at = now + after((burst_ - bucket.tokens) / rate_);
   earliest_full_at_ = std::min(earliest_full_at_, bucket.full_at);
-  return decision;
+  return decision_after(allowed, bucket.tokens, rate_, burst_);
 }
 
 std::size_t RateLimiter::tracked_clients() const {

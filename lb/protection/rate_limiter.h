@@ -38,19 +38,34 @@ struct RateDecision {
   int reset_seconds;        // seconds until the bucket is full again, rounded up (RateLimit-Reset)
 };
 
-class RateLimiter {
+// The decision once a bucket has been brought up to date: `allowed` when a
+// token was taken, `tokens` what is left. Shared by the local buckets below
+// and the Redis ones (redis_rate_limiter.h), so both answer alike.
+RateDecision decision_after(bool allowed, double tokens, double rate, double burst);
+
+// Per-client limits, kept in this process (RateLimiter) or shared (RedisRateLimiter).
+class ClientLimiter {
+ public:
+  virtual ~ClientLimiter() = default;
+  // Takes one token from `client_key`'s bucket, or refuses. Thread-safe.
+  virtual RateDecision admit(const std::string& client_key) = 0;
+  virtual double rate() const = 0;
+  virtual double burst() const = 0;
+  virtual std::string store() const { return ""; }  // "" here; the Redis URL when shared
+};
+
+class RateLimiter : public ClientLimiter {
  public:
   // rate: tokens per second (> 0); burst: bucket size (>= 1); max_clients: cap
   // on tracked buckets (>= 1). Throws std::invalid_argument otherwise.
   RateLimiter(double rate, double burst, std::size_t max_clients = 100000,
               SteadyClock clock = std::chrono::steady_clock::now);
 
-  // Takes one token from `client_key`'s bucket, or refuses. Thread-safe.
-  RateDecision admit(const std::string& client_key);
+  RateDecision admit(const std::string& client_key) override;
   // Buckets held now; idle ones may linger until a later admit() drops them.
   std::size_t tracked_clients() const;
-  double rate() const { return rate_; }
-  double burst() const { return burst_; }
+  double rate() const override { return rate_; }
+  double burst() const override { return burst_; }
 
  private:
   using TimePoint = std::chrono::steady_clock::time_point;

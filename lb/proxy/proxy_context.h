@@ -46,7 +46,7 @@ struct ProxySettings {
 // never mixes old and new settings and an open TLS connection keeps its certificate.
 struct LiveSettings {
   ProxySettings proxy;
-  std::shared_ptr<RateLimiter> rate_limiter;    // nullptr unless --rate-limit
+  std::shared_ptr<ClientLimiter> rate_limiter;  // nullptr unless --rate-limit (local or in Redis)
   TrustedProxies trusted_proxies;               // whose X-Forwarded-For names the client
   TrustedProxies proxy_protocol_from;           // peers that must begin with a PROXY header
   std::shared_ptr<const TlsServerContext> tls;  // nullptr: plain HTTP
@@ -73,7 +73,7 @@ struct ProxyContext {
   Balancer& balancer;
   const TlsClientContext& upstream_tls;   // for https:// backends
   AccessLog* access_log;                  // nullptr unless --access-log
-  Metrics metrics;
+  Metrics& metrics;
   ConnectionRegistry registry;
   RetryBudget retry_budget;
   OutlierEjector ejector;
