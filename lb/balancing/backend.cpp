@@ -106,6 +106,14 @@ void Backend::apply(const BackendSettings& settings) {
   breaker_.reconfigure(settings.circuit);
 }
 
+bool Backend::set_addresses(ResolvedAddresses addresses) {
+  auto fresh = std::make_shared<const ResolvedAddresses>(std::move(addresses));
+  auto before = std::atomic_exchange(&addresses_, fresh);
+  const bool changed = before && *before != *fresh;
+  if (changed) pool_.clear();  // pooled connections lead to where the name no longer points
+  return changed;
+}
+
 void Backend::start_ramp(Clock::time_point from) {
   ramp_from_.store(from.time_since_epoch().count(), std::memory_order_relaxed);
 }

@@ -80,6 +80,13 @@ class Backend {
   // Starts a slow-start ramp at `from` (a return: health, circuit closed, ejection over).
   void start_ramp(Clock::time_point from);
 
+  // What its host name resolved to at the latest health check (nullptr before
+  // the first): new connections go there, so a backend follows DNS changes.
+  std::shared_ptr<const ResolvedAddresses> addresses() const { return std::atomic_load(&addresses_); }
+  // Stores a fresh resolution; true when it differs from the one before (then
+  // idle connections to the old addresses are closed).
+  bool set_addresses(ResolvedAddresses addresses);
+
   UpstreamPool& pool() { return pool_; }
   CircuitBreaker& breaker() { return breaker_; }
   const CircuitBreaker& breaker() const { return breaker_; }
@@ -109,6 +116,7 @@ class Backend {
   LastCheck last_check_;  // guards: health_mutex_
   UpstreamPool pool_;
   CircuitBreaker breaker_;
+  std::shared_ptr<const ResolvedAddresses> addresses_;  // read and written with std::atomic_load/store
 };
 
 using BackendList = std::vector<std::shared_ptr<Backend>>;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "common/log.h"
 #include "lb/balancing/event_log.h"
 
 namespace lb {
@@ -58,8 +59,14 @@ std::vector<HealthTarget> take_due_rounds(HealthTimetable& timetable, const std:
   return due;
 }
 
-HealthChecker::HealthChecker(std::function<std::vector<HealthTarget>()> targets, Probe probe)
-    : targets_(std::move(targets)), probe_(std::move(probe)) {}
+Resolver system_resolver() {
+  return [](const Backend& backend, std::string& error) {
+    return resolve_host(backend.spec.host, backend.spec.port, error);
+  };
+}
+
+HealthChecker::HealthChecker(std::function<std::vector<HealthTarget>()> targets, Probe probe, Resolver resolver)
+    : targets_(std::move(targets)), probe_(std::move(probe)), resolver_(std::move(resolver)) {}
 
 HealthChecker::~HealthChecker() { stop(); }
 
@@ -67,7 +74,7 @@ void HealthChecker::run_round() { run_rounds(targets_()); }
 
 void HealthChecker::run_rounds(const std::vector<HealthTarget>& targets) {
   struct Check {
-    const Backend* backend;
+    Backend* backend;
     const HealthTarget* target;  // its pool's path and timeout
     ProbeResult result;
   };
@@ -78,8 +85,7 @@ void HealthChecker::run_rounds(const std::vector<HealthTarget>& targets) {
   std::vector<std::thread> probes;
   probes.reserve(checks.size());
   for (auto& check : checks) {
-    probes.emplace_back(
-        [this, &check] { check.result = probe_(*check.backend, check.target->path, check.target->timeout); });
+    probes.emplace_back([this, &check] { check.result = resolve_and_probe(*check.backend, *check.target); });
   }
   for (auto& probe : probes) probe.join();
   const auto now = Backend::Clock::now();
@@ -94,6 +100,19 @@ void HealthChecker::run_rounds(const std::vector<HealthTarget>& targets) {
       if (backend->take_ejection_end(now)) log_ejection_end(*backend);
     }
   }
+}
+
+// The name first: a backend whose name stops resolving is down for that reason.
+ProbeResult HealthChecker::resolve_and_probe(Backend& backend, const HealthTarget& target) {
+  std::string error;
+  ResolvedAddresses addresses = resolver_(backend, error);
+  if (addresses.empty()) return ProbeResult{false, error};
+  std::string listed;
+  for (const auto& address : addresses) listed += (listed.empty() ? "" : ", ") + address_text(address);
+  if (backend.set_addresses(std::move(addresses))) {
+    common::log_line("[DNS] " + backend.spec.host + " (" + backend.url + ") now resolves to " + listed);
+  }
+  return probe_(backend, target.path, target.timeout);
 }
 
 void HealthChecker::start() { thread_ = std::thread([this] { loop(); }); }

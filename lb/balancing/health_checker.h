@@ -25,6 +25,11 @@ struct ProbeResult {
   std::string detail;  // "200", "status 503", "connection refused", "timeout", ...
 };
 
+// Resolves a backend's host name before each check (getaddrinfo by default;
+// injected so tests can change "DNS"). None: the check fails with `error`.
+using Resolver = std::function<ResolvedAddresses(const Backend&, std::string& error)>;
+Resolver system_resolver();
+
 // Checks one backend once on `path`, within `timeout`. Injected so tests can
 // drive the checker without sockets.
 using Probe = std::function<ProbeResult(const Backend&, const std::string& path, std::chrono::milliseconds timeout)>;
@@ -57,7 +62,8 @@ class HealthChecker {
  public:
   // `targets` is asked for the pools in service at each round, so backends
   // and pools added or removed at run time are checked without restarting the checker.
-  HealthChecker(std::function<std::vector<HealthTarget>()> targets, Probe probe);
+  HealthChecker(std::function<std::vector<HealthTarget>()> targets, Probe probe,
+                Resolver resolver = system_resolver());
   ~HealthChecker();
   HealthChecker(const HealthChecker&) = delete;
   HealthChecker& operator=(const HealthChecker&) = delete;
@@ -76,9 +82,11 @@ class HealthChecker {
  private:
   void loop();
   void run_rounds(const std::vector<HealthTarget>& targets);
+  ProbeResult resolve_and_probe(Backend& backend, const HealthTarget& target);
 
   const std::function<std::vector<HealthTarget>()> targets_;
   const Probe probe_;
+  const Resolver resolver_;
   std::mutex mutex_;
   std::condition_variable wake_;  // signalled by stop() and check_soon()
   bool stopping_ = false;         // guards: mutex_

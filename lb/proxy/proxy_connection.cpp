@@ -288,7 +288,10 @@ ProxyConnection::Attempt ProxyConnection::forward(Backend& backend, bool fresh_c
   if (!upstream) {
     std::string error;
     bool timed_out = false;
-    upstream = connect_tcp(backend.spec.host, backend.spec.port, settings_.connect_timeout, error, timed_out);
+    // To the addresses the latest health check resolved (no lookup per connection).
+    const auto addresses = backend.addresses();
+    upstream = addresses ? connect_tcp(*addresses, settings_.connect_timeout, error, timed_out)
+                         : connect_tcp(backend.spec.host, backend.spec.port, settings_.connect_timeout, error, timed_out);
     if (upstream && backend.spec.scheme == "https") {
       upstream = connect_tls(std::move(upstream), context_.upstream_tls, backend.spec.host, settings_.connect_timeout,
                              error);

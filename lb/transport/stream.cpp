@@ -86,9 +86,7 @@ bool TcpStream::idle_and_open() {
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-std::unique_ptr<Stream> connect_tcp(const std::string& host, uint16_t port, Millis timeout,
-                                    std::string& error, bool& timed_out) {
-  timed_out = false;
+ResolvedAddresses resolve_host(const std::string& host, uint16_t port, std::string& error) {
   struct addrinfo hints {};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -96,15 +94,51 @@ std::unique_ptr<Stream> connect_tcp(const std::string& host, uint16_t port, Mill
   struct addrinfo* found = nullptr;
   std::string service = std::to_string(port);
   int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found);
+  ResolvedAddresses addresses;
   if (rc != 0) {
     error = std::string("cannot resolve host: ") + gai_strerror(rc);
-    return nullptr;
+    return addresses;
   }
-  std::unique_ptr<struct addrinfo, void (*)(struct addrinfo*)> guard(found, ::freeaddrinfo);
-
-  error = "no address";
   for (auto* ai = found; ai != nullptr; ai = ai->ai_next) {
-    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+    SocketAddress address;
+    std::memcpy(&address.storage, ai->ai_addr, ai->ai_addrlen);
+    address.length = ai->ai_addrlen;
+    addresses.push_back(address);
+  }
+  ::freeaddrinfo(found);
+  return addresses;
+}
+
+std::string address_text(const SocketAddress& address) {
+  char text[INET6_ADDRSTRLEN] = "?";
+  const auto* sa = reinterpret_cast<const struct sockaddr*>(&address.storage);
+  if (sa->sa_family == AF_INET) {
+    ::inet_ntop(AF_INET, &reinterpret_cast<const struct sockaddr_in*>(sa)->sin_addr, text, sizeof text);
+  } else if (sa->sa_family == AF_INET6) {
+    ::inet_ntop(AF_INET6, &reinterpret_cast<const struct sockaddr_in6*>(sa)->sin6_addr, text, sizeof text);
+  }
+  return text;
+}
+
+bool operator==(const SocketAddress& a, const SocketAddress& b) {
+  return a.length == b.length && std::memcmp(&a.storage, &b.storage, a.length) == 0;
+}
+
+std::unique_ptr<Stream> connect_tcp(const std::string& host, uint16_t port, Millis timeout,
+                                    std::string& error, bool& timed_out) {
+  timed_out = false;
+  ResolvedAddresses addresses = resolve_host(host, port, error);
+  if (addresses.empty()) return nullptr;
+  return connect_tcp(addresses, timeout, error, timed_out);
+}
+
+std::unique_ptr<Stream> connect_tcp(const ResolvedAddresses& addresses, Millis timeout, std::string& error,
+                                    bool& timed_out) {
+  timed_out = false;
+  error = "no address";
+  for (const SocketAddress& address : addresses) {
+    const auto* sa = reinterpret_cast<const struct sockaddr*>(&address.storage);
+    int fd = ::socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
       error = std::strerror(errno);
       continue;
@@ -112,7 +146,7 @@ std::unique_ptr<Stream> connect_tcp(const std::string& host, uint16_t port, Mill
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     // Non-blocking connect + poll gives the connect a timeout; then back to blocking.
-    rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
+    int rc = ::connect(fd, sa, address.length);
     if (rc < 0 && errno == EINPROGRESS) {
       struct pollfd pfd {
         fd, POLLOUT, 0

@@ -4,12 +4,14 @@
 // serves plain TCP and (later) TLS connections.
 #pragma once
 
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace lb {
 
@@ -66,8 +68,25 @@ class TcpStream : public Stream {
   Millis write_timeout_{-1};  // SO_SNDTIMEO now set on fd_
 };
 
-// Connects to host:port within `timeout`. Returns nullptr and fills `error`
-// ("connection refused", "connect timeout", ...) on failure.
+// One address a host name resolved to (IPv4 or IPv6, with the port).
+struct SocketAddress {
+  struct sockaddr_storage storage {};
+  socklen_t length = 0;
+};
+using ResolvedAddresses = std::vector<SocketAddress>;
+bool operator==(const SocketAddress& a, const SocketAddress& b);
+
+// getaddrinfo(): every address of host:port, or none with `error` set
+// ("cannot resolve host: Name or service not known").
+ResolvedAddresses resolve_host(const std::string& host, uint16_t port, std::string& error);
+// "127.0.0.1", "2001:db8::1".
+std::string address_text(const SocketAddress& address);
+
+// Connects to the first of `addresses` that answers within `timeout`. Returns
+// nullptr and fills `error` ("connection refused", "connect timeout", ...) on failure.
+std::unique_ptr<Stream> connect_tcp(const ResolvedAddresses& addresses, Millis timeout, std::string& error,
+                                    bool& timed_out);
+// The same after resolving host:port.
 std::unique_ptr<Stream> connect_tcp(const std::string& host, uint16_t port, Millis timeout,
                                     std::string& error, bool& timed_out);
 

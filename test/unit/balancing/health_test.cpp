@@ -163,3 +163,42 @@ TEST_CASE("take_due_rounds keeps one timetable per pool", "[health]") {
   CHECK(take_due_rounds(timetable, targets, start + milliseconds(1010), wake).empty());
   CHECK(wake == start + milliseconds(1060));
 }
+
+// Every check resolves the host name again: a changed answer is stored (and
+// the idle connections to the old address dropped); no answer fails the check
+// with the resolver's reason, and the probe is not even tried.
+TEST_CASE("HealthChecker follows DNS changes", "[health][dns]") {
+  auto backend = std::make_shared<Backend>(BackendSpec{"http", "api.internal", 8080, 1}, BackendSettings{});
+  std::string lookup_error;
+  std::string answer = "10.0.0.7";
+  auto resolver = [&](const Backend& b, std::string& error) {
+    if (answer.empty()) {
+      error = "cannot resolve host: Name or service not known";
+      return ResolvedAddresses{};
+    }
+    std::string ignored;
+    return resolve_host(answer, b.spec.port, ignored);  // a numeric address: no lookup
+  };
+  int probes = 0;
+  auto probe = [&](const Backend&, const std::string&, std::chrono::milliseconds) {
+    ++probes;
+    return ProbeResult{true, "200"};
+  };
+  HealthChecker checker(targets_of({backend}, std::chrono::hours(1)), probe, resolver);
+  checker.run_round();
+  REQUIRE(backend->addresses());
+  CHECK(address_text(backend->addresses()->at(0)) == "10.0.0.7");
+  CHECK(backend->healthy());
+
+  answer = "10.0.0.8";
+  checker.run_round();
+  CHECK(address_text(backend->addresses()->at(0)) == "10.0.0.8");
+  CHECK(backend->set_addresses(resolve_host("10.0.0.9", 8080, lookup_error)));  // a change is reported
+  CHECK_FALSE(backend->set_addresses(resolve_host("10.0.0.9", 8080, lookup_error)));  // the same is not
+
+  answer.clear();
+  checker.run_round();
+  CHECK_FALSE(backend->healthy());
+  CHECK(backend->last_check().detail == "cannot resolve host: Name or service not known");
+  CHECK(probes == 2);  // not probed without an address
+}
