@@ -14,6 +14,7 @@
 #include "lb/config/options.h"
 #include "lb/operations/admin_server.h"
 #include "lb/operations/redirect_server.h"
+#include "lb/operations/service_notify.h"
 #include "lb/proxy/proxy_server.h"
 #include "lb/transport/tls_context.h"
 
@@ -226,10 +227,13 @@ int main(int argc, char** argv) {
   std::thread signal_thread([&, control_signals] {
     int signal_number = 0;
     while (sigwait(&control_signals, &signal_number) == 0 && signal_number == SIGHUP) {
+      lb::notify_service_manager("RELOADING=1");
       reload(arguments, options, context, health_checker);
+      lb::notify_service_manager("READY=1");
     }
     common::log_line(std::string("[Load Balancer] ") + (signal_number == SIGINT ? "SIGINT" : "SIGTERM") +
                      ": no new connections; finishing in-flight requests");
+    lb::notify_service_manager("STOPPING=1");
     server.shutdown();
   });
 
@@ -237,6 +241,9 @@ int main(int argc, char** argv) {
   for (const auto& warning : options.warnings) common::log_line("[Load Balancer] warning: " + warning);
   std::printf("load_balancer listening on %s:%d%s\n", options.bind.c_str(), port, https ? " (HTTPS)" : "");
   std::fflush(stdout);
+  // The first health round is done and the socket listens (connections wait
+  // in its backlog until run() accepts them): ready, for a Type=notify unit.
+  lb::notify_service_manager("READY=1");
 
   server.run();  // returns once stopped and drained (or the drain timed out)
   signal_thread.join();  // it called shutdown(); let it finish before anything is destroyed
