@@ -20,6 +20,7 @@
 #include "lb/http/message_rules.h"
 #include "lb/proxy/upstream_request_head.h"
 #include "lb/routing/router.h"
+#include "lb/transport/proxy_protocol.h"
 
 namespace {
 
@@ -81,6 +82,10 @@ void feed_while(MessageParser& parser, MessageParser::Phase phase, const uint8_t
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static constexpr size_t kPieces[] = {1, 2, 3, 7, 16, 61, 512, 1 << 20};
   const size_t piece = kPieces[size % 8];
+
+  // The same bytes as a PROXY protocol header (what an L4 balancer sends first).
+  ProxyHeader proxy = parse_proxy_header(reinterpret_cast<const char*>(data), size);
+  if (proxy.status == ProxyHeader::Status::Ok) require(proxy.length <= size, "a PROXY header lies within its bytes");
 
   MessageParser request(HTTP_REQUEST, kMaxHead);
   size_t pos = 0;
