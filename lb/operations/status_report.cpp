@@ -129,23 +129,23 @@ std::string metrics_text(const Topology& topology, const Metrics& metrics, std::
   line(std::string("lb_request_duration_seconds_sum ") + sum);
   line("lb_request_duration_seconds_count " + std::to_string(cumulative));
 
-  line("# HELP lb_open_connections Client connections open now.");
-  line("# TYPE lb_open_connections gauge");
-  line("lb_open_connections " + std::to_string(open_connections));
-  line("# HELP lb_rate_limited_total Requests refused with 429.");
-  line("# TYPE lb_rate_limited_total counter");
-  line("lb_rate_limited_total " + std::to_string(metrics.rate_limited.load()));
+  // A family of one sample: HELP, TYPE, value.
+  auto single = [&](const std::string& name, const char* type, const char* help, uint64_t value) {
+    line("# HELP " + name + " " + help);
+    line("# TYPE " + name + " " + type);
+    line(name + " " + std::to_string(value));
+  };
+  single("lb_open_connections", "gauge", "Client connections open now.", open_connections);
+  single("lb_rate_limited_total", "counter", "Requests refused with 429.", metrics.rate_limited.load());
   line("# HELP lb_retries_total Retries on another backend: answered, failed too, or refused by --retry-budget.");
   line("# TYPE lb_retries_total counter");
   line("lb_retries_total{result=\"success\"} " + std::to_string(metrics.retries_succeeded.load()));
   line("lb_retries_total{result=\"failure\"} " + std::to_string(metrics.retries_failed.load()));
   line("lb_retries_total{result=\"over_budget\"} " + std::to_string(metrics.retries_over_budget.load()));
-  line("# HELP lb_proxy_header_refused_total Connections closed for a missing, malformed or untrusted PROXY header.");
-  line("# TYPE lb_proxy_header_refused_total counter");
-  line("lb_proxy_header_refused_total " + std::to_string(metrics.proxy_header_refused.load()));
-  line("# HELP lb_rate_limit_local_decisions_total Requests rate-limited locally because Redis did not answer.");
-  line("# TYPE lb_rate_limit_local_decisions_total counter");
-  line("lb_rate_limit_local_decisions_total " + std::to_string(metrics.rate_limit_local_decisions.load()));
+  single("lb_proxy_header_refused_total", "counter",
+         "Connections closed for a missing, malformed or untrusted PROXY header.", metrics.proxy_header_refused.load());
+  single("lb_rate_limit_local_decisions_total", "counter",
+         "Requests rate-limited locally because Redis did not answer.", metrics.rate_limit_local_decisions.load());
 
   // One metric family with a sample (or several) per backend.
   auto per_backend = [&](const std::string& name, const char* type, const char* help,

@@ -8,11 +8,9 @@
 
 #include "common/log.h"
 #include "lb/balancing/event_log.h"
-#include "lb/http/error_response.h"
 #include "lb/http/http_headers.h"
 #include "lb/http/message_rules.h"
 #include "lb/proxy/retry_policy.h"
-#include "lb/transport/proxy_protocol.h"
 #include "lb/transport/tls_stream.h"
 
 namespace lb {
@@ -81,17 +79,6 @@ void ProxyConnection::serve() {
   }
 }
 
-// A reload (SIGHUP) applies from the next request head on (its wait uses the
-// settings before it); the head size limit, which the parsers were built
-// with, from the next connection on.
-void ProxyConnection::refresh_settings() {
-  if (live_generation_ == context_.live.generation()) return;
-  live_generation_ = context_.live.generation();
-  live_ = context_.live.current();
-  settings_ = live_->proxy;
-  via_header_ = "Via: 1.1 " + settings_.via_name + "\r\n";
-}
-
 // Step 1: parse the request head, enforcing the idle, header and size limits.
 ProxyConnection::HeadResult ProxyConnection::read_request_head() {
   request_parser_.reset();
@@ -104,15 +91,7 @@ ProxyConnection::HeadResult ProxyConnection::read_request_head() {
   if (started) registry_slot_->enter_busy();
 
   for (;;) {
-    if (refuse_proxy_header_ && client_begin_ < client_end_) {
-      // --proxy-protocol-from is on and this peer is not in it: its header would lie.
-      ProxyPrefix prefix = classify_proxy_prefix(buffers_->client(), client_end_);
-      if (prefix == ProxyPrefix::Yes) {
-        context_.proxy_header_refusals.note(client_ip_, "PROXY header", "peer not in --proxy-protocol-from");
-        return HeadResult::Rejected;
-      }
-      refuse_proxy_header_ = prefix == ProxyPrefix::Maybe;
-    }
+    if (refuse_proxy_header_ && client_begin_ < client_end_ && sends_proxy_header()) return HeadResult::Rejected;
     if (client_begin_ < client_end_ && !refuse_proxy_header_) {
       client_begin_ += request_parser_.feed(buffers_->client() + client_begin_, client_end_ - client_begin_);
       switch (request_parser_.phase()) {
@@ -454,19 +433,6 @@ ProxyConnection::Attempt ProxyConnection::relay_response(Stream& upstream) {
     return {Outcome::Aborted, "tunnel closed"};  // neither connection can carry HTTP again
   }
   return {Outcome::Completed, ""};
-}
-
-bool ProxyConnection::reply_error(int status, const std::string& message, bool close,
-                                  const std::string& extra_headers) {
-  close = close || !keep_client_ || context_.registry.stopping();
-  status_sent_ = status;
-  std::string headers = extra_headers + via_header_;
-  if (!request_id_.empty()) append_header(headers, settings_.request_id_header, request_id_);
-  append_trace(headers);
-  std::string response = error_response(status, message, close, headers);
-  body_bytes_sent_ = response.size() - response.find("\r\n\r\n") - 4;
-  bool sent = client_->write_all(response.data(), response.size(), settings_.client_timeout);
-  return sent && !close;
 }
 
 bool ProxyConnection::request_fully_read() const {

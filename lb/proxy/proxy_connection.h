@@ -66,6 +66,7 @@ class ProxyConnection {
   bool handle_request();  // true: keep the connection for another request
   bool admit_by_rate_limit();
   void refresh_settings();
+  bool sends_proxy_header();
   void note_request_id();
   bool route_request();
   std::shared_ptr<Backend> choose_backend(SelectionContext& selection, const std::shared_ptr<Backend>& pinned);

@@ -2,9 +2,11 @@
 // through as received; only hop-by-hop headers are dropped, the forwarding
 // headers (X-Forwarded-*, Forwarded, Via) added and the route's header rules
 // applied. The request side is the pure build_upstream_head()
-// (upstream_request_head.h), fed this connection's facts.
+// (upstream_request_head.h), fed this connection's facts. Our own answers
+// (400, 404, 502, ...) are written by reply_error().
 #include "lb/proxy/proxy_connection.h"
 
+#include "lb/http/error_response.h"
 #include "lb/http/http_headers.h"
 #include "lb/proxy/upstream_request_head.h"
 
@@ -64,6 +66,19 @@ void ProxyConnection::build_response_head(Framing framing) {
     out.append("Connection: keep-alive\r\n");
   }
   out.append("\r\n");
+}
+
+bool ProxyConnection::reply_error(int status, const std::string& message, bool close,
+                                  const std::string& extra_headers) {
+  close = close || !keep_client_ || context_.registry.stopping();
+  status_sent_ = status;
+  std::string headers = extra_headers + via_header_;
+  if (!request_id_.empty()) append_header(headers, settings_.request_id_header, request_id_);
+  append_trace(headers);
+  std::string response = error_response(status, message, close, headers);
+  body_bytes_sent_ = response.size() - response.find("\r\n\r\n") - 4;
+  bool sent = client_->write_all(response.data(), response.size(), settings_.client_timeout);
+  return sent && !close;
 }
 
 }  // namespace lb

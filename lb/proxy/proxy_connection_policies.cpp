@@ -1,7 +1,8 @@
-// ProxyConnection, part 2: the decisions around forwarding (step 2b rate
-// limit, step 3 route, step 4 backend choice with sticky cookie and circuit
-// breaker, step 7 breaker outcome) and what is recorded about a request
-// (request id, trace, access log).
+// ProxyConnection, part 2: the decisions around forwarding (the settings a
+// request runs with, a PROXY header refused, step 2b rate limit, step 3
+// route, step 4 backend choice with sticky cookie and circuit breaker, step 7
+// breaker outcome) and what is recorded about a request (request id, trace,
+// access log).
 // The request path itself reads top to bottom in proxy_connection.cpp.
 #include "lb/proxy/proxy_connection.h"
 
@@ -10,8 +11,32 @@
 #include "lb/http/message_rules.h"
 #include "lb/http/request_id.h"
 #include "lb/protection/trusted_proxies.h"
+#include "lb/transport/proxy_protocol.h"
 
 namespace lb {
+
+// A reload (SIGHUP) applies from the next request head on (its wait uses the
+// settings before it); the head size limit, which the parsers were built
+// with, from the next connection on.
+void ProxyConnection::refresh_settings() {
+  if (live_generation_ == context_.live.generation()) return;
+  live_generation_ = context_.live.generation();
+  live_ = context_.live.current();
+  settings_ = live_->proxy;
+  via_header_ = "Via: 1.1 " + settings_.via_name + "\r\n";
+}
+
+// Before the first request: a peer not in --proxy-protocol-from that starts
+// with a PROXY header would choose its own address. Closed unanswered.
+bool ProxyConnection::sends_proxy_header() {
+  ProxyPrefix prefix = classify_proxy_prefix(buffers_->client(), client_end_);
+  if (prefix == ProxyPrefix::Yes) {
+    context_.proxy_header_refusals.note(client_ip_, "PROXY header", "peer not in --proxy-protocol-from");
+    return true;
+  }
+  refuse_proxy_header_ = prefix == ProxyPrefix::Maybe;  // a few more bytes decide
+  return false;
+}
 
 // Step 2b: per-client token bucket. Answers 429 itself and returns false when over the limit.
 bool ProxyConnection::admit_by_rate_limit() {
