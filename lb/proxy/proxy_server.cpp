@@ -72,6 +72,11 @@ bool ProxyServer::process_and_close_socket(socket_t sock) {
       return true;
     }
     if (!header.source.empty()) client_ip = header.source;
+  } else if (proxy_protocol && tls && peeks_proxy_header(sock, live->proxy.header_timeout)) {
+    // Plain HTTP refuses it at its first bytes (ProxyConnection); TLS must before the handshake.
+    context_.proxy_header_refusals.note(client_ip, "PROXY header", "peer not in --proxy-protocol-from");
+    ::close(sock);
+    return true;
   }
   if (!tls) {
     client = std::make_unique<TcpStream>(sock);

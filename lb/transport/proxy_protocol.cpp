@@ -181,4 +181,16 @@ ProxyHeader read_proxy_header(int fd, std::chrono::milliseconds timeout) {
   }
 }
 
+bool peeks_proxy_header(int fd, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  char buffer[sizeof kV2Signature];
+  ssize_t seen = 0;
+  for (;;) {
+    seen = peek(fd, buffer, sizeof buffer, seen, deadline);
+    if (seen <= 0) return false;  // quiet or gone: the handshake will say so
+    ProxyPrefix prefix = classify_proxy_prefix(buffer, static_cast<std::size_t>(seen));
+    if (prefix != ProxyPrefix::Maybe) return prefix == ProxyPrefix::Yes;
+  }
+}
+
 }  // namespace lb

@@ -37,4 +37,8 @@ ProxyPrefix classify_proxy_prefix(const char* data, std::size_t size);
 // Incomplete means the peer went quiet or closed first.
 ProxyHeader read_proxy_header(int fd, std::chrono::milliseconds timeout);
 
+// Before a TLS handshake with a peer that may not send a header: peeks (never
+// consumes) the first bytes until they tell, within `timeout`; true for a header.
+bool peeks_proxy_header(int fd, std::chrono::milliseconds timeout);
+
 }  // namespace lb

@@ -88,6 +88,18 @@ TEST_CASE("a PROXY header from an untrusted peer is refused", "[integration][pro
   CHECK(post.status == 200);
 }
 
+// On a TLS port too, before the handshake.
+TEST_CASE("a PROXY header from an untrusted peer is refused before TLS", "[integration][proxy-protocol][tls]") {
+  BackendProcess backend;
+  const auto& certs = test_certificates();
+  LoadBalancerProcess lb({backend.url()}, {"--proxy-protocol-from", "10.0.0.0/8", "--tls-cert", certs.path("server.crt"),
+                                           "--tls-key", certs.path("server.key"), "--admin-port", "0"});
+  CHECK(answer_to(lb.port(), "PROXY TCP4 203.0.113.7 10.0.0.5 51234 443\r\n").empty());
+  CHECK(answer_to(lb.port(), v2_header()).empty());
+  CHECK_THAT(metrics_of(lb.admin_port()), Catch::Contains("lb_proxy_header_refused_total 2"));
+  CHECK(lb.process().wait_for_line("[Proxy] PROXY header from 127.0.0.1: peer not in --proxy-protocol-from", 2s));
+}
+
 // curl's --haproxy-protocol sends a v1 header before its TLS handshake.
 TEST_CASE("PROXY header before TLS, from curl", "[integration][proxy-protocol][tls]") {
   BackendProcess backend;
