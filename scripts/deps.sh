@@ -7,14 +7,14 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config
   libcpp-httplib-dev nlohmann-json3-dev libcli11-dev catch2
-  libssl-dev libhttp-parser-dev libhiredis-dev
+  libssl-dev libhttp-parser-dev libhiredis-dev libnghttp2-dev
   curl openssl
 )
 # `deps.sh --test` adds what only the tests need: Chromium for the dashboard
 # test, clang and its libFuzzer runtime for scripts/fuzz.sh, redis-server for
-# the shared rate limit.
+# the shared rate limit, nghttp2-client (nghttp, h2load) for HTTP/2.
 if [[ "${1:-}" == --test ]]; then
-  PACKAGES+=(chromium clang libclang-rt-14-dev redis-server)
+  PACKAGES+=(chromium clang libclang-rt-14-dev redis-server nghttp2-client)
 fi
 
 missing=()

@@ -15,7 +15,7 @@ std::shared_ptr<const LiveSettings> build_live_settings(const Options& options, 
     for (size_t i = 0; i < options.tls_certs.size(); ++i) {
       certificates.push_back({options.tls_certs[i], options.tls_keys[i]});
     }
-    live->tls = std::make_shared<TlsServerContext>(certificates);
+    live->tls = std::make_shared<TlsServerContext>(certificates, /*offer_h2=*/!options.no_http2);
   }
   if (options.rate_limit > 0) {
     const auto& kept = running ? running->rate_limiter : nullptr;

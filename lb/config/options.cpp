@@ -142,6 +142,11 @@ void define_flags(CLI::App& app, Options& o, RawFlags& raw, std::shared_ptr<Json
   // TLS
   app.add_option("--tls-cert", o.tls_certs, "Certificate (PEM chain) to serve HTTPS; repeat with --tls-key for SNI");
   app.add_option("--tls-key", o.tls_keys, "Private key for the --tls-cert at the same position");
+  app.add_flag("--no-http2", o.no_http2, "On TLS, offer only http/1.1 in ALPN (h2 is offered first by default)");
+  app.add_flag("--h2c", o.proxy.h2c, "Also accept HTTP/2 with prior knowledge on plain listeners");
+  app.add_option("--h2-max-streams", o.proxy.h2_max_streams, "Concurrent streams per HTTP/2 connection")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
   app.add_option("--redirect-http", o.redirect_http_port, "Also listen for plain HTTP on this port and answer 308 to HTTPS")
       ->check(CLI::Range(0, 65535));
   app.add_option("--backend-ca", o.backend_ca, "CA file that signs https:// backends' certificates")

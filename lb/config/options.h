@@ -31,6 +31,7 @@ struct Options {
   std::vector<std::string> proxy_protocol_from;  // CIDRs that must begin with a PROXY header
   std::vector<std::string> tls_certs;  // --tls-cert, paired in order with --tls-key
   std::vector<std::string> tls_keys;
+  bool no_http2 = false;               // --no-http2: ALPN offers http/1.1 only
   int redirect_http_port = -1;         // -1: off; plain-HTTP listener answering 308 to HTTPS
   std::string backend_ca;              // CA file for https:// backends (default: system store)
   bool backend_insecure = false;       // skip certificate checks for https:// backends

@@ -19,6 +19,10 @@
 #include "lb/transport/stream.h"
 #include "lb/transport/tls_context.h"
 
+namespace httplib {
+class TaskQueue;  // common/thread_per_connection_queue.h implements it
+}
+
 namespace lb {
 
 struct ProxySettings {
@@ -38,6 +42,8 @@ struct ProxySettings {
   std::string via_name = "cpp-lb";           // pseudonym in our Via entries
   bool trace_header = false;                 // add X-LB-Trace to responses
   std::string request_id_header;             // --request-id-header; "" off
+  bool h2c = false;                          // --h2c: HTTP/2 with prior knowledge on plain listeners
+  uint32_t h2_max_streams = 100;             // --h2-max-streams: concurrent streams per HTTP/2 connection
 };
 
 // What a reload (SIGHUP) swaps besides pools and routes, as one immutable
@@ -79,6 +85,8 @@ struct ProxyContext {
   OutlierEjector ejector;
   // PROXY headers missing, malformed or from untrusted peers: counted, logged once a minute per address.
   RefusalLog proxy_header_refusals{metrics.proxy_header_refused};
+  // HTTP/2 streams' worker threads (set by ProxyServer, which owns them).
+  httplib::TaskQueue* stream_workers = nullptr;
 };
 
 }  // namespace lb

@@ -13,6 +13,7 @@
 #include "common/thread_per_connection_queue.h"
 #include "lb/http/error_response.h"
 #include "lb/operations/background_http_server.h"
+#include "lb/proxy/http2_connection.h"
 #include "lb/proxy/proxy_connection.h"
 #include "lb/transport/proxy_protocol.h"
 #include "lb/transport/tls_stream.h"
@@ -23,6 +24,9 @@ namespace {
 // httplib listens with a backlog of 5, which drops SYNs when many clients
 // connect at once (each drop costs the client a 1 s retransmit).
 constexpr int kListenBacklog = 4096;
+// What an HTTP/2 client sends first (RFC 9113 3.4), here without TLS (--h2c).
+constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
 // Small enough for 10,000 connections (only touched pages count: ~12 KB each,
 // the ProxyConnection included), large enough for OpenSSL's handshake.
 constexpr std::size_t kConnectionStackBytes = 256 * 1024;
@@ -35,7 +39,13 @@ ProxyServer::ProxyServer(ProxyContext& context, std::size_t max_connections, Mil
                                                 common::ThreadPerConnectionQueue::Scheduling::Batch);
   };
   use_exclusive_port(*this);
+  // HTTP/2 streams' workers: pooled threads like the connections', one per stream in progress.
+  stream_workers_ = std::make_unique<common::ThreadPerConnectionQueue>(
+      max_connections, drain_timeout, kConnectionStackBytes, common::ThreadPerConnectionQueue::Scheduling::Batch);
+  context_.stream_workers = stream_workers_.get();
 }
+
+ProxyServer::~ProxyServer() { stream_workers_->shutdown(); }
 
 int ProxyServer::open(const std::string& address, int port, std::string& error) {
   int bound = bind_server(*this, address, port, error);
@@ -96,6 +106,15 @@ bool ProxyServer::process_and_close_socket(socket_t sock) {
         ::close(sock);
         return true;
     }
+  }
+  // HTTP/2: chosen by ALPN on TLS, or by its preface on a plain --h2c listener.
+  auto* tls_client = dynamic_cast<TlsStream*>(client.get());
+  const bool http2 = tls_client ? tls_client->alpn() == "h2"
+                                : live->proxy.h2c && peeks_prefix(sock, kHttp2Preface, live->proxy.header_timeout);
+  if (http2) {
+    Http2Connection connection(context_, std::move(client), tls ? "https" : "http", client_ip);
+    connection.serve();
+    return true;
   }
   // On this thread's stack (~3 KB; the buffers have their own mapping): it
   // goes when the thread goes, and leaves no heap fragments behind.

@@ -6,6 +6,7 @@
 
 #include <httplib.h>
 
+#include <memory>
 #include <string>
 
 #include "lb/proxy/proxy_context.h"
@@ -18,6 +19,7 @@ class ProxyServer : public httplib::Server {
   // HTTPS when the live settings have a TLS context (a reload may swap it:
   // each connection handshakes with the one in force when it was accepted).
   ProxyServer(ProxyContext& context, std::size_t max_connections, Millis drain_timeout);
+  ~ProxyServer() override;
 
   // Binds `address:port` (port 0: any free port) with a large listen backlog.
   // Returns the bound port, or -1 with `error` set.
@@ -33,6 +35,7 @@ class ProxyServer : public httplib::Server {
   bool process_and_close_socket(socket_t sock) override;
 
   ProxyContext& context_;
+  std::unique_ptr<httplib::TaskQueue> stream_workers_;  // HTTP/2 streams' worker threads
 };
 
 }  // namespace lb

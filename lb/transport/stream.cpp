@@ -179,6 +179,24 @@ std::unique_ptr<Stream> connect_tcp(const ResolvedAddresses& addresses, Millis t
   return nullptr;
 }
 
+bool peeks_prefix(int fd, std::string_view prefix, Millis timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string seen(prefix.size(), '\0');
+  for (;;) {
+    const auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) return false;
+    struct pollfd pfd {
+      fd, POLLIN, 0
+    };
+    if (::poll(&pfd, 1, static_cast<int>(left)) <= 0) continue;
+    ssize_t n = ::recv(fd, seen.data(), seen.size(), MSG_PEEK | MSG_DONTWAIT);
+    if (n <= 0) return false;
+    if (seen.compare(0, static_cast<size_t>(n), prefix.substr(0, static_cast<size_t>(n))) != 0) return false;
+    if (static_cast<size_t>(n) == prefix.size()) return true;
+    ::poll(nullptr, 0, 1);  // a prefix of it so far: the rest is on its way
+  }
+}
+
 std::string peer_address(int fd) {
   struct sockaddr_storage addr {};
   socklen_t len = sizeof addr;

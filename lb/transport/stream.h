@@ -11,6 +11,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace lb {
@@ -89,6 +90,10 @@ std::unique_ptr<Stream> connect_tcp(const ResolvedAddresses& addresses, Millis t
 // The same after resolving host:port.
 std::unique_ptr<Stream> connect_tcp(const std::string& host, uint16_t port, Millis timeout,
                                     std::string& error, bool& timed_out);
+
+// Peeks (never consumes) the first bytes of the blocking socket `fd` until
+// they match or differ from `prefix`, waiting up to `timeout`: true on a match.
+bool peeks_prefix(int fd, std::string_view prefix, Millis timeout);
 
 // The peer's IP address as text ("127.0.0.1", "::1").
 std::string peer_address(int fd);

@@ -21,6 +21,15 @@ constexpr const char* kTls12Ciphers =
 
 // ALPN wire format: length-prefixed protocol names.
 constexpr unsigned char kAlpnHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+// Our preference first: a client that offers both gets HTTP/2.
+constexpr unsigned char kAlpnH2AndHttp11[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+
+struct AlpnList {
+  const unsigned char* protocols;
+  unsigned int length;
+};
+constexpr AlpnList kOfferH2{kAlpnH2AndHttp11, sizeof kAlpnH2AndHttp11};
+constexpr AlpnList kOfferHttp11{kAlpnHttp11, sizeof kAlpnHttp11};
 
 // The most specific OpenSSL reason for the last failure; empties the thread's
 // error queue so the next SSL call on this thread starts clean.
@@ -51,9 +60,10 @@ void check_readable(const std::string& path, const char* what) {
 int no_passphrase(char*, int, int, void*) { return 0; }
 
 int select_alpn(SSL*, const unsigned char** out, unsigned char* out_len, const unsigned char* offered,
-                unsigned int offered_len, void*) {
+                unsigned int offered_len, void* ours) {
+  const auto* list = static_cast<const AlpnList*>(ours);
   unsigned char* chosen = nullptr;
-  if (SSL_select_next_proto(&chosen, out_len, kAlpnHttp11, sizeof kAlpnHttp11, offered, offered_len) !=
+  if (SSL_select_next_proto(&chosen, out_len, list->protocols, list->length, offered, offered_len) !=
       OPENSSL_NPN_NEGOTIATED) {
     return SSL_TLSEXT_ERR_ALERT_FATAL;  // no_application_protocol (RFC 7301 3.2)
   }
@@ -63,7 +73,7 @@ int select_alpn(SSL*, const unsigned char** out, unsigned char* out_len, const u
 
 // One context per certificate, all configured alike: after an SNI switch the
 // handshake continues with the new context's ALPN callback and certificate.
-SSL_CTX* new_server_context(const TlsCertificate& certificate) {
+SSL_CTX* new_server_context(const TlsCertificate& certificate, bool offer_h2) {
   check_readable(certificate.cert_file, "TLS certificate");
   check_readable(certificate.key_file, "TLS key");
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
@@ -74,7 +84,7 @@ SSL_CTX* new_server_context(const TlsCertificate& certificate) {
     if (SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1) {
       throw std::runtime_error("TLS: cipher list rejected: " + openssl_reason());
     }
-    SSL_CTX_set_alpn_select_cb(ctx, select_alpn, nullptr);
+    SSL_CTX_set_alpn_select_cb(ctx, select_alpn, const_cast<AlpnList*>(offer_h2 ? &kOfferH2 : &kOfferHttp11));
     SSL_CTX_set_read_ahead(ctx, 1);  // one recv() for many records, not two per record
     // An idle connection keeps no record buffers (~34 KB each), as in nginx.
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
@@ -105,10 +115,10 @@ SSL_CTX* new_server_context(const TlsCertificate& certificate) {
 
 }  // namespace
 
-TlsServerContext::TlsServerContext(const std::vector<TlsCertificate>& certificates) {
+TlsServerContext::TlsServerContext(const std::vector<TlsCertificate>& certificates, bool offer_h2) {
   if (certificates.empty()) throw std::runtime_error("TLS: no certificate given");
   try {
-    for (const auto& certificate : certificates) contexts_.push_back(new_server_context(certificate));
+    for (const auto& certificate : certificates) contexts_.push_back(new_server_context(certificate, offer_h2));
   } catch (...) {
     for (SSL_CTX* ctx : contexts_) SSL_CTX_free(ctx);
     throw;

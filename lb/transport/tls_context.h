@@ -19,8 +19,8 @@ struct TlsCertificate {
 };
 
 // Server side: TLS 1.2 and 1.3 only; ECDHE with AEAD ciphers for TLS 1.2;
-// ALPN "http/1.1" only (a client offering only other protocols is refused,
-// as RFC 7301 asks); session tickets on.
+// ALPN "h2" then "http/1.1" (only "http/1.1" without `offer_h2`; a client
+// offering only other protocols is refused, as RFC 7301 asks); session tickets on.
 //
 // The first certificate is the default. Each other one is chosen when the
 // client's SNI name matches its subjectAltName DNS entries (wildcards such as
@@ -32,7 +32,7 @@ struct TlsCertificate {
 // does not match its certificate.
 class TlsServerContext {
  public:
-  explicit TlsServerContext(const std::vector<TlsCertificate>& certificates);
+  explicit TlsServerContext(const std::vector<TlsCertificate>& certificates, bool offer_h2 = true);
   ~TlsServerContext();
   TlsServerContext(const TlsServerContext&) = delete;
   TlsServerContext& operator=(const TlsServerContext&) = delete;

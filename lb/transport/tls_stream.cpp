@@ -273,6 +273,13 @@ std::unique_ptr<Stream> connect_tls(std::unique_ptr<Stream> tcp, const TlsClient
 
 bool TlsStream::has_buffered_input() const { return SSL_has_pending(ssl_) == 1; }
 
+std::string TlsStream::alpn() const {
+  const unsigned char* chosen = nullptr;
+  unsigned int length = 0;
+  SSL_get0_alpn_selected(ssl_, &chosen, &length);
+  return chosen ? std::string(reinterpret_cast<const char*>(chosen), length) : "";
+}
+
 bool TlsStream::idle_and_open() {
   if (broken_) return false;
   char byte;

@@ -53,6 +53,8 @@ class TlsStream : public Stream {
 
   // For logging (SSL_get_version, SSL_get0_alpn_selected) and tests.
   SSL* native() const { return ssl_; }
+  // The protocol ALPN chose: "h2", "http/1.1", or "" without ALPN.
+  std::string alpn() const;
 
  private:
   bool write_buffer(const char* data, size_t len, Millis timeout);

@@ -1,0 +1,79 @@
+// One HTTP/2 client connection (ALPN "h2", or --h2c prior knowledge), on
+// nghttp2 (framing, HPACK, flow control), in the thread-per-connection design:
+//
+//   connection thread (this class)            worker thread (one per stream, pooled)
+//   ------------------------------            --------------------------------------
+//   owns the socket and nghttp2 session        ProxyConnection::serve() over a StreamPipe:
+//   HEADERS -> an HTTP/1.1 head  ---------->   the same request path as HTTP/1.1
+//   DATA    -> request bytes     ---------->   (route, select, forward, copy back)
+//   HEADERS + DATA  <-- parse <-- response bytes, wake-up (eventfd)
+//
+// The connection thread polls the socket and the eventfd together, so a
+// slow backend on one stream holds up no other; a stream's error resets only
+// that stream. No lock is held over I/O: each StreamPipe has its own, taken
+// only to move bytes. Limits: --h2-max-streams concurrent streams, the
+// HTTP/1.1 head limits (the worker's parser), per-stream flow-control windows
+// that bound buffered bytes both ways, and a client resetting streams faster
+// than they finish (rapid reset, CVE-2023-44487) gets GOAWAY and is closed.
+#pragma once
+
+#include <nghttp2/nghttp2.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "lb/http/http_message_parser.h"
+#include "lb/proxy/http2_stream.h"
+#include "lb/proxy/proxy_context.h"
+
+namespace lb {
+
+class Http2Connection {
+ public:
+  Http2Connection(ProxyContext& context, std::unique_ptr<Stream> client, const char* forwarded_proto,
+                  std::string client_ip);
+  ~Http2Connection();
+  Http2Connection(const Http2Connection&) = delete;
+  Http2Connection& operator=(const Http2Connection&) = delete;
+
+  // Serves streams until the client leaves, a protocol error, or the server stops.
+  void serve();
+
+ private:
+  struct Request;  // one stream's state on this thread
+
+  // nghttp2 callbacks, on this thread only.
+  static int on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* self);
+  static int on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t name_length,
+                       const uint8_t* value, size_t value_length, uint8_t flags, void* self);
+  static int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* self);
+  static int on_data_chunk(nghttp2_session*, uint8_t flags, int32_t stream_id, const uint8_t* data, size_t length,
+                           void* self);
+  static int on_stream_close(nghttp2_session*, int32_t stream_id, uint32_t error_code, void* self);
+  static ssize_t read_response_body(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t length,
+                                    uint32_t* data_flags, nghttp2_data_source* source, void* self);
+
+  void start_worker(Request& request);
+  void end_request_body(Request& request);
+  void pump_responses();        // worker output -> HEADERS / DATA, window given back
+  void pump_response(Request& request);
+  void submit_response_head(Request& request);
+  bool flush();                 // nghttp2's pending frames -> the socket
+  bool too_many_resets();
+
+  ProxyContext& context_;
+  std::unique_ptr<Stream> client_;
+  const char* forwarded_proto_;
+  const std::string client_ip_;
+  const uint32_t max_streams_;
+  std::shared_ptr<WakeUp> wake_;  // workers write, this thread polls; shared so a late worker never writes a reused fd
+  nghttp2_session* session_ = nullptr;
+  std::map<int32_t, std::unique_ptr<Request>> requests_;
+  std::chrono::steady_clock::time_point reset_window_start_;  // rapid reset: RST_STREAMs per second
+  int resets_in_window_ = 0;
+};
+
+}  // namespace lb
