@@ -54,7 +54,9 @@ std::string describe(const lb::Options& options) {
 // What the health checker probes: every pool of the running Topology.
 std::vector<lb::HealthTarget> health_targets(const lb::Balancer& balancer) {
   std::vector<lb::HealthTarget> targets;
-  for (const auto& pool : balancer.current()->pools) {
+  // Held for the loop: a range-for would drop the temporary before the body runs.
+  const std::shared_ptr<const lb::Topology> topology = balancer.current();
+  for (const auto& pool : topology->pools) {
     const lb::PoolSettings& settings = pool->settings;
     targets.push_back({settings.name, settings.health_path, settings.health_interval, pool->backends,
                        settings.health_timeout});
