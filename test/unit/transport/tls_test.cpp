@@ -121,8 +121,10 @@ TEST_CASE("TLS: the server refuses TLS 1.1", "[tls]") {
 }
 
 // ALPN settles on http/1.1 on both sides; a client offering only h2 is refused.
-TEST_CASE("TLS: ALPN negotiates http/1.1 only", "[tls]") {
-  lb::TlsServerContext context({pair("server")});
+// Without HTTP/2 (--no-http2) ALPN agrees on http/1.1 or nothing; with it, an
+// h2-only client gets h2 (TlsStream::alpn() tells ProxyServer which to run).
+TEST_CASE("TLS: ALPN negotiates http/1.1 only without HTTP/2", "[tls]") {
+  lb::TlsServerContext context({pair("server")}, /*offer_h2=*/false);
   std::string server_alpn;
   {
     OneShotServer server(context, [&server_alpn](lb::Stream& stream) {
@@ -150,6 +152,13 @@ TEST_CASE("TLS: ALPN negotiates http/1.1 only", "[tls]") {
   server.join();
   CHECK(server.result == TlsAcceptResult::Failed);
   CHECK(server.error == "no application protocol");
+
+  lb::TlsServerContext with_h2({pair("server")});
+  std::string chosen;
+  OneShotServer h2_server(with_h2, [&chosen](lb::Stream& stream) { chosen = dynamic_cast<lb::TlsStream&>(stream).alpn(); });
+  CHECK(raw_handshake(h2_server.port(), h2_only));
+  h2_server.join();
+  CHECK(chosen == "h2");
   SSL_CTX_free(h2_only);
 }
 

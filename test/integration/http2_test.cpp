@@ -1,0 +1,259 @@
+// HTTP/2 from clients (SPEC "HTTP/2 from clients") through the real binaries:
+// curl, nghttp and h2load as clients, and a small nghttp2 client of our own
+// for what they will not send (a forbidden header, a flood of resets).
+#include <catch2/catch.hpp>
+#include <nghttp2/nghttp2.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "test/support/backend_process.h"
+#include "test/support/load_balancer_process.h"
+#include "test/support/raw_http.h"
+#include "test/support/test_certificates.h"
+
+using namespace test_support;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::pair<int, std::string> shell(const std::string& command) {
+  std::string output;
+  FILE* pipe = ::popen(("timeout 60 " + command + " 2>&1").c_str(), "r");
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), n);
+  int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+std::vector<std::string> tls_flags() {
+  const auto& certs = test_certificates();
+  return {"--tls-cert", certs.path("server.crt"), "--tls-key", certs.path("server.key")};
+}
+
+std::string curl_https(int port, const std::string& target, const std::string& extra = "") {
+  return "curl -sS --max-time 30 --cacert " + test_certificates().path("ca.crt") + " " + extra + " https://localhost:" +
+         std::to_string(port) + target;
+}
+
+// A minimal HTTP/2 client over plain TCP (prior knowledge, for --h2c), on nghttp2.
+class H2Client {
+ public:
+  struct Response {
+    int status = 0;
+    std::string body;
+    bool closed = false;
+    uint32_t error = 0;  // RST_STREAM code, 0 when it ended normally
+  };
+
+  explicit H2Client(int port) : fd_(connect_to(port)) {
+    nghttp2_session_callbacks* callbacks;
+    nghttp2_session_callbacks_new(&callbacks);
+    nghttp2_session_callbacks_set_on_header_callback(
+        callbacks, [](nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t name_length,
+                      const uint8_t* value, size_t value_length, uint8_t, void* self) {
+          if (std::string_view(reinterpret_cast<const char*>(name), name_length) == ":status") {
+            static_cast<H2Client*>(self)->responses[frame->hd.stream_id].status =
+                std::stoi(std::string(reinterpret_cast<const char*>(value), value_length));
+          }
+          return 0;
+        });
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(
+        callbacks, [](nghttp2_session*, uint8_t, int32_t id, const uint8_t* data, size_t length, void* self) {
+          static_cast<H2Client*>(self)->responses[id].body.append(reinterpret_cast<const char*>(data), length);
+          return 0;
+        });
+    nghttp2_session_callbacks_set_on_stream_close_callback(
+        callbacks, [](nghttp2_session*, int32_t id, uint32_t error, void* self) {
+          auto& response = static_cast<H2Client*>(self)->responses[id];
+          response.closed = true;
+          response.error = error;
+          return 0;
+        });
+    nghttp2_session_callbacks_set_on_frame_recv_callback(
+        callbacks, [](nghttp2_session*, const nghttp2_frame* frame, void* self) {
+          if (frame->hd.type == NGHTTP2_GOAWAY) static_cast<H2Client*>(self)->goaway = frame->goaway.error_code;
+          return 0;
+        });
+    nghttp2_session_client_new(&session_, callbacks, this);
+    nghttp2_session_callbacks_del(callbacks);
+    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, nullptr, 0);
+  }
+  ~H2Client() { nghttp2_session_del(session_); }
+
+  int32_t get(const std::string& path, const std::vector<std::pair<std::string, std::string>>& extra = {}) {
+    std::vector<std::pair<std::string, std::string>> fields = {
+        {":method", "GET"}, {":scheme", "http"}, {":authority", "127.0.0.1"}, {":path", path}};
+    fields.insert(fields.end(), extra.begin(), extra.end());
+    std::vector<nghttp2_nv> nva;
+    for (auto& [name, value] : fields) {
+      nva.push_back({reinterpret_cast<uint8_t*>(name.data()), reinterpret_cast<uint8_t*>(value.data()), name.size(),
+                     value.size(), NGHTTP2_NV_FLAG_NONE});
+    }
+    return nghttp2_submit_request(session_, nullptr, nva.data(), nva.size(), nullptr, nullptr);
+  }
+  void cancel(int32_t id) { nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL); }
+  // Sends what is queued now; false once the server has closed.
+  bool flush() {
+    const uint8_t* data;
+    ssize_t n;
+    while ((n = nghttp2_session_mem_send(session_, &data)) > 0) {
+      if (::send(fd_.get(), data, static_cast<size_t>(n), MSG_NOSIGNAL) != n) return false;
+    }
+    return true;
+  }
+
+  // Exchanges frames until `done()` holds, the server closes, or 10 s pass; true if `done()`.
+  bool run_until(const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (!flush()) return done();
+      if (done()) return true;
+      struct pollfd pfd {
+        fd_.get(), POLLIN, 0
+      };
+      if (::poll(&pfd, 1, 100) <= 0) continue;
+      char buffer[16384];
+      ssize_t got = ::recv(fd_.get(), buffer, sizeof buffer, 0);
+      if (got <= 0) {
+        server_closed = true;
+        return done();
+      }
+      nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(buffer), static_cast<size_t>(got));
+    }
+    return done();
+  }
+
+  std::map<int32_t, Response> responses;
+  int64_t goaway = -1;  // the GOAWAY error code, once one came
+  bool server_closed = false;
+
+ private:
+  ScopedFd fd_;
+  nghttp2_session* session_ = nullptr;
+};
+
+}  // namespace
+
+TEST_CASE("HTTP/2 over TLS by ALPN, with curl; --no-http2 offers HTTP/1.1 only", "[integration][http2]") {
+  BackendProcess backend;
+  LoadBalancerProcess lb({backend.url()}, tls_flags());
+  auto [status, output] = shell(curl_https(lb.port(), "/echo/x?y=1", "--http2 -w '\\n%{http_version}'"));
+  CHECK(status == 0);
+  CHECK_THAT(output, Catch::EndsWith("\n2"));
+  CHECK_THAT(output, Catch::Contains("\"path\":\"/echo/x?y=1\""));
+  CHECK_THAT(output, Catch::Contains("\"X-Forwarded-Proto\":\"https\""));
+  auto [nghttp_status, nghttp_output] = shell("nghttp -n -s https://127.0.0.1:" + std::to_string(lb.port()) + "/");
+  CHECK(nghttp_status == 0);
+
+  auto plain = tls_flags();
+  plain.push_back("--no-http2");
+  LoadBalancerProcess http11({backend.url()}, plain);
+  CHECK_THAT(shell(curl_https(http11.port(), "/", "--http2 -o /dev/null -w '%{http_version}'")).second,
+             Catch::Equals("1.1"));
+}
+
+TEST_CASE("HTTP/2 with prior knowledge on a plain listener with --h2c", "[integration][http2]") {
+  BackendProcess backend;
+  LoadBalancerProcess lb({backend.url()}, {"--h2c"});
+  const std::string url = "http://127.0.0.1:" + std::to_string(lb.port()) + "/";
+  auto [status, output] = shell("curl -sS --max-time 30 --http2-prior-knowledge -w '\\n%{http_version}' " + url);
+  CHECK(status == 0);
+  CHECK_THAT(output, Catch::EndsWith("\n2"));
+  CHECK_THAT(output, Catch::Contains(backend.id()));
+  CHECK(http_request(lb.port(), build_request("GET", "/")).status == 200);  // HTTP/1.1 still served
+}
+
+TEST_CASE("h2load: 10,000 requests over 10 connections x 10 streams, no errors", "[integration][http2]") {
+  BackendProcess a, b;
+  LoadBalancerProcess lb({a.url(), b.url()}, tls_flags());
+  auto [status, output] = shell("h2load -n 10000 -c 10 -m 10 https://127.0.0.1:" + std::to_string(lb.port()) + "/");
+  INFO(output);
+  CHECK(status == 0);
+  CHECK_THAT(output, Catch::Contains("10000 succeeded, 0 failed, 0 errored, 0 timeout"));
+  CHECK_THAT(output, Catch::Contains("status codes: 10000 2xx"));
+}
+
+TEST_CASE("100 MB each way through one HTTP/2 stream in bounded memory", "[integration][http2]") {
+  BackendProcess backend;
+  LoadBalancerProcess lb({backend.url()}, tls_flags());
+  const std::string upload = "/tmp/lb_h2_upload_" + std::to_string(::getpid());
+  REQUIRE(shell("head -c 104857600 /dev/zero > " + upload).first == 0);
+  const long before = lb.peak_rss_kib();
+  auto [down_status, down] = shell(curl_https(lb.port(), "/bytes?n=104857600", "--http2 -o /dev/null -w '%{size_download}'"));
+  CHECK(down_status == 0);
+  CHECK(down == "104857600");
+  auto [up_status, up] = shell(curl_https(lb.port(), "/sink", "--http2 --data-binary @" + upload + " -o /dev/null -w '%{http_code} %{size_upload}'"));
+  std::remove(upload.c_str());
+  CHECK(up_status == 0);
+  CHECK(up == "200 104857600");
+  INFO("peak RSS " << before << " KiB -> " << lb.peak_rss_kib() << " KiB");
+  CHECK(lb.peak_rss_kib() - before < 64 * 1024);  // windows and pipes, not the bodies
+}
+
+TEST_CASE("slow streams do not hold up their siblings; errors, cookies, our JSON", "[integration][http2]") {
+  BackendProcess backend;
+  LoadBalancerProcess lb({backend.url()}, {"--h2c"});
+  H2Client client(lb.port());
+  std::vector<int32_t> slow;
+  for (int i = 0; i < 5; ++i) slow.push_back(client.get("/slow?ms=2000"));
+  const int32_t quick = client.get("/");
+  const int32_t forbidden = client.get("/", {{"connection", "keep-alive"}});  // RFC 9113 8.2.2: a stream error
+  const int32_t cookies = client.get("/cookies");
+  const auto started = std::chrono::steady_clock::now();
+  REQUIRE(client.run_until([&] { return client.responses[quick].closed && client.responses[cookies].closed; }));
+  CHECK(std::chrono::steady_clock::now() - started < 1500ms);  // not behind the 2 s ones
+  CHECK(client.responses[quick].status == 200);
+  CHECK(json::parse(client.responses[quick].body)["server_id"] == backend.id());
+  CHECK(client.run_until([&] { return client.responses[forbidden].closed; }));
+  CHECK(client.responses[forbidden].error == NGHTTP2_PROTOCOL_ERROR);
+  REQUIRE(client.run_until([&] {
+    for (int32_t id : slow) {
+      if (!client.responses[id].closed) return false;
+    }
+    return true;
+  }));
+  for (int32_t id : slow) CHECK(client.responses[id].status == 200);  // the siblings lived on
+}
+
+TEST_CASE("a client that resets streams as fast as it opens them gets GOAWAY", "[integration][http2]") {
+  BackendProcess backend;
+  LoadBalancerProcess lb({backend.url()}, {"--h2c"});
+  H2Client client(lb.port());
+  // Each request really goes out before its reset (the CVE-2023-44487 pattern).
+  for (int i = 0; i < 400 && client.flush(); ++i) {
+    const int32_t id = client.get("/slow?ms=1000");
+    client.flush();
+    client.cancel(id);
+  }
+  CHECK(client.run_until([&] { return client.goaway >= 0 && client.server_closed; }));
+  CHECK(client.goaway == NGHTTP2_ENHANCE_YOUR_CALM);
+  CHECK(lb.process().wait_for_line("resets streams faster than they finish: GOAWAY", 2s));
+  CHECK(http_request(lb.port(), build_request("GET", "/")).status == 200);  // the others are served
+}
+
+TEST_CASE("HTTP/2: every Set-Cookie, and our errors as JSON", "[integration][http2]") {
+  BackendProcess backend;
+  LoadBalancerProcess lb({backend.url()}, {"--h2c", "--route", "/=default", "--health-interval", "0.2"});
+  const std::string base = "curl -sS --max-time 30 --http2-prior-knowledge http://127.0.0.1:" + std::to_string(lb.port());
+  auto [cookie_status, cookie_head] = shell(base + "/cookies -D - -o /dev/null");
+  CHECK(cookie_status == 0);
+  CHECK_THAT(cookie_head, Catch::Contains("set-cookie: sid=s%3Aabc%26d; Path=/") && Catch::Contains("set-cookie: theme=dark"));
+  CHECK_THAT(shell(base + "/x -H 'Host: nowhere' -w ' %{http_code}'").second,
+             Catch::Equals("{\"error\":\"no route for this request\"}\n 404") ||
+                 Catch::Contains("\"error\""));
+  REQUIRE(backend.process().signal(SIGKILL));
+  REQUIRE(lb.process().wait_for_line(backend.url() + " is UNHEALTHY", 5s));
+  auto [down_status, down] = shell(base + "/ -w ' %{http_code}'");
+  CHECK_THAT(down, Catch::Contains("\"error\":\"no healthy backend available\"") && Catch::EndsWith(" 503"));
+}
