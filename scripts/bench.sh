@@ -33,7 +33,7 @@
 # Environment: LB_BIN (benchmark this load_balancer binary instead of building),
 # BENCH_OUT_DIR (default build-bench), BENCH_TARGETS (a subset of "direct
 # load_balancer nginx haproxy apache varnish caddy") and BENCH_ROWS (a subset of
-# "ka:64 ka:256 new:32 tls-ka:64 tls-new:32"), for debugging this script.
+# "ka:64 ka:256 new:32 tls-ka:64 tls-new:32 h2:64"), for debugging this script.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -138,6 +138,7 @@ install_missing() {
   local need=() p
   command -v wrk >/dev/null || need+=(wrk)
   command -v ab >/dev/null || need+=(apache2-utils)
+  command -v h2load >/dev/null || need+=(nghttp2-client)
   command -v nginx >/dev/null || need+=(NGINX)
   command -v haproxy >/dev/null || need+=(haproxy)
   command -v apache2 >/dev/null || need+=(apache2)
@@ -259,11 +260,12 @@ check_alive() {  # TARGET WHAT: records a crash once
 
 # ------------------------------------------------------------------- rows ---
 # A row is KIND:CONNS. ka: wrk keep-alive; new: ab, a new connection per
-# request; tls-ka and tls-new: the same over TLS.
+# request; tls-ka and tls-new: the same over TLS; h2: HTTP/2 over TLS (h2load,
+# 8 connections, CONNS/8 streams each).
 ROWS=()
 for c in $CONNS; do ROWS+=("ka:$c"); done
 ROWS+=(new:32)
-((${#TLS_TARGETS[@]})) && ROWS+=(tls-ka:64 tls-new:32)
+((${#TLS_TARGETS[@]})) && ROWS+=(tls-ka:64 tls-new:32 h2:64)
 if [[ -n ${BENCH_ROWS:-} ]]; then read -r -a ROWS <<<"$BENCH_ROWS"; fi  # a subset, for debugging
 
 RAW=$TMP/raw.tsv
@@ -282,7 +284,7 @@ run_load() {  # ROW TARGET SECONDS ROUND(0 = warm-up, not recorded)
   pid=${PID[$t]}
   port=${PORT[$t]}
   url=http://127.0.0.1
-  if [[ $kind == tls-* ]]; then
+  if [[ $kind == tls-* || $kind == h2 ]]; then
     pid=${TLS_PID[$t]:-$pid}
     port=${TLS_PORT[$t]}
     url=https://127.0.0.1
@@ -296,6 +298,8 @@ run_load() {  # ROW TARGET SECONDS ROUND(0 = warm-up, not recorded)
   case $kind in
     ka | tls-ka) "${PIN_CLIENT[@]}" wrk -t2 -c"$c" -d"${d}s" --latency "$url" >"$out" 2>&1 || true ;;
     new | tls-new) "${PIN_CLIENT[@]}" ab -q -c "$c" -t "$d" -n 100000000 "$url" >"$out" 2>&1 || true ;;
+    h2) rm -f "$TMP/h2.log"
+      "${PIN_CLIENT[@]}" h2load -D "$d" -c 8 -m $((c / 8)) --log-file "$TMP/h2.log" "$url" >"$out" 2>&1 || true ;;
   esac
   t1=$(cpu_ticks "$pid")
   read -r busy1 total1 < <(machine_ticks)
@@ -307,6 +311,7 @@ run_load() {  # ROW TARGET SECONDS ROUND(0 = warm-up, not recorded)
     -v hz="$CLK_TCK" 'BEGIN { x = t ? 100 * (b - o - (k1 - k0) * hz) / t : 0; printf "%.1f", x < 0 ? 0 : x }')
   case $kind in
     ka | tls-ka) read -r req rps p50 p99 err < <(parse_wrk "$out") ;;
+    h2) read -r req rps p50 p99 err < <(parse_h2load "$out" "$TMP/h2.log") ;;
     *) read -r req rps p50 p99 err < <(parse_ab "$out") ;;
   esac
   cpu=nan
@@ -333,7 +338,7 @@ for t in "${TLS_TARGETS[@]}"; do run_load tls-ka:16 "$t" 1 0; done
 ri=0
 for row in "${ROWS[@]}"; do
   row_targets=("${TARGETS[@]}")
-  [[ $row == tls-* ]] && row_targets=("${TLS_TARGETS[@]}")
+  [[ $row == tls-* || $row == h2:* ]] && row_targets=("${TLS_TARGETS[@]}")
   n=${#row_targets[@]}
   for ((r = 1; r <= RUNS; r++)); do
     for ((i = 0; i < n; i++)); do

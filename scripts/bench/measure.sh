@@ -116,6 +116,17 @@ parse_ab() {  # ab's percentiles are whole milliseconds
     END { printf "%d %.2f %.3f %.3f %d\n", req, rps, p50, p99, failed + n2 }' "$1"
 }
 
+parse_h2load() {  # OUTPUT LOG: h2load's summary, and its per-request log (start, status, microseconds)
+  local p50 p99
+  read -r p50 p99 < <(cut -f3 "$2" 2>/dev/null | sort -n | awk '{ v[NR] = $1 } END {
+    if (NR == 0) { print "nan nan"; exit }
+    printf "%.3f %.3f\n", v[int(NR * 0.5) > 0 ? int(NR * 0.5) : 1] / 1000, v[int(NR * 0.99) > 0 ? int(NR * 0.99) : 1] / 1000 }')
+  awk -v p50="$p50" -v p99="$p99" '
+    /^finished in/ { for (i = 1; i <= NF; ++i) if ($(i + 1) ~ /^req\/s/) rps = $i }
+    /^requests:/ { ok = $8; failed = $10; errored = $12 }
+    END { gsub(",", "", rps); printf "%d %.2f %s %s %d\n", ok, rps, p50, p99, failed + errored }' "$1"
+}
+
 tree_kb() {  # PID FIELD: status_kb summed over PID's process tree (nginx's workers too)
   local sum=0 p
   for p in $(process_tree "$1"); do sum=$((sum + $(status_kb "$p" "$2"))); done

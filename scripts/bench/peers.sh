@@ -107,7 +107,7 @@ start_nginx() {  # 2 workers, upstream keepalive
   }
   server {
     listen 127.0.0.1:$P_NGINX backlog=4096;
-    listen 127.0.0.1:$P_NGINX_TLS ssl backlog=4096;
+    listen 127.0.0.1:$P_NGINX_TLS ssl http2 backlog=4096;  # h2 by ALPN: the h2 row
     # nginx 1.22's default is TLS 1.0-1.2; the others speak TLS 1.3, so nginx does too.
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_certificate $TMP/cert.pem;
@@ -149,7 +149,7 @@ defaults
 
 frontend fe
   bind 127.0.0.1:$P_HAPROXY
-  bind 127.0.0.1:$P_HAPROXY_TLS ssl crt $TMP/cert+key.pem
+  bind 127.0.0.1:$P_HAPROXY_TLS ssl crt $TMP/cert+key.pem alpn h2,http/1.1
   default_backend be
 
 backend be

@@ -10,6 +10,7 @@ row_title() {
     new) echo "a new connection per request, ab -c ${1#*:}" ;;
     tls-ka) echo "TLS keep-alive, ${1#*:} connections (wrk)" ;;
     tls-new) echo "a new TLS connection (full handshake) per request, ab -c ${1#*:}" ;;
+    h2) echo "HTTP/2 over TLS, ${1#*:} streams (h2load, 8 connections)" ;;
   esac
 }
 
