@@ -120,7 +120,10 @@ parse_h2load() {  # OUTPUT LOG: h2load's summary, and its per-request log (start
   local p50 p99
   read -r p50 p99 < <(cut -f3 "$2" 2>/dev/null | sort -n | awk '{ v[NR] = $1 } END {
     if (NR == 0) { print "nan nan"; exit }
-    printf "%.3f %.3f\n", v[int(NR * 0.5) > 0 ? int(NR * 0.5) : 1] / 1000, v[int(NR * 0.99) > 0 ? int(NR * 0.99) : 1] / 1000 }')
+    i = int(NR * 0.5); j = int(NR * 0.99)
+    if (i < 1) i = 1
+    if (j < 1) j = 1
+    printf "%.3f %.3f\n", v[i] / 1000, v[j] / 1000 }')
   awk -v p50="$p50" -v p99="$p99" '
     /^finished in/ { for (i = 1; i <= NF; ++i) if ($(i + 1) ~ /^req\/s/) rps = $i }
     /^requests:/ { ok = $8; failed = $10; errored = $12 }
