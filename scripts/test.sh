@@ -72,11 +72,14 @@ if [[ "${LB_SKIP_SANITIZERS:-0}" == 1 ]]; then
   echo
   echo "LB_SKIP_SANITIZERS=1: skipping the sanitizer passes"
 else
+  # -O1 with line tables only: what the sanitizers recommend, and it compiles in
+  # less than half the time of -O2 -g (CI's budget is three builds in 25 minutes).
+  sanitizer_build=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG")
   logs="$PWD/build-asan/sanitizer-logs"
   rm -rf "$logs" && mkdir -p "$logs"
   export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:print_stacktrace=1:log_path=$logs/asan"
   export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$logs/ubsan"
-  run_pass "AddressSanitizer+UBSan" build-asan -DLB_SANITIZE=address -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  run_pass "AddressSanitizer+UBSan" build-asan -DLB_SANITIZE=address "${sanitizer_build[@]}"
   sanitizer_logs_clean "$logs" || failed+=("AddressSanitizer+UBSan (reports)")
   unset ASAN_OPTIONS UBSAN_OPTIONS
 
@@ -84,7 +87,7 @@ else
   rm -rf "$logs" && mkdir -p "$logs"
   # test/tsan.supp explains its one suppression (inside the uninstrumented libcpp-httplib).
   export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/test/tsan.supp:log_path=$logs/tsan"
-  run_pass "ThreadSanitizer" build-tsan -DLB_SANITIZE=thread -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  run_pass "ThreadSanitizer" build-tsan -DLB_SANITIZE=thread "${sanitizer_build[@]}"
   sanitizer_logs_clean "$logs" || failed+=("ThreadSanitizer (reports)")
   unset TSAN_OPTIONS
 fi
