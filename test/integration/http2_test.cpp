@@ -19,6 +19,7 @@
 #include "test/support/backend_process.h"
 #include "test/support/load_balancer_process.h"
 #include "test/support/raw_http.h"
+#include "test/support/shell.h"
 #include "test/support/test_certificates.h"
 
 using namespace test_support;
@@ -26,16 +27,6 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::pair<int, std::string> shell(const std::string& command) {
-  std::string output;
-  FILE* pipe = ::popen(("timeout 60 " + command + " 2>&1").c_str(), "r");
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), n);
-  int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
 
 std::vector<std::string> tls_flags() {
   const auto& certs = test_certificates();

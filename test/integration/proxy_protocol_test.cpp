@@ -11,6 +11,7 @@
 #include "test/support/backend_process.h"
 #include "test/support/load_balancer_process.h"
 #include "test/support/raw_http.h"
+#include "test/support/shell.h"
 #include "test/support/test_certificates.h"
 
 using namespace test_support;
@@ -106,14 +107,9 @@ TEST_CASE("PROXY header before TLS, from curl", "[integration][proxy-protocol][t
   const auto& certs = test_certificates();
   LoadBalancerProcess lb({backend.url()}, {"--proxy-protocol-from", "127.0.0.1", "--tls-cert", certs.path("server.crt"),
                                            "--tls-key", certs.path("server.key")});
-  std::string command = "timeout 20 curl -sS --max-time 10 --haproxy-protocol --cacert " + certs.path("ca.crt") +
-                        " https://localhost:" + std::to_string(lb.port()) + "/ 2>&1";
-  std::string output;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), n);
-  CHECK(::pclose(pipe) == 0);
+  auto [status, output] = shell("curl -sS --max-time 10 --haproxy-protocol --cacert " + certs.path("ca.crt") +
+                                 " https://localhost:" + std::to_string(lb.port()) + "/");
+  CHECK(status == 0);
   CHECK_THAT(output, Catch::Contains(backend.id()));
   CHECK_THAT(output, Catch::Contains("\"X-Forwarded-Proto\":\"https\""));
 }

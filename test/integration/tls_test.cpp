@@ -8,23 +8,13 @@
 #include "test/support/backend_process.h"
 #include "test/support/load_balancer_process.h"
 #include "test/support/raw_http.h"
+#include "test/support/shell.h"
 #include "test/support/test_certificates.h"
 
 using namespace test_support;
 using namespace std::chrono_literals;
 
 namespace {
-
-// Runs a shell command (bounded by `timeout`), returns its exit status and stdout+stderr.
-std::pair<int, std::string> shell(const std::string& command) {
-  std::string output;
-  FILE* pipe = ::popen(("timeout 20 " + command + " 2>&1").c_str(), "r");
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), n);
-  int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
 
 std::vector<std::string> tls_flags(const std::string& name = "server") {
   const auto& certs = test_certificates();
