@@ -66,7 +66,7 @@ Http2Connection::Http2Connection(ProxyContext& context, std::unique_ptr<Stream> 
       client_(std::move(client)),
       forwarded_proto_(forwarded_proto),
       client_ip_(std::move(client_ip)),
-      max_streams_(context.live.current()->proxy.h2_max_streams),
+      settings_(context.live.current()->proxy),
       wake_(std::make_shared<WakeUp>()),
       reset_window_start_(Clock::now()) {
   nghttp2_session_callbacks* callbacks;
@@ -82,7 +82,7 @@ Http2Connection::Http2Connection(ProxyContext& context, std::unique_ptr<Stream> 
   nghttp2_session_server_new2(&session_, callbacks, this, options);
   nghttp2_option_del(options);
   nghttp2_session_callbacks_del(callbacks);
-  const nghttp2_settings_entry settings[] = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, max_streams_},
+  const nghttp2_settings_entry settings[] = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, settings_.h2_max_streams},
                                              {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, kStreamWindow}};
   nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, 2);
   // The connection's own window, for several streams' bodies at once.
@@ -98,7 +98,6 @@ Http2Connection::~Http2Connection() {
 
 void Http2Connection::serve() {
   ConnectionRegistry::Slot slot(context_.registry, client_->fd());
-  const ProxySettings settings = context_.live.current()->proxy;
   char buffer[kReadBytes];
   auto idle_since = Clock::now();
   bool shutdown_noticed = false;
@@ -108,7 +107,7 @@ void Http2Connection::serve() {
     if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)) return;
     if (requests_.empty()) {
       if (!slot.enter_idle()) return;  // stopping: an idle connection just closes
-      if (Clock::now() - idle_since > settings.keepalive_timeout) return;
+      if (Clock::now() - idle_since > settings_.keepalive_timeout) return;
     } else {
       slot.enter_busy();
       idle_since = Clock::now();
@@ -141,13 +140,12 @@ void Http2Connection::serve() {
 }
 
 bool Http2Connection::flush() {
-  const ProxySettings& settings = context_.live.current()->proxy;
   for (;;) {
     const uint8_t* data = nullptr;
     ssize_t n = nghttp2_session_mem_send(session_, &data);
     if (n < 0) return false;
     if (n == 0) return true;
-    if (!client_->write_all(reinterpret_cast<const char*>(data), static_cast<size_t>(n), settings.client_timeout)) {
+    if (!client_->write_all(reinterpret_cast<const char*>(data), static_cast<size_t>(n), settings_.client_timeout)) {
       return false;
     }
   }

@@ -68,7 +68,7 @@ class Http2Connection {
   std::unique_ptr<Stream> client_;
   const char* forwarded_proto_;
   const std::string client_ip_;
-  const uint32_t max_streams_;
+  const ProxySettings settings_;  // taken once: a reload applies to the streams' workers, and to new connections
   std::shared_ptr<WakeUp> wake_;  // workers write, this thread polls; shared so a late worker never writes a reused fd
   nghttp2_session* session_ = nullptr;
   std::map<int32_t, std::unique_ptr<Request>> requests_;
