@@ -192,6 +192,8 @@ int main(int argc, char** argv) {
                            {},
                            lb::RetryBudget(options.proxy.retry_budget_percent),
                            lb::OutlierEjector(options.ejection)};
+  lb::RequestLog request_log;  // the admin server's live request view
+  if (options.admin_port >= 0) context.request_log = &request_log;
   lb::ProxyServer server(context, options.max_connections, to_millis(options.drain_timeout));
   std::string error;
   int port = server.open(options.bind, options.port, error);
@@ -216,7 +218,7 @@ int main(int argc, char** argv) {
   if (options.admin_port >= 0) {
     admin = std::make_unique<lb::AdminServer>(
         lb::AdminContext{balancer, context.metrics, context.registry, std::chrono::steady_clock::now(),
-                         [&health_checker] { health_checker.check_soon(); }},
+                         [&health_checker] { health_checker.check_soon(); }, request_log},
         options.admin_token);
     int admin_port = admin->start(options.admin_bind, options.admin_port, error);
     if (admin_port < 0) {
@@ -249,6 +251,7 @@ int main(int argc, char** argv) {
 
   server.run();  // returns once stopped and drained (or the drain timed out)
   signal_thread.join();  // it called shutdown(); let it finish before anything is destroyed
+  request_log.stop();  // ends the request streams, so the admin server can stop
   if (admin) admin->stop();
   health_checker.stop();
   std::size_t unfinished = context.registry.open_connections();

@@ -85,6 +85,19 @@ bool Backend::take_ejection_end(Clock::time_point now) {
          ejected_until_.compare_exchange_strong(until, 0, std::memory_order_acq_rel);
 }
 
+void Backend::set_fault(const FaultSettings& fault) {
+  std::lock_guard<std::mutex> lock(fault_mutex_);
+  fault_ = fault.active() ? fault : FaultSettings{};
+  has_fault_.store(fault.active(), std::memory_order_release);
+}
+
+std::optional<FaultSettings> Backend::fault() const {
+  if (!has_fault_.load(std::memory_order_acquire)) return std::nullopt;
+  std::lock_guard<std::mutex> lock(fault_mutex_);
+  if (!fault_.active()) return std::nullopt;  // cleared since the flag was read
+  return fault_;
+}
+
 long Backend::selection_weight(Clock::time_point now) const {
   const long full = static_cast<long>(spec.weight) * 100;
   const int64_t from = ramp_from_.load(std::memory_order_relaxed);

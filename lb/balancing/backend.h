@@ -10,12 +10,14 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "lb/balancing/backend_url.h"
 #include "lb/balancing/health_state.h"
 #include "lb/protection/circuit_breaker.h"
+#include "lb/protection/fault_injection.h"
 #include "lb/transport/upstream_pool.h"
 
 namespace lb {
@@ -87,6 +89,12 @@ class Backend {
   // idle connections to the old addresses are closed).
   bool set_addresses(ResolvedAddresses addresses);
 
+  // Fault injection (admin API): off at start and never saved; a reload keeps it.
+  // An inactive fault clears it.
+  void set_fault(const FaultSettings& fault);
+  // The fault in force, if any: one atomic load on the request path when there is none.
+  std::optional<FaultSettings> fault() const;
+
   UpstreamPool& pool() { return pool_; }
   CircuitBreaker& breaker() { return breaker_; }
   const CircuitBreaker& breaker() const { return breaker_; }
@@ -102,6 +110,8 @@ class Backend {
   std::atomic<uint64_t> checks_failed{0};
   std::atomic<int> consecutive_failures{0};  // outlier ejection: failed attempts in a row
   std::atomic<uint64_t> ejections_total{0};
+  std::atomic<uint64_t> faults_aborted{0};  // attempts answered by an injected abort
+  std::atomic<uint64_t> faults_delayed{0};  // attempts held back by an injected delay
 
  private:
   static constexpr std::memory_order kAcquire = std::memory_order_acquire;
@@ -114,6 +124,9 @@ class Backend {
   mutable std::mutex health_mutex_;
   HealthState health_;    // guards: health_mutex_
   LastCheck last_check_;  // guards: health_mutex_
+  std::atomic<bool> has_fault_{false};  // fault_ is set (checked before taking fault_mutex_)
+  mutable std::mutex fault_mutex_;
+  FaultSettings fault_;  // guards: fault_mutex_
   UpstreamPool pool_;
   CircuitBreaker breaker_;
   std::shared_ptr<const ResolvedAddresses> addresses_;  // read and written with std::atomic_load/store

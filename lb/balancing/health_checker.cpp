@@ -104,6 +104,8 @@ void HealthChecker::run_rounds(const std::vector<HealthTarget>& targets) {
 
 // The name first: a backend whose name stops resolving is down for that reason.
 ProbeResult HealthChecker::resolve_and_probe(Backend& backend, const HealthTarget& target) {
+  // An injected fail_health fault: the check fails without touching the backend.
+  if (auto fault = backend.fault(); fault && fault->fail_health) return ProbeResult{false, "injected fault: fail_health"};
   std::string error;
   ResolvedAddresses addresses = resolver_(backend, error);
   if (addresses.empty()) return ProbeResult{false, error};

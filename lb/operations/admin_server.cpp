@@ -2,9 +2,12 @@
 
 #include <httplib.h>
 
+#include <thread>
+
 #include "common/log.h"
 #include "lb/http/error_response.h"
 #include "lb/operations/dashboard_page.h"
+#include "lb/operations/fault_json.h"
 #include "lb/operations/status_report.h"
 
 namespace lb {
@@ -16,11 +19,24 @@ void reply_json(httplib::Response& res, int status, const nlohmann::json& body) 
   res.set_content(body.dump(2) + "\n", "application/json");
 }
 
+// Request streams each hold one of the server's threads while a dashboard is
+// open; the pool is larger than that cap, so /status is always answered.
+constexpr int kWorkerThreads = 16;
+constexpr int kMaxRequestStreams = 8;
+// A stream sends at most this many events per batch and pauses between
+// batches, so a busy load balancer cannot flood a browser (the rest are skipped).
+constexpr std::size_t kMaxEventsPerBatch = 50;
+constexpr std::chrono::milliseconds kBatchPause{100};
+constexpr std::chrono::milliseconds kKeepAliveEvery{15000};
+
 }  // namespace
 
 AdminServer::AdminServer(AdminContext context, std::string token)
     : context_(context), token_(std::move(token)) {
+  http_.server().new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
   install_routes();
+  install_fault_routes();
+  install_request_view_routes();
 }
 
 void AdminServer::install_routes() {
@@ -111,6 +127,73 @@ void AdminServer::install_routes() {
 
   server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty()) reply_json(res, res.status, {{"error", reason_phrase(res.status)}});
+  });
+}
+
+// Fault injection (SPEC "Fault injection and the live request view"): applied
+// on our side by ProxyConnection::apply_fault() and the health checker.
+void AdminServer::install_fault_routes() {
+  httplib::Server& server = http_.server();
+  server.Put(R"(/backends/([0-9a-f]+)/fault)", [this](const httplib::Request& req, httplib::Response& res) {
+    auto backend = context_.balancer.find(req.matches[1]);
+    if (!backend) return reply_json(res, 404, {{"error", "no such backend"}});
+    nlohmann::json body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+    FaultSettings fault;
+    std::string error;
+    if (body.is_discarded()) return reply_json(res, 400, {{"error", "body is not JSON"}});
+    if (!parse_fault(body, fault, error)) return reply_json(res, 400, {{"error", error}});
+    backend->set_fault(fault);
+    common::log_line("[Admin] " + backend->url + " fault " + fault_json(backend->fault()).dump());
+    if (context_.check_health_soon) context_.check_health_soon();  // fail_health shows at once
+    reply_json(res, 200, backend_status(*backend));
+  });
+  server.Delete(R"(/backends/([0-9a-f]+)/fault)", [this](const httplib::Request& req, httplib::Response& res) {
+    auto backend = context_.balancer.find(req.matches[1]);
+    if (!backend) return reply_json(res, 404, {{"error", "no such backend"}});
+    backend->set_fault(FaultSettings{});
+    common::log_line("[Admin] " + backend->url + " fault cleared");
+    if (context_.check_health_soon) context_.check_health_soon();
+    reply_json(res, 200, backend_status(*backend));
+  });
+}
+
+void AdminServer::install_request_view_routes() {
+  httplib::Server& server = http_.server();
+  server.Get("/requests", [this](const httplib::Request&, httplib::Response& res) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const RequestRecord& record : context_.requests.newest_first()) list.push_back(request_json(record));
+    reply_json(res, 200, {{"requests", list}});
+  });
+
+  // Server-Sent Events: "id: N" and "data: {...}" per request, a comment line
+  // as a keep-alive. It ends when the client leaves or the server stops.
+  server.Get("/requests/stream", [this](const httplib::Request&, httplib::Response& res) {
+    if (open_streams_.fetch_add(1) >= kMaxRequestStreams) {
+      open_streams_.fetch_sub(1);
+      return reply_json(res, 503, {{"error", "too many request streams open; poll GET /requests instead"}});
+    }
+    res.set_header("Cache-Control", "no-store");
+    auto last_sent = std::make_shared<uint64_t>(context_.requests.last_sequence());
+    res.set_chunked_content_provider(
+        "text/event-stream",
+        [this, last_sent](size_t, httplib::DataSink& sink) {
+          std::vector<RequestRecord> records = context_.requests.wait_after(*last_sent, kKeepAliveEvery);
+          if (context_.requests.stopped()) return false;
+          std::string events;
+          if (records.empty()) events = ": keep-alive\n\n";
+          if (records.size() > kMaxEventsPerBatch) {
+            events = ": skipped " + std::to_string(records.size() - kMaxEventsPerBatch) + "\n\n";
+            records.erase(records.begin(), records.end() - kMaxEventsPerBatch);
+          }
+          for (const RequestRecord& record : records) {
+            events += "id: " + std::to_string(record.sequence) + "\ndata: " + request_json(record).dump() + "\n\n";
+            *last_sent = record.sequence;
+          }
+          if (!sink.write(events.data(), events.size())) return false;
+          if (!records.empty()) std::this_thread::sleep_for(kBatchPause);
+          return true;
+        },
+        [this](bool) { open_streams_.fetch_sub(1); });
   });
 }
 

@@ -6,9 +6,14 @@
 //   DELETE /backends/{id}           remove (in-flight requests finish)
 //   POST /backends/{id}/drain       stop sending new requests
 //   POST /backends/{id}/enable      undo drain
+//   PUT  /backends/{id}/fault       inject a fault {"abort_percent", "abort_status", "delay_ms",
+//                                   "delay_percent", "fail_health"}; DELETE clears it
+//   GET  /requests                  the last 200 requests, newest first, with their decision trace
+//   GET  /requests/stream           each new one as a Server-Sent Event
 // With --admin-token, every request needs `Authorization: Bearer <token>`.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <string>
@@ -17,6 +22,7 @@
 #include "lb/operations/background_http_server.h"
 #include "lb/operations/connection_registry.h"
 #include "lb/operations/metrics.h"
+#include "lb/operations/request_log.h"
 
 namespace lb {
 
@@ -27,6 +33,7 @@ struct AdminContext {
   const ConnectionRegistry& registry;
   std::chrono::steady_clock::time_point started;
   std::function<void()> check_health_soon;  // a new backend is probed now, not after an interval
+  const RequestLog& requests;               // the live request view
 };
 
 class AdminServer {
@@ -40,9 +47,12 @@ class AdminServer {
 
  private:
   void install_routes();
+  void install_fault_routes();
+  void install_request_view_routes();
 
   AdminContext context_;
   std::string token_;
+  std::atomic<int> open_streams_{0};  // GET /requests/stream responses in progress
   BackgroundHttpServer http_;
 };
 

@@ -22,21 +22,28 @@ void DecisionTrace::reset() {
   pool_.clear();
   sticky_ = "off";
   candidates_.clear();
-  tried_.clear();
+  failures_.clear();
+  delays_.clear();
   chosen_.clear();
 }
 
 void DecisionTrace::note_candidates(const BackendPool& pool, const SelectionContext& selection) {
   if (!candidates_.empty()) return;  // the first choice's view is the interesting one
-  for (const auto& backend : pool.backends) {
-    if (!candidates_.empty()) candidates_ += ", ";
-    candidates_ += backend->url + " " + candidate_standing(*backend, selection);
-  }
+  for (const auto& backend : pool.backends) candidates_.push_back({backend->url, candidate_standing(*backend, selection)});
 }
 
 void DecisionTrace::note_failure(const Backend& backend, const std::string& why) {
-  if (!tried_.empty()) tried_ += ", ";
-  tried_ += backend.url + " (" + why + ")";
+  failures_.push_back({backend.url, why});
+}
+
+void DecisionTrace::note_delay(const Backend& backend, std::chrono::milliseconds delay) {
+  delays_.push_back({backend.url, std::to_string(delay.count()) + " ms"});
+}
+
+std::string DecisionTrace::tried() const {
+  std::string out;
+  for (const Note& failure : failures_) out += (out.empty() ? "" : ", ") + failure.url + " (" + failure.text + ")";
+  return out;
 }
 
 std::string DecisionTrace::header_value(const std::string& algorithm) const {
@@ -44,10 +51,57 @@ std::string DecisionTrace::header_value(const std::string& algorithm) const {
   if (!request_id_.empty()) value += "request_id=" + request_id_ + "; ";
   if (!route_.empty()) value += "route=" + route_ + "; ";
   if (!pool_.empty()) value += "pool=" + pool_ + "; ";
-  value += "algorithm=" + algorithm + "; sticky=" + sticky_ + "; candidates=" + candidates_;
-  if (!tried_.empty()) value += "; tried=" + tried_;
+  value += "algorithm=" + algorithm + "; sticky=" + sticky_ + "; candidates=";
+  for (size_t i = 0; i < candidates_.size(); ++i) {
+    value += (i ? ", " : "") + candidates_[i].url + " " + candidates_[i].text;
+  }
+  const std::string failed = tried();
+  if (!failed.empty()) value += "; tried=" + failed;
   value += "; chosen=" + (chosen_.empty() ? std::string("none") : chosen_);
   return value;
+}
+
+namespace {
+
+// "http://127.0.0.1:8001" -> "127.0.0.1:8001": the words are read on a dashboard.
+std::string short_name(const std::string& url) {
+  constexpr std::string_view kPlain = "http://";
+  return url.compare(0, kPlain.size(), kPlain) == 0 ? url.substr(kPlain.size()) : url;
+}
+
+}  // namespace
+
+std::string DecisionTrace::in_words(const std::string& algorithm) const {
+  std::vector<std::string> parts;
+  if (!route_.empty()) parts.push_back("route " + route_ + " → pool " + pool_);
+  if (sticky_ != "off") parts.push_back("sticky cookie " + sticky_);
+  // Each choice in order: the failed ones, then the one that answered.
+  auto choice = [&](size_t index, const std::string& url) {
+    std::string who = index == 0 && sticky_ == "hit" ? "the sticky cookie" : algorithm;
+    std::string text = who + " chose " + short_name(url);
+    for (const Note& delay : delays_) {
+      if (delay.url == url) text += " (held " + delay.text + " by an injected delay)";
+    }
+    return text;
+  };
+  for (size_t i = 0; i < failures_.size(); ++i) {
+    const bool retried = i + 1 < failures_.size() || (!chosen_.empty() && chosen_ != failures_[i].url);
+    parts.push_back(choice(i, failures_[i].url) + ": " + failures_[i].text + (retried ? ", retrying" : ""));
+  }
+  if (chosen_.empty()) {
+    parts.push_back("no backend available");
+  } else if (failures_.empty() || chosen_ != failures_.back().url) {
+    parts.push_back(choice(failures_.size(), chosen_));
+  }
+  std::string skipped;
+  for (const Note& candidate : candidates_) {
+    if (candidate.text.compare(0, 3, "ok(") == 0) continue;
+    skipped += (skipped.empty() ? "skipped " : ", ") + short_name(candidate.url) + " (" + candidate.text + ")";
+  }
+  if (!skipped.empty()) parts.push_back(skipped);
+  std::string words;
+  for (const std::string& part : parts) words += (words.empty() ? "" : "; ") + part;
+  return words;
 }
 
 }  // namespace lb

@@ -6,8 +6,10 @@
 //     tried=http://127.0.0.1:8003 (connection refused); chosen=http://127.0.0.1:8001
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "lb/balancing/balancer.h"
 #include "lb/balancing/selector.h"
@@ -29,18 +31,29 @@ class DecisionTrace {
   void note_candidates(const BackendPool& pool, const SelectionContext& selection);
   void note_failure(const Backend& backend, const std::string& why);
   void note_chosen(const Backend& backend) { chosen_ = backend.url; }
+  // An injected delay held the attempt on `backend` back.
+  void note_delay(const Backend& backend, std::chrono::milliseconds delay);
   // The failed attempts so far: "URL (why), ..." (also for the access log).
-  const std::string& tried() const { return tried_; }
+  std::string tried() const;
   // The header value ("" while nothing was recorded).
   std::string header_value(const std::string& algorithm) const;
+  // The same story in words, for the live request view:
+  //   "round-robin chose 127.0.0.1:8001: injected fault (503), retrying;
+  //    round-robin chose 127.0.0.1:8002; skipped 127.0.0.1:8003 (unhealthy)"
+  std::string in_words(const std::string& algorithm) const;
 
  private:
+  struct Note {
+    std::string url;
+    std::string text;  // a candidate's standing, a failure's reason, a delay
+  };
   std::string request_id_;
   std::string route_;
   std::string pool_;
   std::string sticky_ = "off";
-  std::string candidates_;
-  std::string tried_;
+  std::vector<Note> candidates_;
+  std::vector<Note> failures_;
+  std::vector<Note> delays_;
   std::string chosen_;
 };
 

@@ -3,6 +3,8 @@
 #include <ctime>
 #include <functional>
 
+#include "lb/operations/fault_json.h"
+
 namespace lb {
 
 namespace {
@@ -61,6 +63,7 @@ nlohmann::json backend_status(const Backend& backend) {
       {"active_requests", backend.active_requests.load()},
       {"requests", backend.requests_total.load()},
       {"failures", backend.failures_total.load()},
+      {"fault", fault_json(backend.fault())},
       {"last_check", {{"passed", check.passed}, {"detail", check.detail}, {"time", iso8601(check.when)}}},
   };
 }
@@ -190,6 +193,12 @@ std::string metrics_text(const Topology& topology, const Metrics& metrics, std::
   per_backend("lb_backend_ejections_total", "counter", "Outlier ejections (consecutive failures).",
               [](const Backend& b, const std::string& labels) {
                 return "lb_backend_ejections_total{" + labels + "} " + std::to_string(b.ejections_total.load()) + "\n";
+              });
+  per_backend("lb_faults_injected_total", "counter", "Attempts aborted or delayed by an injected fault (admin API).",
+              [](const Backend& b, const std::string& labels) {
+                return "lb_faults_injected_total{" + labels + ",fault=\"abort\"} " +
+                       std::to_string(b.faults_aborted.load()) + "\nlb_faults_injected_total{" + labels +
+                       ",fault=\"delay\"} " + std::to_string(b.faults_delayed.load()) + "\n";
               });
   per_backend("lb_health_checks_total", "counter", "Active health check results.",
               [](const Backend& b, const std::string& labels) {

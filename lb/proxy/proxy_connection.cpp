@@ -61,6 +61,7 @@ void ProxyConnection::serve() {
     if (read_request_head() != HeadResult::Ready) break;
     auto started = Clock::now();
     std::string started_text = context_.access_log ? access_log_time() : std::string();
+    const auto started_wall = context_.request_log ? std::chrono::system_clock::now() : std::chrono::system_clock::time_point();
     status_sent_ = 0;
     body_bytes_sent_ = 0;
     answered_by_.clear();
@@ -74,6 +75,7 @@ void ProxyConnection::serve() {
       double seconds = std::chrono::duration<double>(Clock::now() - started).count();
       context_.metrics.observe_response(status_sent_, seconds);
       if (context_.access_log) write_access_log(started_text, seconds);
+      if (context_.request_log) record_request(started_wall, seconds);
     }
     if (!keep) break;
   }
@@ -202,7 +204,8 @@ bool ProxyConnection::handle_request() {
                           ? jittered_try_timeout(settings_.try_timeout, unit_random_(random_))
                           : settings_.try_timeout;
     first_byte_wait_ = replayable ? std::max(Millis(1), std::min(try_wait, left)) : settings_.backend_timeout;
-    Attempt attempt = forward(*backend, /*fresh_connection=*/false);
+    Attempt attempt{Outcome::Completed, ""};
+    if (!apply_fault(*backend, attempt)) attempt = forward(*backend, /*fresh_connection=*/false);
     if (attempt.outcome == Outcome::NoResponse && attempt.detail == "reused" && replayable) {
       // A pooled connection the backend had already closed: not the backend's
       // fault. Once more on a new connection to the same backend.
@@ -210,6 +213,7 @@ bool ProxyConnection::handle_request() {
     }
     const bool backend_failed = attempt.outcome == Outcome::CannotConnect || attempt.outcome == Outcome::Timeout ||
                                 attempt.outcome == Outcome::BadGateway || attempt.outcome == Outcome::NoResponse ||
+                                attempt.outcome == Outcome::InjectedAbort ||
                                 (attempt.outcome == Outcome::Completed && status_sent_ >= 500);
     record_outcome(*backend, !backend_failed, retry);
     upstream_seconds_ += std::chrono::duration<double>(Clock::now() - upstream_started).count();
@@ -243,13 +247,16 @@ bool ProxyConnection::handle_request() {
         if (!replayable) return reply_error(502, "backend closed the connection", true);
         attempt.detail = "connection closed without a response";
         break;
+      case Outcome::InjectedAbort:  // a failure, but no passive mark-down: the breaker and ejection react
+        if (!replayable) return reply_unreachable(attempt);
+        break;
     }
     last_failure = attempt;
     selection.avoid.push_back(backend.get());
     if (--attempts_left <= 0) return reply_unreachable(attempt);
     // The budget is for requests a backend may have received: one never sent
-    // (connection refused) multiplies nothing.
-    if (attempt.outcome != Outcome::CannotConnect) {
+    // (connection refused, injected abort) multiplies nothing.
+    if (attempt.outcome != Outcome::CannotConnect && attempt.outcome != Outcome::InjectedAbort) {
       retry = context_.retry_budget.try_retry(kRetryPatience);
       if (!retry) {  // a wide outage: fail as without retries rather than multiply it
         context_.metrics.retries_over_budget.fetch_add(1, std::memory_order_relaxed);

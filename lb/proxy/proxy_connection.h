@@ -8,6 +8,7 @@
 //   4 select a backend of that pool: sticky cookie, Selector (one short
 //     lock), circuit breaker                          -> 503    choose_backend()
 //   5 forward head and streamed body on a pooled keep-alive connection   forward()
+//     (an injected fault may delay or abort the attempt first)         apply_fault()
 //   6 read the response head, stream the body back                relay_response()
 //   7 release: active-request guard, pool the upstream connection only when
 //     both sides must agree where the exchange ended (may_reuse_upstream),
@@ -16,7 +17,7 @@
 // connection into a two-way byte tunnel until either side closes.   tunnel()
 //
 // Steps 1, 2, 5, 6, 7 are in proxy_connection.cpp; the decisions (rate limit,
-// route, backend choice, breaker, trace, access log) in proxy_connection_policies.cpp;
+// route, backend choice, breaker, faults, trace, access log, request view) in proxy_connection_policies.cpp;
 // the heads it writes (with the route's header rules) in proxy_connection_heads.cpp;
 // the tunnel in proxy_connection_tunnel.cpp.
 #pragma once
@@ -55,10 +56,12 @@ class ProxyConnection {
     BodyTooLarge,    // the client's chunked body passed --max-body-size
     BadRequestBody,  // the client's body framing was invalid
     Aborted,         // client gone, or the response broke after it started
+    InjectedAbort,   // an injected fault (admin API) answered instead of the backend
   };
   struct Attempt {
     Outcome outcome;
     std::string detail;
+    int status = 0;  // InjectedAbort: the status the fault answers with
   };
 
   enum class HeadResult { Ready, Closed, Rejected };
@@ -72,6 +75,7 @@ class ProxyConnection {
   std::shared_ptr<Backend> choose_backend(SelectionContext& selection, const std::shared_ptr<Backend>& pinned);
   void record_outcome(Backend& backend, bool success, RetryBudget::Retry& retry);
   std::shared_ptr<Backend> pinned_backend();
+  bool apply_fault(Backend& backend, Attempt& ended);
   Attempt forward(Backend& backend, bool fresh_connection);
   Attempt send_request(Stream& upstream);
   Attempt read_response_head(Stream& upstream);
@@ -84,6 +88,7 @@ class ProxyConnection {
   bool request_fully_read() const;
   void append_trace(std::string& out) const;
   void write_access_log(const std::string& time, double seconds);
+  void record_request(std::chrono::system_clock::time_point time, double seconds);
 
   ProxyContext& context_;
   std::shared_ptr<const LiveSettings> live_;  // the settings this request runs with (refresh_settings())

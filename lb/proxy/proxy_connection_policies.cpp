@@ -1,10 +1,12 @@
 // ProxyConnection, part 2: the decisions around forwarding (the settings a
 // request runs with, a PROXY header refused, step 2b rate limit, step 3
-// route, step 4 backend choice with sticky cookie and circuit breaker, step 7
-// breaker outcome) and what is recorded about a request (request id, trace,
-// access log).
+// route, step 4 backend choice with sticky cookie and circuit breaker, step 5a
+// injected faults, step 7 breaker outcome) and what is recorded about a
+// request (request id, trace, access log, live request view).
 // The request path itself reads top to bottom in proxy_connection.cpp.
 #include "lb/proxy/proxy_connection.h"
+
+#include <thread>
 
 #include "lb/balancing/event_log.h"
 #include "lb/http/http_headers.h"
@@ -101,7 +103,7 @@ bool ProxyConnection::route_request() {
 std::shared_ptr<Backend> ProxyConnection::choose_backend(SelectionContext& selection,
                                                          const std::shared_ptr<Backend>& pinned) {
   for (;;) {
-    if (settings_.trace_header) trace_.note_candidates(*pool_, selection);
+    if (settings_.trace_header || context_.request_log) trace_.note_candidates(*pool_, selection);
     std::shared_ptr<Backend> backend =
         pinned && is_eligible(*pinned, selection) ? pinned : pool_->selector->pick(selection);
     if (pool_->sticky) {
@@ -147,10 +149,38 @@ void ProxyConnection::record_outcome(Backend& backend, bool success, RetryBudget
   }
 }
 
-// Step 7 when no backend answered: 504 after a timeout, else 502.
+// Step 7 when no backend answered: 504 after a timeout, an injected fault's
+// status after an injected abort, else 502.
 bool ProxyConnection::reply_unreachable(const Attempt& last) {
+  if (last.outcome == Outcome::InjectedAbort) return reply_error(last.status, "injected fault", !request_fully_read());
   if (last.outcome == Outcome::Timeout) return reply_error(504, "backend did not respond in time", !request_fully_read());
   return reply_error(502, "backend unavailable: " + last.detail, !request_fully_read());
+}
+
+// Step 5a: an injected fault (admin API) plays a slow or failing backend on our
+// side, so any service can be broken in a workshop. A delay counts against the
+// attempt's wait for a first byte, as a slow backend's would; an abort never
+// contacts the backend. False: go on and forward; true: `ended` says how it ended.
+bool ProxyConnection::apply_fault(Backend& backend, Attempt& ended) {
+  const std::optional<FaultSettings> fault = backend.fault();
+  if (!fault) return false;
+  const auto now = std::chrono::steady_clock::now();
+  const auto first_byte_deadline = now + first_byte_wait_;
+  const FaultPlan plan = plan_fault(*fault, [this] { return unit_random_(random_); }, now, first_byte_deadline);
+  if (plan.delay.count() > 0) {
+    backend.faults_delayed.fetch_add(1, std::memory_order_relaxed);
+    trace_.note_delay(backend, plan.delay);
+    std::this_thread::sleep_until(plan.times_out ? first_byte_deadline : plan.forward_at);
+    if (plan.times_out) {
+      ended = {Outcome::Timeout, "timeout (injected delay)"};
+      return true;
+    }
+    first_byte_wait_ = std::max(Millis(1), first_byte_wait_ - plan.delay);
+  }
+  if (!plan.abort) return false;
+  backend.faults_aborted.fetch_add(1, std::memory_order_relaxed);
+  ended = {Outcome::InjectedAbort, "injected fault (" + std::to_string(plan.abort_status) + ")", plan.abort_status};
+  return true;
 }
 
 // The backend the client's sticky cookie names, if any (forged or stale: none).
@@ -191,6 +221,23 @@ void ProxyConnection::write_access_log(const std::string& time, double seconds) 
   record.upstream_seconds = upstream_seconds_;
   record.tried = trace_.tried();
   context_.access_log->write(record);
+}
+
+// The live request view (admin GET /requests): what happened, in words.
+void ProxyConnection::record_request(std::chrono::system_clock::time_point time, double seconds) {
+  const MessageHead& request = request_parser_.head();
+  RequestRecord record;
+  record.time = time;
+  record.client = client_ip_;
+  record.method = std::string(request.view(request.method));
+  record.target = std::string(request.view(request.target));
+  record.status = status_sent_;
+  record.pool = pool_ ? pool_->settings.name : "";
+  record.backend = answered_by_;
+  record.duration_ms = seconds * 1000;
+  record.request_id = request_id_;
+  if (pool_) record.trace = trace_.in_words(pool_->selector->name());
+  context_.request_log->add(std::move(record));
 }
 
 }  // namespace lb

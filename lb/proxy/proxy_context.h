@@ -13,6 +13,7 @@
 #include "lb/operations/connection_registry.h"
 #include "lb/operations/metrics.h"
 #include "lb/operations/refusal_log.h"
+#include "lb/operations/request_log.h"
 #include "lb/protection/rate_limiter.h"
 #include "lb/protection/retry_budget.h"
 #include "lb/protection/trusted_proxies.h"
@@ -87,6 +88,7 @@ struct ProxyContext {
   RefusalLog proxy_header_refusals{metrics.proxy_header_refused};
   // HTTP/2 streams' worker threads (set by ProxyServer, which owns them).
   httplib::TaskQueue* stream_workers = nullptr;
+  RequestLog* request_log = nullptr;  // the admin server's live request view; nullptr without --admin-port
 };
 
 }  // namespace lb
