@@ -39,3 +39,44 @@ TEST_CASE("decision trace wording", "[trace]") {
         "request_id=4bf92f3577b34da6a3ce929d0e0e4736; route=api.example.com/v1; pool=api; algorithm=round-robin; "
         "sticky=off; candidates=; chosen=none");
 }
+
+// The same story in words, for the dashboard's request view.
+TEST_CASE("decision trace in words", "[trace]") {
+  Balancer balancer({}, {{{}, {{"http", "127.0.0.1", 8001, 1}, {"http", "127.0.0.1", 8002, 1}, {"http", "127.0.0.1", 8003, 1}}}}, {});
+  auto topology = balancer.current();
+  auto pool = topology->pools[0];
+  for (auto& backend : pool->backends) backend->record_check(true, "200");
+  pool->backends[2]->record_check(false, "connection refused");
+  Backend& first = *pool->backends[0];
+  Backend& second = *pool->backends[1];
+
+  DecisionTrace trace;
+  SelectionContext selection;
+  trace.note_candidates(*pool, selection);
+  trace.note_chosen(second);
+  CHECK(trace.in_words("round-robin") == "round-robin chose 127.0.0.1:8002; skipped 127.0.0.1:8003 (unhealthy)");
+
+  // A failure then a retry that answered; a delay is told where it happened.
+  trace.note_chosen(first);
+  trace.note_delay(first, std::chrono::milliseconds(500));
+  trace.note_failure(first, "injected fault (503)");
+  trace.note_chosen(second);
+  CHECK(trace.in_words("round-robin") ==
+        "round-robin chose 127.0.0.1:8001 (held 500 ms by an injected delay): injected fault (503), retrying; "
+        "round-robin chose 127.0.0.1:8002; skipped 127.0.0.1:8003 (unhealthy)");
+  CHECK(trace.tried() == "http://127.0.0.1:8001 (injected fault (503))");
+
+  // The last try failed too: no "retrying" after it.
+  trace.note_failure(second, "timeout");
+  CHECK(trace.in_words("least-connections") ==
+        "least-connections chose 127.0.0.1:8001 (held 500 ms by an injected delay): injected fault (503), retrying; "
+        "least-connections chose 127.0.0.1:8002: timeout; skipped 127.0.0.1:8003 (unhealthy)");
+
+  trace.reset();
+  trace.set_route("/api", "api");
+  trace.set_sticky("hit");
+  trace.note_chosen(first);
+  CHECK(trace.in_words("round-robin") == "route /api → pool api; sticky cookie hit; the sticky cookie chose 127.0.0.1:8001");
+  trace.reset();
+  CHECK(trace.in_words("round-robin") == "no backend available");
+}
