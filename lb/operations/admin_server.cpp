@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <cstdlib>
 #include <thread>
 
 #include "common/log.h"
@@ -159,9 +160,17 @@ void AdminServer::install_fault_routes() {
 
 void AdminServer::install_request_view_routes() {
   httplib::Server& server = http_.server();
-  server.Get("/requests", [this](const httplib::Request&, httplib::Response& res) {
+  // ?after=ID: only the requests newer than that one (the dashboard polls with it).
+  server.Get("/requests", [this](const httplib::Request& req, httplib::Response& res) {
+    uint64_t after = 0;
+    if (req.has_param("after")) {
+      const std::string text = req.get_param_value("after");
+      char* end = nullptr;
+      after = std::strtoull(text.c_str(), &end, 10);
+      if (text.empty() || *end != '\0' || text[0] == '-') return reply_json(res, 400, {{"error", "after must be a request id"}});
+    }
     nlohmann::json list = nlohmann::json::array();
-    for (const RequestRecord& record : context_.requests.newest_first()) list.push_back(request_json(record));
+    for (const RequestRecord& record : context_.requests.newest_first(after)) list.push_back(request_json(record));
     reply_json(res, 200, {{"requests", list}});
   });
 

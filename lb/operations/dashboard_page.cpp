@@ -1,22 +1,15 @@
 #include "lb/operations/dashboard_page.h"
 
+#include "lb/operations/dashboard_script.h"
+
 namespace lb {
 
-// The whole page is one string so the binary needs no files at run time.
-// Every URL it fetches is relative ("status", "backends/ID/drain"), so the page
-// also works behind a reverse proxy that serves the admin API under a prefix.
-//
-// How it works, top to bottom in the script:
-//   poll()      fetches status every second (with the bearer token, if one was typed)
-//   render()    a section per pool (poolSection()), a card per new backend in its pool's
-//               section, updates every card in place, drops removed ones
-//   compare()   writes a line to the event log for each health, circuit or drain change
-//   sparkline() draws the last 60 s of requests/s, from the growth of `requests` between polls
-// Tests read the data-* attributes: each pool's section has data-pool, each card
-// data-backend-id, data-backend-url, data-healthy, data-circuit and
-// data-draining; #events lists the changes.
+// The whole page is one string so the binary needs no files at run time: this
+// file holds its markup and style, dashboard_script.cpp its script. Every URL
+// it fetches is relative ("status", "backends/ID/drain"), so the page also
+// works behind a reverse proxy that serves the admin API under a prefix.
 const std::string& dashboard_html() {
-  static const std::string page = R"HTML(<!doctype html>
+  static const std::string page = std::string(R"HTML(<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -61,7 +54,18 @@ const std::string& dashboard_html() {
   svg.spark { width: 100%; height: 56px; display: block; background: #f6f8fa; border-radius: 6px; }
   svg.spark polyline { fill: none; stroke: #0969da; stroke-width: 2; vector-effect: non-scaling-stroke; }
   svg.spark polygon { fill: #0969da22; }
-  .actions { display: flex; gap: 8px; margin-top: 12px; }
+  .actions { display: flex; flex-wrap: wrap; gap: 8px; margin-top: 12px; }
+  .actions.faults button[aria-pressed="true"] { background: #fff1c2; border-color: var(--warn); font-weight: 600; }
+  .fault { color: var(--muted); font-size: 15px; margin-top: 4px; }
+  .card:not([data-fault="none"]) .fault { color: var(--warn); font-weight: 600; }
+  table#requests { width: 100%; border-collapse: collapse; margin-top: 8px; background: #fff; font-size: 15px; }
+  #requests th, #requests td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
+  #requests th { color: var(--muted); font-weight: 600; }
+  #requests td.number { text-align: right; font-variant-numeric: tabular-nums; }
+  #requests td.target { max-width: 16em; overflow-wrap: anywhere; font-family: ui-monospace, Menlo, Consolas, monospace; }
+  #requests td.trace { color: var(--muted); }
+  #requests tr.bad td { color: var(--bad); } #requests tr.warn td { color: var(--warn); }
+  #requests tr.retried td.trace { color: var(--warn); font-weight: 600; }
   #events { list-style: none; padding: 0; margin: 8px 0 0; font: 16px/1.6 ui-monospace, Menlo, Consolas, monospace; }
   #events li.bad { color: var(--bad); } #events li.ok { color: var(--ok); } #events li.warn { color: var(--warn); }
   h3 { margin: 28px 0 0; font-size: 18px; }
@@ -90,251 +94,16 @@ const std::string& dashboard_html() {
   <input id="new-weight" type="number" min="1" max="1000" value="1" style="width: 5em">
   <button>Add backend</button>
 </form>
+<h3>Requests <span class="sub">newest first: what the load balancer decided for each one</span></h3>
+<table id="requests">
+  <thead><tr><th>time</th><th>method</th><th>path</th><th>status</th><th>backend</th><th>ms</th><th>decision</th></tr></thead>
+  <tbody></tbody>
+</table>
+<p id="requests-empty" class="sub">No requests yet: try <code>curl localhost:8000/</code>.</p>
 <h3>Events</h3>
 <ul id="events"></ul>
 <script>
-'use strict';
-const WINDOW_SECONDS = 60;
-let token = sessionStorage.getItem('lb-admin-token') || '';
-const seen = new Map();  // backend id -> {status, samples: [{t, rps}], lastRequests, lastTime}
-let firstRender = true;  // backends already there when the page opened are not "added"
-
-const byId = id => document.getElementById(id);
-
-function api(path, options = {}) {
-  const headers = token ? {Authorization: 'Bearer ' + token} : {};
-  return fetch(path, {...options, headers, cache: 'no-store'});
-}
-
-async function errorText(response) {
-  try { return (await response.json()).error; } catch { return 'HTTP ' + response.status; }
-}
-
-function el(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  node.append(...children);
-  return node;
-}
-
-function clock(date) { return date.toLocaleTimeString([], {hour12: false}); }
-
-function uptime(seconds) {
-  const s = Math.floor(seconds), h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60;
-  return (h ? h + 'h ' : '') + (h || m ? m + 'm ' : '') + (s % 60) + 's';
-}
-
-function logEvent(text, kind) {
-  const events = byId('events');
-  events.prepend(el('li', {class: kind}, clock(new Date()) + ' ' + text));
-  while (events.children.length > 50) events.lastChild.remove();
-}
-
-// One card per backend; the values are filled in by update().
-function createCard(b) {
-  const stat = (label, field) => el('div', {}, el('dt', {}, label), el('dd', {'data-field': field}));
-  const button = (label, action) => el('button', {type: 'button', 'data-action': action}, label);
-  const card = el('article', {class: 'card', id: 'backend-' + b.id, 'data-backend-id': b.id, 'data-backend-url': b.url},
-    el('div', {class: 'title'}, el('h2', {}, b.url), el('span', {class: 'badge', 'data-field': 'health'})),
-    el('div', {class: 'sub', 'data-field': 'sub'}),
-    el('dl', {}, stat('circuit', 'circuit'), stat('draining', 'draining'), stat('in flight', 'active_requests'),
-       stat('requests', 'requests'), stat('failures', 'failures'), stat('req/s', 'rps')),
-    document.createElementNS('http://www.w3.org/2000/svg', 'svg'),
-    el('div', {class: 'check', 'data-field': 'check'}),
-    el('div', {class: 'actions'}, button('Drain', 'drain'), button('Enable', 'enable'), button('Remove', 'remove')));
-  const svg = card.querySelector('svg');
-  svg.setAttribute('class', 'spark');
-  svg.setAttribute('viewBox', `0 0 ${WINDOW_SECONDS} 100`);
-  svg.setAttribute('preserveAspectRatio', 'none');
-  svg.innerHTML = '<polygon/><polyline/>';
-  card.addEventListener('click', event => {
-    const action = event.target.dataset.action;
-    if (action) backendAction(b, action);
-  });
-  return card;
-}
-
-async function backendAction(b, action) {
-  if (action === 'remove' && !confirm('Remove ' + b.url + '? In-flight requests finish.')) return;
-  const response = action === 'remove' ? await api('backends/' + b.id, {method: 'DELETE'})
-                                       : await api('backends/' + b.id + '/' + action, {method: 'POST', body: ''});
-  if (!response.ok) logEvent(action + ' ' + b.url + ' failed: ' + await errorText(response), 'bad');
-  poll();
-}
-
-// Requests/s over the last WINDOW_SECONDS. All cards share one scale (`peak`),
-// so a backend with twice the weight draws a line twice as high.
-function sparkline(svg, samples, now, peak) {
-  const x = s => (WINDOW_SECONDS - (now - s.t) / 1000).toFixed(2), y = s => (95 - 88 * s.rps / peak).toFixed(1);
-  const points = samples.map(s => x(s) + ',' + y(s));
-  svg.querySelector('polyline').setAttribute('points', points.join(' '));
-  const area = samples.length ? [`${x(samples[0])},100`, ...points, `${WINDOW_SECONDS},100`] : [];
-  svg.querySelector('polygon').setAttribute('points', area.join(' '));
-}
-
-// Logs what changed since the previous poll, so a flip is visible as it happens.
-function compare(before, b, card) {
-  const changes = [];  // [text, colour class]
-  if (before.healthy !== b.healthy) {
-    const why = !b.healthy && b.last_check.detail ? ' (' + b.last_check.detail + ')' : '';
-    changes.push(['became ' + (b.healthy ? 'HEALTHY' : 'UNHEALTHY') + why, b.healthy ? 'ok' : 'bad']);
-  }
-  if (before.circuit !== b.circuit) {
-    changes.push(['circuit ' + before.circuit + ' -> ' + b.circuit, {closed: 'ok', open: 'bad'}[b.circuit] || 'warn']);
-  }
-  if (before.draining !== b.draining) {
-    changes.push([b.draining ? 'is draining' : 'is enabled again', b.draining ? 'warn' : 'ok']);
-  }
-  if (before.ejected !== b.ejected) {
-    changes.push([b.ejected ? `is EJECTED for ${Math.round(b.ejected_seconds_left)} s` : 'is back from ejection',
-                  b.ejected ? 'bad' : 'ok']);
-  }
-  for (const [text, kind] of changes) logEvent(b.url + ' ' + text, kind);
-  if (changes.length) {
-    card.classList.remove('flash');
-    void card.offsetWidth;  // restart the animation
-    card.classList.add('flash');
-  }
-}
-
-function update(card, b, state, now, peak) {
-  const set = (field, text) => { card.querySelector(`[data-field="${field}"]`).textContent = text; };
-  card.dataset.healthy = b.healthy;
-  card.dataset.circuit = b.circuit;
-  card.dataset.draining = b.draining;
-  card.dataset.ejected = b.ejected;
-  const badge = card.querySelector('.badge');
-  badge.textContent = !b.healthy ? 'UNHEALTHY' : b.ejected ? 'EJECTED' : 'HEALTHY';
-  badge.classList.toggle('bad', !b.healthy || b.ejected);
-  const ramp = b.weight_percent < 100 ? ` · slow start ${b.weight_percent}%` : '';
-  set('sub', `id ${b.id} · weight ${b.weight}${ramp} · ejections ${b.ejections}`);
-  set('circuit', b.circuit);
-  card.querySelector('[data-field="circuit"]').className = b.circuit;
-  set('draining', b.draining ? 'yes' : 'no');
-  card.querySelector('[data-field="draining"]').className = b.draining ? 'yes' : '';
-  set('active_requests', b.active_requests);
-  set('requests', b.requests.toLocaleString());
-  set('failures', b.failures.toLocaleString());
-  const rps = state.samples.length ? state.samples[state.samples.length - 1].rps : 0;
-  set('rps', rps.toFixed(rps < 10 ? 1 : 0));
-  const check = b.last_check;
-  const detail = check.detail || (check.passed ? 'passed' : 'failed');
-  set('check', check.time ? `last check ${clock(new Date(check.time))}: ${detail}` : 'not checked yet');
-  card.querySelector('[data-action="drain"]').disabled = b.draining;
-  card.querySelector('[data-action="enable"]').disabled = !b.draining;
-  sparkline(card.querySelector('svg'), state.samples, now, peak);
-  return rps;
-}
-
-// One section per pool, holding its backends' cards.
-function poolSection(pool) {
-  let section = byId('pool-' + pool.name);
-  if (!section) {
-    section = el('section', {class: 'pool', id: 'pool-' + pool.name, 'data-pool': pool.name},
-      el('header', {}, el('h2', {}, pool.name), el('span', {class: 'sub', 'data-field': 'pool-sub'})),
-      el('div', {class: 'cards'}));
-    byId('pools').append(section);
-    byId('new-pool').append(el('option', {value: pool.name}, pool.name));
-  }
-  const sticky = pool.sticky_cookie ? ` · sticky cookie ${pool.sticky_cookie}` : '';
-  section.querySelector('[data-field="pool-sub"]').textContent =
-    `${pool.algorithm}${sticky} · health ${pool.health_path} every ${pool.health_interval_seconds} s`;
-  return section;
-}
-
-function render(status) {
-  const now = Date.now();
-  const shown = [];  // [card, backend, state] in /status order
-  const backends = status.pools.flatMap(pool => {
-    const cards = poolSection(pool).querySelector('.cards');
-    return pool.backends.map(b => [b, cards]);
-  });
-  for (const [b, cards] of backends) {
-    let state = seen.get(b.id), card = byId('backend-' + b.id);
-    if (!state) {
-      state = {samples: [], lastRequests: b.requests, lastTime: now};
-      seen.set(b.id, state);
-      card = createCard(b);
-      cards.append(card);
-      if (!firstRender) logEvent(b.url + ' added', 'ok');
-      else if (!b.healthy) logEvent(`${b.url} is UNHEALTHY (${b.last_check.detail || 'not checked yet'})`, 'bad');
-    } else {
-      compare(state.status, b, card);
-      const seconds = (now - state.lastTime) / 1000;
-      if (seconds > 0) state.samples.push({t: now, rps: Math.max(0, b.requests - state.lastRequests) / seconds});
-      state.samples = state.samples.filter(s => now - s.t <= WINDOW_SECONDS * 1000);
-      state.lastRequests = b.requests;
-      state.lastTime = now;
-    }
-    state.status = b;
-    shown.push([card, b, state]);
-  }
-  const peak = Math.max(1, ...shown.flatMap(([, , state]) => state.samples.map(s => s.rps)));
-  let totalRps = 0;
-  for (const [card, b, state] of shown) totalRps += update(card, b, state, now, peak);
-  for (const [id, state] of seen) {
-    if (shown.some(([, b]) => b.id === id)) continue;
-    logEvent(state.status.url + ' removed', 'bad');
-    byId('backend-' + id).remove();
-    seen.delete(id);
-  }
-  for (const section of [...document.querySelectorAll('section.pool')]) {  // a pool a reload took away
-    if (status.pools.some(pool => pool.name === section.dataset.pool)) continue;
-    section.remove();
-    document.querySelector(`#new-pool option[value="${section.dataset.pool}"]`)?.remove();
-  }
-  byId('algorithm').textContent = [...new Set(status.pools.map(pool => pool.algorithm))].join(', ');
-  byId('pool-count').textContent = status.pools.length;
-  byId('uptime').textContent = uptime(status.uptime_seconds);
-  byId('connections').textContent = status.open_connections;
-  byId('total-rps').textContent = totalRps.toFixed(totalRps < 10 ? 1 : 0);
-  firstRender = false;
-}
-
-let polls = 0, rendered = 0;  // a button's extra poll may overlap the timer's: render only the newest
-
-async function poll() {
-  const conn = byId('conn'), number = ++polls;
-  try {
-    const response = await api('status');
-    byId('auth').hidden = response.status !== 401;
-    if (response.status === 401) throw new Error('admin token missing or wrong');
-    if (!response.ok) throw new Error('HTTP ' + response.status);
-    const status = await response.json();
-    if (number < rendered) return;
-    rendered = number;
-    render(status);
-    conn.textContent = 'updated ' + clock(new Date());
-    conn.className = '';
-  } catch (error) {
-    conn.textContent = 'admin server: ' + error.message;
-    conn.className = 'down';
-  }
-}
-
-byId('auth').addEventListener('submit', event => {
-  event.preventDefault();
-  token = byId('token').value.trim();
-  sessionStorage.setItem('lb-admin-token', token);
-  poll();
-});
-
-byId('add').addEventListener('submit', async event => {
-  event.preventDefault();
-  const body = {url: byId('new-url').value.trim(), weight: Number(byId('new-weight').value),
-                pool: byId('new-pool').value || 'default'};
-  const response = await api('backends', {method: 'POST', body: JSON.stringify(body)});
-  if (!response.ok) logEvent('add ' + body.url + ' failed: ' + await errorText(response), 'bad');
-  else byId('new-url').value = '';
-  poll();
-});
-
-// Each poll starts a second after the previous one ended, so slow answers never pile up.
-(async function loop() {
-  await poll();
-  setTimeout(loop, 1000);
-})();
-</script>
+)HTML") + dashboard_script() + R"HTML(</script>
 </body>
 </html>
 )HTML";

@@ -24,6 +24,7 @@ std::string iso8601_millis(std::chrono::system_clock::time_point when) {
 
 nlohmann::json request_json(const RequestRecord& record) {
   return {
+      {"id", record.sequence},
       {"time", iso8601_millis(record.time)},
       {"client", record.client},
       {"method", record.method},
@@ -46,10 +47,10 @@ void RequestLog::add(RequestRecord record) {
   added_.notify_all();
 }
 
-std::vector<RequestRecord> RequestLog::newest_first() const {
+std::vector<RequestRecord> RequestLog::newest_first(uint64_t after) const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<RequestRecord> out;
-  const uint64_t held = std::min<uint64_t>(last_, kCapacity);
+  const uint64_t held = std::min<uint64_t>(last_ - std::min(after, last_), kCapacity);
   out.reserve(held);
   for (uint64_t i = 0; i < held; ++i) out.push_back(ring_[(last_ - i) % kCapacity]);
   return out;

@@ -18,7 +18,7 @@
 namespace lb {
 
 struct RequestRecord {
-  uint64_t sequence = 0;  // set by RequestLog::add(): 1, 2, ... (the SSE event id)
+  uint64_t sequence = 0;  // set by RequestLog::add(): 1, 2, ...; "id" in JSON and the SSE event id
   std::chrono::system_clock::time_point time;  // when the request head was read
   std::string client;
   std::string method;
@@ -39,8 +39,8 @@ class RequestLog {
   RequestLog() : ring_(kCapacity) {}
 
   void add(RequestRecord record);
-  // Up to kCapacity records, newest first.
-  std::vector<RequestRecord> newest_first() const;
+  // Up to kCapacity records, newest first; only those after `after` (a sequence) when given.
+  std::vector<RequestRecord> newest_first(uint64_t after = 0) const;
   // The records after `sequence` still held, oldest first; waits up to
   // `timeout` for one. Empty on timeout or once stopped.
   std::vector<RequestRecord> wait_after(uint64_t sequence, std::chrono::milliseconds timeout) const;

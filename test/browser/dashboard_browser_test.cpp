@@ -1,5 +1,6 @@
 // The admin dashboard in a real browser: headless Chromium loads the page, runs
-// its polling JavaScript, and we read the DOM it leaves behind (--dump-dom).
+// its polling JavaScript, and we read the DOM it leaves behind (--dump-dom);
+// to click its buttons, a test drives it in real time instead (DevToolsPage).
 //
 // Chromium is optional: without it this program prints why and exits 77, which
 // ctest reports as "Skipped" (SKIP_RETURN_CODE in test/browser/CMakeLists.txt).
@@ -17,6 +18,7 @@
 #include <sstream>
 #include <string>
 
+#include "test/browser/devtools_page.h"
 #include "test/support/backend_process.h"
 #include "test/support/child_process.h"
 #include "test/support/load_balancer_process.h"
@@ -47,24 +49,6 @@ std::string& chromium() {
   static std::string path;
   return path;
 }
-
-// A fresh browser profile directory, deleted at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "lb-browser-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  std::string path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Loads `url` in headless Chromium, lets its timers run for `budget` of virtual
 // time (about three polls of /status at the default), and returns the DOM as HTML.
@@ -173,6 +157,43 @@ TEST_CASE("dashboard groups backends by pool", "[browser]") {
   CHECK(api_section.find("round-robin · health /health every 5 s") != std::string::npos);
   CHECK(dom.find("<b id=\"pool-count\">2</b>") != std::string::npos);
   CHECK(dom.find("<option value=\"api\">api</option>") != std::string::npos);  // "Add backend" picks a pool
+}
+
+// The workshop's "Break it" step: a click on "Errors 50%" makes the request view
+// show retries in words, a click on "Fail health" turns the card unhealthy, and
+// "Clear" brings it back. The page runs in real time; the test sends the traffic.
+TEST_CASE("dashboard fault buttons break a backend and the request view shows the retries", "[browser]") {
+  BackendProcess a, b;
+  LoadBalancerProcess lb({a.url(), b.url()}, {"--admin-port", "0", "--health-interval", "0.2", "--cb-min-requests",
+                                              "1000", "--eject-after", "0"});
+  DevToolsPage page(chromium(), "http://127.0.0.1:" + std::to_string(lb.admin_port()) + "/");
+  const std::string card_a = "document.querySelector('[data-backend-url=\"" + a.url() + "\"]')";
+  REQUIRE(page.wait_for(card_a, 10s));
+  CHECK(page.evaluate(card_a + ".dataset.fault") == "none");
+
+  page.evaluate(card_a + ".querySelector('[data-action=errors]').click()");
+  REQUIRE(page.wait_for(card_a + ".dataset.fault === 'errors 50% (503)'", 5s));
+  CHECK(page.evaluate(card_a + ".querySelector('[data-action=errors]').getAttribute('aria-pressed')") == "true");
+  for (int i = 0; i < 30; ++i) CHECK(http_get(lb.port()).status == 200);  // every abort retried on b
+
+  const std::string retried = "document.querySelector('#requests tbody tr.retried')";
+  REQUIRE(page.wait_for(retried, 5s));
+  const std::string a_name = a.url().substr(7), b_name = b.url().substr(7);
+  CHECK(page.evaluate(retried + ".querySelector('td.trace').textContent") ==
+        "round-robin chose " + a_name + ": injected fault (503), retrying; round-robin chose " + b_name);
+  CHECK(page.evaluate(retried + ".dataset.status") == "200");
+  CHECK(page.evaluate("document.querySelectorAll('#requests tbody tr').length").get<int>() == 30);
+
+  page.evaluate(card_a + ".querySelector('[data-action=\"fail-health\"]').click()");
+  REQUIRE(page.wait_for(card_a + ".dataset.healthy === 'false'", 5s));
+  CHECK(page.evaluate(card_a + ".querySelector('.badge').textContent") == "UNHEALTHY");
+  CHECK(page.evaluate(card_a + ".dataset.fault") == "fail health · errors 50% (503)");  // the buttons add up
+  CHECK(page.evaluate("document.getElementById('events').textContent.includes('" + a.url() +
+                      " became UNHEALTHY (injected fault: fail_health)')") == true);
+
+  page.evaluate(card_a + ".querySelector('[data-action=\"clear-fault\"]').click()");
+  REQUIRE(page.wait_for(card_a + ".dataset.healthy === 'true' && " + card_a + ".dataset.fault === 'none'", 5s));
+  CHECK(page.evaluate("document.getElementById('events').textContent.includes('" + a.url() + " fault cleared')") == true);
 }
 
 int main(int argc, char* argv[]) {

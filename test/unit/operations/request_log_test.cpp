@@ -98,3 +98,16 @@ TEST_CASE("request log JSON fields", "[requests]") {
   CHECK(json["request_id"] == "abc");
   CHECK(json["trace"] == "round-robin chose 127.0.0.1:8001");
 }
+
+TEST_CASE("request log: only what came after an id", "[requests]") {
+  RequestLog log;
+  for (int i = 1; i <= 5; ++i) log.add(record("/" + std::to_string(i)));
+  auto newer = log.newest_first(3);
+  REQUIRE(newer.size() == 2);
+  CHECK(newer[0].target == "/5");
+  CHECK(newer[1].target == "/4");
+  CHECK(log.newest_first(5).empty());
+  CHECK(log.newest_first(99).empty());
+  CHECK(log.newest_first(0).size() == 5);
+  CHECK(request_json(newer[0])["id"] == 5);
+}

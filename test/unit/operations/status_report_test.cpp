@@ -72,7 +72,7 @@ TEST_CASE("backend_status fields and values", "[status]") {
   for (const auto& item : status.items()) keys.insert(item.key());
   CHECK(keys == std::set<std::string>{"id", "pool", "url", "weight", "healthy", "draining", "circuit", "ejected",
                                       "ejected_seconds_left", "ejections", "weight_percent", "active_requests",
-                                      "requests", "failures", "last_check"});
+                                      "requests", "failures", "fault", "last_check"});
   CHECK(status["id"] == backend->id);
   CHECK(status["pool"] == "default");
   CHECK(status["url"] == "http://127.0.0.1:8001");
@@ -91,6 +91,14 @@ TEST_CASE("backend_status fields and values", "[status]") {
   CHECK(status["last_check"]["detail"] == "200");
   std::string time = status["last_check"]["time"];
   CHECK(std::regex_match(time, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")));
+  CHECK(status["fault"].is_null());  // none at start
+
+  FaultSettings fault;
+  fault.abort_percent = 50;
+  backend->set_fault(fault);
+  CHECK(backend_status(*backend)["fault"]["abort_percent"] == 50.0);
+  backend->set_fault(FaultSettings{});  // an empty fault clears it
+  CHECK(backend_status(*backend)["fault"].is_null());
 }
 
 // The id is 12 hex digits derived from the URL: stable, and distinct per URL.
