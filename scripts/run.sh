@@ -3,6 +3,10 @@
 # then runs three backends on 8001-8003 and the load balancer on 8000 in front
 # of them. Extra arguments go to the load balancer, e.g.
 #   scripts/run.sh --algorithm least-connections --admin-port 9000
+# Workshop mode adds the admin server and dashboard on 9000, settings that
+# make failures visible, and light traffic (scripts/traffic.sh), so a room can
+# break backends from the dashboard and watch every request decide:
+#   scripts/run.sh --workshop
 # Ctrl+C stops everything this script started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,21 +17,35 @@ scripts/build.sh build
 BIN=build/bin
 BACKEND_PORTS=(8001 8002 8003)
 
-# The load balancer's port and scheme, as the extra arguments set them.
+# The load balancer's port and scheme, as the extra arguments set them;
+# --workshop is ours, the rest go to the load balancer.
 lb_port=8000
 port_given=no
+admin_given=no
+workshop=no
 scheme=http
-args=("$@")
+args=()
+for arg in "$@"; do
+  if [[ "$arg" == --workshop ]]; then workshop=yes; else args+=("$arg"); fi
+done
 for ((i = 0; i < ${#args[@]}; i++)); do
   case "${args[$i]}" in
     -p | --port) lb_port="${args[$((i + 1))]:-8000}"; port_given=yes ;;
     --port=*) lb_port="${args[$i]#--port=}"; port_given=yes ;;
+    --admin-port | --admin-port=*) admin_given=yes ;;
     --tls-cert | --tls-cert=*) scheme=https ;;
   esac
 done
 lb_flags=()
 if [[ "$port_given" == no ]]; then
   lb_flags+=(--port 8000)
+fi
+if [[ "$workshop" == yes ]]; then
+  # Quick health checks, a try timeout below the "slow 500 ms" button, and a
+  # breaker that a few requests a second can open: every failure shows.
+  [[ "$admin_given" == no ]] && lb_flags+=(--admin-port 9000)
+  lb_flags+=(--health-interval 1 --try-timeout 0.4 --backend-timeout 5 --cb-min-requests 6 --cb-open-seconds 10
+             --trace-header)
 fi
 
 pids=()
@@ -72,7 +90,7 @@ done
 for port in "${BACKEND_PORTS[@]}"; do
   lb_flags+=(--backend "http://127.0.0.1:$port")
 done
-"$BIN/load_balancer" "${lb_flags[@]}" "$@" &
+"$BIN/load_balancer" "${lb_flags[@]}" ${args[@]+"${args[@]}"} &
 lb_pid=$!
 pids+=("$lb_pid")
 wait_for_port "$lb_port" "$lb_pid"
@@ -93,6 +111,27 @@ Try it in another terminal:
 
 Press Ctrl+C to stop everything.
 HELP
+
+if [[ "$workshop" == yes ]]; then
+  scripts/traffic.sh "$scheme://127.0.0.1:$lb_port" 4 &
+  pids+=($!)
+  admin_port=9000
+  for ((i = 0; i < ${#args[@]}; i++)); do
+    case "${args[$i]}" in
+      --admin-port) admin_port="${args[$((i + 1))]}" ;;
+      --admin-port=*) admin_port="${args[$i]#--admin-port=}" ;;
+    esac
+  done
+  cat <<WORKSHOP
+Workshop mode: about 4 requests a second are flowing (scripts/traffic.sh).
+
+  Dashboard:  http://localhost:$admin_port/
+
+Break it: on a backend's card press "Errors 50%", "Slow 500 ms" or "Fail health",
+and watch the request view say what the load balancer decided for each request:
+retries, the circuit opening, the backend leaving rotation. "Clear" mends it.
+WORKSHOP
+fi
 
 # Until Ctrl+C, or until any of the programs exits on its own.
 set +e

@@ -80,7 +80,7 @@ std::string DecisionTrace::in_words(const std::string& algorithm) const {
     std::string who = index == 0 && sticky_ == "hit" ? "the sticky cookie" : algorithm;
     std::string text = who + " chose " + short_name(url);
     for (const Note& delay : delays_) {
-      if (delay.url == url) text += " (held " + delay.text + " by an injected delay)";
+      if (delay.url == url) text += " (injected delay " + delay.text + ")";
     }
     return text;
   };

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Regenerates the README's dashboard screenshot (docs/dashboard.png): three
-# backends (the second with weight 2) under light traffic for a minute; the
-# first is drained and enabled again, then the third fails its health checks.
-# Headless Chromium takes the picture. Takes about 65 s.
+# Regenerates the README's dashboard screenshots: three backends (the second
+# with weight 2) under light traffic for a minute. Headless Chromium takes the
+# picture. Takes about 65 s.
+#   SCENE=dashboard (docs/dashboard.png): the first backend is drained and
+#     enabled again, then the third fails its health checks;
+#   SCENE=workshop (docs/workshop.png): the workshop's "Break it" step, with
+#     scripts/traffic.sh: errors 50% on the second backend, slow 500 ms on the
+#     third, through the admin API as the dashboard's buttons do.
 #
-#   test/browser/dashboard_screenshot.sh [BUILD_DIR] [OUTPUT]   # defaults: build docs/dashboard.png
+#   test/browser/dashboard_screenshot.sh [BUILD_DIR] [OUTPUT]   # defaults: build docs/$SCENE.png
 #
 # Uses ports 8000-8003 and 8080 (like scripts/run.sh) so the picture matches the
 # tutorial; set BASE_PORT to move them (BASE_PORT+1..3, BASE_PORT, BASE_PORT+80).
@@ -12,8 +16,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+SCENE=${SCENE:-dashboard}
 BUILD=${1:-build}
-OUTPUT=${2:-docs/dashboard.png}
+OUTPUT=${2:-docs/$SCENE.png}
+HEIGHT=900
 BASE_PORT=${BASE_PORT:-8000}
 HOLD_MS=64000   # how long the page runs before the screenshot (the sparklines show 60 s)
 
@@ -59,25 +65,40 @@ for i in 1 2 3; do
   if [[ $i == 2 ]]; then weight=2; fi
   backends+=(--backend "http://127.0.0.1:$port,weight=$weight")
 done
-"$BUILD/bin/load_balancer" --port "$lb_port" --bind 127.0.0.1 "${backends[@]}" \
-  --admin-port "$admin_port" --health-interval 0.5 > "$work/lb.log" 2>&1 &
+lb_flags=(--admin-port "$admin_port" --health-interval 0.5)
+if [[ $SCENE == workshop ]]; then  # what scripts/run.sh --workshop adds
+  lb_flags+=(--try-timeout 0.4 --backend-timeout 5 --cb-min-requests 6 --cb-open-seconds 10 --trace-header)
+  HEIGHT=1500
+fi
+"$BUILD/bin/load_balancer" --port "$lb_port" --bind 127.0.0.1 "${backends[@]}" "${lb_flags[@]}" > "$work/lb.log" 2>&1 &
 pids+=($!)
 wait_for_port "$admin_port"
+admin="http://127.0.0.1:$admin_port"
+backend_id() { curl -s "$admin/status" | grep -o '"id": "[0-9a-f]*"' | sed -n "${1}p" | cut -d'"' -f4; }
 
-# Light, uneven traffic so the sparklines have something to draw.
-for client in 1 2 3; do
-  (while true; do
-    curl -s -o /dev/null "http://127.0.0.1:$lb_port/" || true
-    sleep "0.0$((RANDOM % 6))"
-  done) &
+if [[ $SCENE == workshop ]]; then
+  scripts/traffic.sh "http://127.0.0.1:$lb_port" 4 &
   pids+=($!)
-done
-# What the event log will show: a drain, an enable, a health failure.
-drained_id=$(curl -s "http://127.0.0.1:$admin_port/status" | grep -o '"id": "[0-9a-f]*"' | head -1 | cut -d'"' -f4)
-(sleep 40 && curl -s -o /dev/null -d '' "http://127.0.0.1:$admin_port/backends/$drained_id/drain" &&
-  sleep 6 && curl -s -o /dev/null -d '' "http://127.0.0.1:$admin_port/backends/$drained_id/enable" &&
-  sleep 8 && curl -s -o /dev/null -d '' "http://127.0.0.1:$((BASE_PORT + 3))/health/fail") &
-pids+=($!)
+  (sleep 30 && curl -s -o /dev/null -X PUT -d '{"abort_percent": 50, "abort_status": 503}' \
+     "$admin/backends/$(backend_id 2)/fault" &&
+   sleep 15 && curl -s -o /dev/null -X PUT -d '{"delay_ms": 500}' "$admin/backends/$(backend_id 3)/fault") &
+  pids+=($!)
+else
+  # Light, uneven traffic so the sparklines have something to draw.
+  for client in 1 2 3; do
+    (while true; do
+      curl -s -o /dev/null "http://127.0.0.1:$lb_port/" || true
+      sleep "0.0$((RANDOM % 6))"
+    done) &
+    pids+=($!)
+  done
+  # What the event log will show: a drain, an enable, a health failure.
+  drained_id=$(backend_id 1)
+  (sleep 40 && curl -s -o /dev/null -d '' "$admin/backends/$drained_id/drain" &&
+    sleep 6 && curl -s -o /dev/null -d '' "$admin/backends/$drained_id/enable" &&
+    sleep 8 && curl -s -o /dev/null -d '' "http://127.0.0.1:$((BASE_PORT + 3))/health/fail") &
+  pids+=($!)
+fi
 
 # Chromium screenshots a page once it has loaded. The dashboard loads at once,
 # so it sits in an iframe next to an image that takes HOLD_MS to arrive (the
@@ -86,7 +107,7 @@ pids+=($!)
 cat > "$work/hold.html" << EOF
 <!doctype html>
 <body style="margin: 0">
-<iframe src="http://127.0.0.1:$admin_port/" style="border: 0; width: 1280px; height: 900px"></iframe>
+<iframe src="http://127.0.0.1:$admin_port/" style="border: 0; width: 1280px; height: ${HEIGHT}px"></iframe>
 <img src="http://127.0.0.1:$((BASE_PORT + 1))/slow?ms=$HOLD_MS" style="display: none" alt="">
 </body>
 EOF
@@ -94,7 +115,7 @@ EOF
 mkdir -p "$(dirname "$OUTPUT")"
 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run \
   --disable-background-networking --disable-component-update --disable-sync \
-  --user-data-dir="$work/profile" --hide-scrollbars --window-size=1280,900 \
+  --user-data-dir="$work/profile" --hide-scrollbars --window-size=1280,$HEIGHT \
   --screenshot="$(realpath -m "$OUTPUT")" "file://$work/hold.html" 2> "$work/chromium.log" ||
   { cat "$work/chromium.log" >&2; exit 1; }
 echo "wrote $OUTPUT"

@@ -62,14 +62,14 @@ TEST_CASE("decision trace in words", "[trace]") {
   trace.note_failure(first, "injected fault (503)");
   trace.note_chosen(second);
   CHECK(trace.in_words("round-robin") ==
-        "round-robin chose 127.0.0.1:8001 (held 500 ms by an injected delay): injected fault (503), retrying; "
+        "round-robin chose 127.0.0.1:8001 (injected delay 500 ms): injected fault (503), retrying; "
         "round-robin chose 127.0.0.1:8002; skipped 127.0.0.1:8003 (unhealthy)");
   CHECK(trace.tried() == "http://127.0.0.1:8001 (injected fault (503))");
 
   // The last try failed too: no "retrying" after it.
   trace.note_failure(second, "timeout");
   CHECK(trace.in_words("least-connections") ==
-        "least-connections chose 127.0.0.1:8001 (held 500 ms by an injected delay): injected fault (503), retrying; "
+        "least-connections chose 127.0.0.1:8001 (injected delay 500 ms): injected fault (503), retrying; "
         "least-connections chose 127.0.0.1:8002: timeout; skipped 127.0.0.1:8003 (unhealthy)");
 
   trace.reset();
