@@ -236,7 +236,13 @@ void ProxyConnection::record_request(std::chrono::system_clock::time_point time,
   record.backend = answered_by_;
   record.duration_ms = seconds * 1000;
   record.request_id = request_id_;
-  if (pool_) record.trace = trace_.in_words(pool_->selector->name());
+  if (pool_) {
+    record.trace = trace_.in_words(pool_->selector->name());
+  } else {  // answered before a pool was chosen
+    record.trace = status_sent_ == 404 ? "no route for this request"
+                   : status_sent_ == 429 ? "over the rate limit"
+                                         : "refused before routing";
+  }
   context_.request_log->add(std::move(record));
 }
 

@@ -38,6 +38,9 @@ DevToolsPage::DevToolsPage(const std::string& chromium, const std::string& url) 
                                    "--no-first-run", "--disable-background-networking", "--disable-component-update",
                                    "--disable-sync", "--remote-debugging-pipe", "--window-size=1280,1000",
                                    "--user-data-dir=" + profile_.path(), "about:blank"};
+  std::vector<char*> argv;  // built before fork(): the child may only make async-signal-safe calls
+  for (auto& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
@@ -47,9 +50,6 @@ DevToolsPage::DevToolsPage(const std::string& chromium, const std::string& url) 
     int quiet = ::open("/dev/null", O_WRONLY);
     ::dup2(quiet, 1);
     ::dup2(quiet, 2);
-    std::vector<char*> argv;
-    for (auto& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }

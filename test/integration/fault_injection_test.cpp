@@ -321,3 +321,26 @@ TEST_CASE("GET /requests/stream sends each new request as a Server-Sent Event", 
   CHECK(received.find("id: 2\ndata: {") != std::string::npos);
   ::close(fd);
 }
+
+// Requests answered before a backend is chosen are in the view too, in words.
+TEST_CASE("GET /requests shows refused and rate-limited requests", "[requests]") {
+  BackendProcess a;
+  LoadBalancerProcess lb({a.url()}, {"--admin-port", "0", "--rate-limit", "0.01", "--rate-burst", "1"});
+  REQUIRE(http_get(lb.port()).status == 200);
+  REQUIRE(http_get(lb.port()).status == 429);
+  REQUIRE(http_request(lb.port(), "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n").status == 405);
+  json requests = json::parse(admin(lb.admin_port(), "GET", "/requests").body)["requests"];
+  REQUIRE(requests.size() == 3);
+  CHECK(requests[0]["status"] == 405);
+  CHECK(requests[0]["trace"] == "refused before routing");
+  CHECK(requests[0]["pool"] == "");
+  CHECK(requests[1]["status"] == 429);
+  CHECK(requests[1]["trace"] == "over the rate limit");
+  CHECK(requests[2]["trace"] == "round-robin chose " + a.url().substr(7));
+  // ?after=ID: only newer ones; a bad id is a 400.
+  const int second = requests[1]["id"];
+  json newer = json::parse(admin(lb.admin_port(), "GET", "/requests?after=" + std::to_string(second)).body)["requests"];
+  REQUIRE(newer.size() == 1);
+  CHECK(newer[0]["status"] == 405);
+  CHECK(admin(lb.admin_port(), "GET", "/requests?after=x1").status == 400);
+}
