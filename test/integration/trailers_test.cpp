@@ -1,24 +1,28 @@
 // Trailer fields through the real binaries: a backend's trailers reach
-// HTTP/1.1 clients in the last chunk; a client's reach the backend; the fields that must
+// HTTP/1.1 clients in the last chunk and HTTP/2 clients in a HEADERS frame
+// that ends the stream; a client's reach the backend; the fields that must
 // not be trailers (RFC 9110 6.5.1: framing, routing, cookies, ...) are dropped;
 // a malformed trailer section cuts the message off instead of passing on.
 #include <catch2/catch.hpp>
 
 #include <string>
 
+#include "test/support/h2_client.h"
 #include "test/support/load_balancer_process.h"
 #include "test/support/raw_http.h"
 #include "test/support/recording_backend.h"
+#include "test/support/shell.h"
 
 using namespace test_support;
 
 namespace {
 
 // A gRPC-like answer: the body, then its status and a checksum as trailers,
-// and a Content-Length where it must not be.
+// and a Content-Length where it must not be. Two values end in whitespace,
+// which HTTP/1.1 allows and HTTP/2 does not (RFC 9113 8.2.1).
 const std::string kWithTrailers =
-    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: grpc-status, X-Checksum\r\n\r\n"
-    "5\r\nhello\r\n0\r\ngrpc-status: 0\r\nX-Checksum: abc\r\nContent-Length: 5\r\nSet-Cookie: s=1\r\n\r\n";
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: grpc-status, X-Checksum\r\nX-Padded: v  \r\n\r\n"
+    "5\r\nhello\r\n0\r\ngrpc-status: 0\r\nX-Checksum: abc \r\nContent-Length: 5\r\nSet-Cookie: s=1\r\n\r\n";
 
 }  // namespace
 
@@ -86,4 +90,35 @@ TEST_CASE("malformed trailers cut the message off", "[integration][trailers]") {
   CHECK(res.status == 400);
   CHECK_THAT(res.body, Catch::Contains("trailer name Content_Length imitates Content-Length"));
   CHECK(backend.requests() == 0);
+}
+
+// HTTP/2: the backend's trailers come as a HEADERS frame that ends the stream,
+// names lowercased, values trimmed (in the head too), forbidden ones dropped;
+// a client's trailers reach the backend in the chunked body the worker sends.
+// nghttp shows the same frames.
+TEST_CASE("HTTP/2: trailers both ways, less the forbidden ones", "[integration][trailers][http2]") {
+  RecordingBackend backend(kWithTrailers);
+  LoadBalancerProcess lb({backend.url()}, {"--h2c"});
+  H2Client client(lb.port());
+  const int32_t get = client.get("/grpc");
+  const int32_t post = client.post("/up", "hello", {{"x-checksum", "abc"}, {"x-forwarded-for", "6.6.6.6"}});
+  REQUIRE(client.run_until([&] { return client.responses[get].closed && client.responses[post].closed; }));
+  for (int32_t id : {get, post}) {
+    const H2Client::Response& res = client.responses[id];
+    CHECK(res.error == 0);
+    CHECK(res.status == 200);
+    CHECK(res.body == "hello");
+    CHECK(res.trailers == HeaderList{{"grpc-status", "0"}, {"x-checksum", "abc"}});
+  }
+  CHECK(client.responses[get].headers == HeaderList{{"x-padded", "v"}, {"via", "1.1 cpp-lb"}});
+  const std::string seen = backend.received();
+  INFO(escaped(seen));
+  CHECK_THAT(seen, Catch::Contains("\r\n\r\n5\r\nhello\r\n0\r\nx-checksum: abc\r\n\r\n"));  // streams in any order
+  CHECK(seen.find("6.6.6.6") == std::string::npos);
+
+  auto [status, output] = shell("nghttp -v http://127.0.0.1:" + std::to_string(lb.port()) + "/grpc 2>&1");
+  INFO(output);
+  CHECK(status == 0);
+  CHECK_THAT(output, Catch::Contains("grpc-status: 0") && Catch::Contains("x-checksum: abc"));
+  CHECK_THAT(output, !Catch::Contains("content-length: 5") && !Catch::Contains("set-cookie"));
 }
