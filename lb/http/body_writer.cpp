@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "lb/http/http_headers.h"
+
 namespace lb {
 
 namespace {
@@ -45,8 +47,19 @@ bool BodyWriter::on_body(const char* data, size_t len) {
   return queue(header, static_cast<size_t>(n)) && queue(data, len) && queue(kCrlf, 2);
 }
 
-bool BodyWriter::finish() {
-  if (framing_ == Framing::Chunked && !queue(kLastChunk, sizeof kLastChunk - 1)) return false;
+bool BodyWriter::finish(const TrailerFields* trailers) {
+  if (framing_ == Framing::Chunked) {
+    if (trailers == nullptr || trailers->empty()) {
+      if (!queue(kLastChunk, sizeof kLastChunk - 1)) return false;
+    } else {
+      last_chunk_.assign("0\r\n");
+      for (size_t i = 0; i < trailers->fields.size(); ++i) {
+        if (!is_forbidden_trailer(trailers->name(i))) append_header(last_chunk_, trailers->name(i), trailers->value(i));
+      }
+      last_chunk_.append("\r\n");
+      if (!queue(last_chunk_.data(), last_chunk_.size())) return false;
+    }
+  }
   return flush();
 }
 

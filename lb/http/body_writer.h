@@ -6,6 +6,7 @@
 #include <sys/uio.h>
 
 #include <cstdint>
+#include <string>
 
 #include "lb/http/http_message_parser.h"
 #include "lb/transport/stream.h"
@@ -29,8 +30,10 @@ class BodyWriter : public BodySink {
   bool queue(const char* data, size_t len);
   // BodySink: frames and queues body bytes; flushes when the list is full.
   bool on_body(const char* data, size_t len) override;
-  // Queues the chunked terminator if any, then flushes.
-  bool finish();
+  // Queues the chunked terminator if any, with `trailers` in it (those
+  // is_forbidden_trailer() names are dropped; other framings cannot carry
+  // trailers, so they are lost there), then flushes.
+  bool finish(const TrailerFields* trailers = nullptr);
   // Sends everything queued. False when the peer is gone or too slow.
   bool flush();
 
@@ -51,6 +54,7 @@ class BodyWriter : public BodySink {
   struct iovec iov_[kMaxIov];
   char chunk_sizes_[kMaxIov / 3][20];  // storage for "<hex>\r\n" chunk headers
   int chunk_headers_used_ = 0;
+  std::string last_chunk_;  // "0\r\n", trailer fields, "\r\n" (reused, no allocation once warm)
 };
 
 }  // namespace lb

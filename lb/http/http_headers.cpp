@@ -11,6 +11,28 @@ bool is_hop_by_hop(std::string_view name, std::string_view connection_values) {
   return !connection_values.empty() && header_list_contains(connection_values, name);
 }
 
+bool is_forbidden_trailer(std::string_view name) {
+  static constexpr std::string_view kDropped[] = {
+      // framing and hop-by-hop
+      "content-length", "transfer-encoding", "trailer", "connection", "keep-alive", "proxy-connection", "te",
+      "upgrade",
+      // routing, and the forwarding fields the load balancer writes
+      "host", "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "via",
+      // request modifiers
+      "cache-control", "expect", "max-forwards", "pragma", "range", "if-match", "if-none-match",
+      "if-modified-since", "if-unmodified-since", "if-range",
+      // authentication and cookies
+      "authorization", "proxy-authorization", "www-authenticate", "proxy-authenticate", "cookie", "set-cookie",
+      // response controls
+      "age", "expires", "location", "retry-after", "vary",
+      // how to read the content
+      "content-encoding", "content-type", "content-range"};
+  for (auto dropped : kDropped) {
+    if (iequals(name, dropped)) return true;
+  }
+  return false;
+}
+
 std::string connection_tokens(const MessageHead& head) {
   std::string joined;
   for (size_t i = 0; i < head.fields.size(); ++i) {

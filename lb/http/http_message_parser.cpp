@@ -1,6 +1,7 @@
 #include "lb/http/http_message_parser.h"
 
 #include "common/http_text.h"
+#include "lb/http/message_rules.h"
 
 #include <cstring>
 #include <string>
@@ -49,6 +50,8 @@ void MessageParser::reset(bool bodiless_response) {
   http_parser_init(&parser_, type_);
   parser_.data = this;
   head_.clear();
+  trailers_.clear();
+  trailer_problem_.clear();
   phase_ = Phase::Head;
   bodiless_response_ = bodiless_response;
   head_too_large_ = false;
@@ -65,6 +68,7 @@ bool MessageParser::transfer_encoding_refused() const {
 
 const char* MessageParser::error_text() const {
   if (head_too_large_) return "header section too large";
+  if (!trailer_problem_.empty()) return trailer_problem_.c_str();
   if (method_pending_ && phase_ == Phase::Error) return "invalid method";
   return http_errno_description(HTTP_PARSER_ERRNO(&parser_));
 }
@@ -166,6 +170,19 @@ bool MessageParser::append(Span& span, const char* at, size_t len) {
   return true;
 }
 
+// The trailer section has a budget of its own, the same as the head's, and
+// counts its fields as the head does (an empty field still costs memory).
+bool MessageParser::append_trailer(Span& span, const char* at, size_t len) {
+  if (trailers_.arena.size() + trailers_.fields.size() * 4 + len > max_head_bytes_) {
+    trailer_problem_ = "trailer section too large";
+    return false;
+  }
+  if (span.length == 0) span.offset = static_cast<uint32_t>(trailers_.arena.size());
+  trailers_.arena.append(at, len);
+  span.length += static_cast<uint32_t>(len);
+  return true;
+}
+
 int MessageParser::on_message_begin(http_parser*) { return 0; }
 
 int MessageParser::on_url(http_parser* p, const char* at, size_t len) {
@@ -180,14 +197,17 @@ int MessageParser::on_status(http_parser* p, const char* at, size_t len) {
 
 int MessageParser::on_header_field(http_parser* p, const char* at, size_t len) {
   auto& s = self(p);
-  if (s.last_ != Last::Field) s.head_.fields.push_back(HeaderField{});
+  std::vector<HeaderField>& fields = s.in_trailers() ? s.trailers_.fields : s.head_.fields;
+  if (s.last_ != Last::Field) fields.push_back(HeaderField{});
   s.last_ = Last::Field;
-  return s.append(s.head_.fields.back().name, at, len) ? 0 : 1;
+  if (s.in_trailers()) return s.append_trailer(fields.back().name, at, len) ? 0 : 1;
+  return s.append(fields.back().name, at, len) ? 0 : 1;
 }
 
 int MessageParser::on_header_value(http_parser* p, const char* at, size_t len) {
   auto& s = self(p);
   s.last_ = Last::Value;
+  if (s.in_trailers()) return s.append_trailer(s.trailers_.fields.back().value, at, len) ? 0 : 1;
   return s.append(s.head_.fields.back().value, at, len) ? 0 : 1;
 }
 
@@ -214,6 +234,7 @@ int MessageParser::on_headers_complete(http_parser* p) {
     if (s.close_delimited_) head.keep_alive = false;
   }
   s.phase_ = Phase::Body;
+  s.last_ = Last::None;     // a trailer's first name starts a new field
   http_parser_pause(p, 1);  // hand control back: the head is ready
   return bodiless ? 1 : 0;
 }
@@ -226,6 +247,10 @@ int MessageParser::on_body(http_parser* p, const char* at, size_t len) {
 
 int MessageParser::on_message_complete(http_parser* p) {
   auto& s = self(p);
+  if (!s.trailers_.empty()) {
+    s.trailer_problem_ = check_trailer_fields(s.trailers_);
+    if (!s.trailer_problem_.empty()) return 1;  // an error: the message is not complete
+  }
   s.phase_ = Phase::Done;
   http_parser_pause(p, 1);  // leave any pipelined bytes for the next message
   return 0;

@@ -4,6 +4,8 @@
 // once when the head is complete (to pick a backend before any body byte moves)
 // and once when the message ends (so a pipelined next request is never touched).
 // Body bytes are handed to a BodySink as they are parsed, never accumulated.
+// The trailer fields of a chunked message are kept (trailers()), bounded by
+// the head's byte limit and checked like head fields when the message ends.
 #pragma once
 
 #include <http_parser.h>
@@ -42,6 +44,9 @@ class MessageParser {
 
   Phase phase() const { return phase_; }
   const MessageHead& head() const { return head_; }
+  // The trailer fields after a chunked body's last chunk, complete once the
+  // phase is Done; empty for other framings.
+  const TrailerFields& trailers() const { return trailers_; }
   bool head_too_large() const { return head_too_large_; }
   // Whether the peer's body ends only when the connection closes (responses).
   bool close_delimited() const { return close_delimited_; }
@@ -61,6 +66,8 @@ class MessageParser {
   static int on_message_complete(http_parser* p);
 
   bool append(Span& span, const char* at, size_t len);
+  bool append_trailer(Span& span, const char* at, size_t len);
+  bool in_trailers() const { return phase_ == Phase::Body; }  // header callbacks after the head are trailers
   size_t feed_method(const char* data, size_t len);
   void note_folds(const char* data, size_t len);
 
@@ -69,6 +76,8 @@ class MessageParser {
   http_parser_type type_;
   size_t max_head_bytes_;
   MessageHead head_;
+  TrailerFields trailers_;
+  std::string trailer_problem_;  // why the trailer section was refused (error_text())
   Phase phase_ = Phase::Head;
   BodySink* sink_ = nullptr;
   bool bodiless_response_ = false;

@@ -60,4 +60,21 @@ struct MessageHead {
   bool has_body() const { return chunked || (content_length != kNoContentLength && content_length > 0); }
 };
 
+// The trailer section of a chunked message (RFC 9112 7.1.2): the fields after
+// the last chunk, byte for byte like a head's. They have their own arena, so
+// views into the head stay valid while the body (and then these) is parsed.
+struct TrailerFields {
+  std::string arena;  // backing bytes for the spans in `fields`
+  std::vector<HeaderField> fields;
+
+  void clear() {
+    arena.clear();
+    fields.clear();
+  }
+  bool empty() const { return fields.empty(); }
+  std::string_view view(Span span) const { return std::string_view(arena).substr(span.offset, span.length); }
+  std::string_view name(size_t i) const { return view(fields[i].name); }
+  std::string_view value(size_t i) const { return view(fields[i].value); }
+};
+
 }  // namespace lb

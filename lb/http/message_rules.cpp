@@ -32,13 +32,20 @@ bool is_framing_header(std::string_view name) {
   return false;
 }
 
-// The field-name rules both directions share: a token, not imitating a
-// framing header, no obs-fold inside a framing header. Empty when fine.
+// The field-name rules both directions and trailers share: a token, not
+// imitating a framing header. Empty when fine.
+std::string check_name(std::string_view name, const char* what) {
+  if (!is_token(name)) return std::string("invalid ") + what + " name";
+  std::string_view imitated = imitated_framing_header(name);
+  if (!imitated.empty()) return std::string(what) + " name " + std::string(name) + " imitates " + std::string(imitated);
+  return "";
+}
+
+// A head's field: check_name(), and no obs-fold inside a framing header.
 std::string check_field_name(const MessageHead& head, size_t i) {
   std::string_view name = head.name(i);
-  if (!is_token(name)) return "invalid header name";
-  std::string_view imitated = imitated_framing_header(name);
-  if (!imitated.empty()) return "header name " + std::string(name) + " imitates " + std::string(imitated);
+  std::string problem = check_name(name, "header");
+  if (!problem.empty()) return problem;
   if (head.fields[i].folded && is_framing_header(name)) return "line folding in the " + std::string(name) + " header";
   return "";
 }
@@ -180,6 +187,14 @@ std::string check_response_head(const MessageHead& response) {
   if (!transfer_encoding) return "";
   if (response.http_minor == 0) return "Transfer-Encoding in an HTTP/1.0 response";
   return check_transfer_encoding(response, 502).reason;
+}
+
+std::string check_trailer_fields(const TrailerFields& trailers) {
+  for (size_t i = 0; i < trailers.fields.size(); ++i) {
+    std::string problem = check_name(trailers.name(i), "trailer");
+    if (!problem.empty()) return problem;
+  }
+  return "";
 }
 
 std::string_view request_host(const MessageHead& request) {

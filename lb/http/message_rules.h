@@ -35,6 +35,13 @@ Refusal check_request_head(const MessageHead& request);
 // folds, Transfer-Encoding). A non-empty result is the reason for a 502.
 std::string check_response_head(const MessageHead& response);
 
+// Checks the trailer fields of a chunked message (MessageParser does, as the
+// message ends): names must be tokens that imitate no framing header, as in a
+// head; http-parser already refused control bytes, NUL and bare CR in them.
+// Which fields are then dropped rather than forwarded: is_forbidden_trailer().
+// A non-empty result is the reason the message is refused.
+std::string check_trailer_fields(const TrailerFields& trailers);
+
 // Transfer-Encoding must be exactly one `chunked`, given once: 400 when the
 // list is malformed (empty elements, chunked twice or not last, parameters),
 // 501 when it names a coding we do not implement (gzip, ...).

@@ -35,6 +35,27 @@ std::string lower(std::string_view text) {
   return out;
 }
 
+// Names and values for one HEADERS frame, alive until nghttp2 has copied them.
+// Values lose the whitespace around them, which HTTP/1.1 does not count as
+// part of a value and HTTP/2 forbids there (RFC 9113 8.2.1).
+struct HeaderBlock {
+  std::vector<std::string> names, values;
+  std::vector<nghttp2_nv> nva;
+
+  void add(std::string name, std::string_view value) {
+    names.push_back(std::move(name));
+    values.emplace_back(common::trim_ows(value));
+  }
+  const nghttp2_nv* build() {
+    nva.clear();
+    for (size_t i = 0; i < names.size(); ++i) {
+      nva.push_back({reinterpret_cast<uint8_t*>(names[i].data()), reinterpret_cast<uint8_t*>(values[i].data()),
+                     names[i].size(), values[i].size(), NGHTTP2_NV_FLAG_NONE});
+    }
+    return nva.data();
+  }
+};
+
 }  // namespace
 
 // One stream as this thread sees it: the request as it is being read, the
@@ -42,6 +63,7 @@ std::string lower(std::string_view text) {
 struct Http2Connection::Request : BodySink {
   int32_t id = 0;
   std::string method, path, authority, fields, cookies;
+  std::string trailers;       // the request's trailer fields, as HTTP/1.1 lines for the last chunk
   bool has_length = false;    // the client gave content-length
   bool refused = false;       // a connection-specific header: the stream is reset
   bool body_chunked = false;  // the body goes to the worker chunk-framed
@@ -52,6 +74,7 @@ struct Http2Connection::Request : BodySink {
   bool head_submitted = false;
   bool body_complete = false;  // the worker's response has ended
   bool deferred = false;       // nghttp2 waits for body bytes: resume when they come
+  bool trailers_submitted = false;
   bool worker_done = false;
 
   bool on_body(const char* data, size_t len) override {
@@ -175,11 +198,18 @@ int Http2Connection::on_header(nghttp2_session* session, const nghttp2_frame* fr
                                void* self) {
   auto* connection = static_cast<Http2Connection*>(self);
   auto found = connection->requests_.find(frame->hd.stream_id);
-  if (found == connection->requests_.end()) return 0;  // trailers of a request, or a stream already refused
+  if (found == connection->requests_.end()) return 0;  // a stream already closed
   Request& request = *found->second;
   const std::string_view name(reinterpret_cast<const char*>(name_bytes), name_length);
   const std::string_view value(reinterpret_cast<const char*>(value_bytes), value_length);
-  if (name == ":method") {
+  if (frame->headers.cat == NGHTTP2_HCAT_HEADERS) {  // trailers: they end a chunked body (else they are lost)
+    if (is_connection_specific(name, value)) {
+      request.refused = true;
+      nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, request.id, NGHTTP2_PROTOCOL_ERROR);
+    } else if (request.body_chunked) {
+      append_header(request.trailers, name, value);  // the worker drops what must not be a trailer
+    }
+  } else if (name == ":method") {
     request.method = value;
   } else if (name == ":path") {
     request.path = value;
@@ -269,7 +299,10 @@ void Http2Connection::start_worker(Request& request) {
 }
 
 void Http2Connection::end_request_body(Request& request) {
-  if (request.body_chunked) request.pipe->push_request("0\r\n\r\n", 5);
+  if (request.body_chunked) {
+    const std::string last_chunk = "0\r\n" + request.trailers + "\r\n";
+    request.pipe->push_request(last_chunk.data(), last_chunk.size());
+  }
   request.pipe->end_request();
 }
 
@@ -324,42 +357,55 @@ void Http2Connection::submit_response_head(Request& request) {
   request.head_submitted = true;
   const MessageHead& head = request.response.head();
   const std::string connection = connection_tokens(head);
-  std::vector<std::string> names, values;  // kept alive until nghttp2 has copied them
-  names.push_back(":status");
-  values.push_back(std::to_string(head.status));
+  HeaderBlock block;
+  block.add(":status", std::to_string(head.status));
   for (size_t i = 0; i < head.fields.size(); ++i) {
-    if (is_hop_by_hop(head.name(i), connection)) continue;
-    names.push_back(lower(head.name(i)));
-    values.emplace_back(head.value(i));
+    if (!is_hop_by_hop(head.name(i), connection)) block.add(lower(head.name(i)), head.value(i));
   }
-  std::vector<nghttp2_nv> nva;
-  for (size_t i = 0; i < names.size(); ++i) {
-    nva.push_back({reinterpret_cast<uint8_t*>(names[i].data()), reinterpret_cast<uint8_t*>(values[i].data()),
-                   names[i].size(), values[i].size(), NGHTTP2_NV_FLAG_NONE});
-  }
+  // A response already complete with trailers still needs the data provider: it sends them.
   const bool bodiless = request.method == "HEAD" || head.status == 204 || head.status == 304 ||
-                        request.response.phase() == MessageParser::Phase::Done;
+                        (request.response.phase() == MessageParser::Phase::Done && request.response.trailers().empty());
   nghttp2_data_provider body;
   body.source.ptr = &request;
   body.read_callback = read_response_body;
-  nghttp2_submit_response(session_, request.id, nva.data(), nva.size(), bodiless ? nullptr : &body);
+  const nghttp2_nv* nva = block.build();
+  nghttp2_submit_response(session_, request.id, nva, block.names.size(), bodiless ? nullptr : &body);
 }
 
-ssize_t Http2Connection::read_response_body(nghttp2_session*, int32_t, uint8_t* buf, size_t length,
+// The response's trailers as a HEADERS frame that ends the stream (RFC 9113
+// 8.1), from inside the data callback as nghttp2 asks; false when there are
+// none to send (all dropped), so the last DATA frame ends the stream instead.
+// The worker's BodyWriter already dropped what must not be a trailer; names
+// are lowercased for HTTP/2.
+bool Http2Connection::submit_trailers(nghttp2_session* session, Request& request) {
+  request.trailers_submitted = true;
+  const TrailerFields& trailers = request.response.trailers();
+  HeaderBlock block;
+  for (size_t i = 0; i < trailers.fields.size(); ++i) {
+    if (!is_forbidden_trailer(trailers.name(i))) block.add(lower(trailers.name(i)), trailers.value(i));
+  }
+  if (block.names.empty()) return false;
+  const nghttp2_nv* nva = block.build();
+  return nghttp2_submit_trailer(session, request.id, nva, block.names.size()) == 0;
+}
+
+ssize_t Http2Connection::read_response_body(nghttp2_session* session, int32_t, uint8_t* buf, size_t length,
                                             uint32_t* data_flags, nghttp2_data_source* source, void*) {
   auto* request = static_cast<Request*>(source->ptr);
-  if (request->body.empty()) {
-    if (request->body_complete) {
-      *data_flags |= NGHTTP2_DATA_FLAG_EOF;
-      return 0;
-    }
+  if (request->body.empty() && !request->body_complete) {
     request->deferred = true;
     return NGHTTP2_ERR_DEFERRED;
   }
   const size_t n = std::min(length, request->body.size());
   std::memcpy(buf, request->body.data(), n);
   request->body.erase(0, n);
-  if (request->body.empty() && request->body_complete) *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+  if (request->body.empty() && request->body_complete) {
+    *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+    // With trailers, their HEADERS frame carries END_STREAM, not this DATA frame.
+    if (!request->trailers_submitted && submit_trailers(session, *request)) {
+      *data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+    }
+  }
   return static_cast<ssize_t>(n);
 }
 

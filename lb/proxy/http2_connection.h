@@ -7,6 +7,7 @@
 //   HEADERS -> an HTTP/1.1 head  ---------->   the same request path as HTTP/1.1
 //   DATA    -> request bytes     ---------->   (route, select, forward, copy back)
 //   HEADERS + DATA  <-- parse <-- response bytes, wake-up (eventfd)
+//   (+ trailers: a HEADERS frame that ends the stream)
 //
 // The connection thread polls the socket and the eventfd together, so a
 // slow backend on one stream holds up no other; a stream's error resets only
@@ -61,6 +62,7 @@ class Http2Connection {
   void pump_responses();        // worker output -> HEADERS / DATA, window given back
   void pump_response(Request& request);
   void submit_response_head(Request& request);
+  static bool submit_trailers(nghttp2_session* session, Request& request);
   bool flush();                 // nghttp2's pending frames -> the socket
   bool too_many_resets();
 

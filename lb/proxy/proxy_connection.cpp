@@ -339,7 +339,7 @@ ProxyConnection::Attempt ProxyConnection::send_request(Stream& upstream) {
     if (n <= 0) return {Outcome::Aborted, "client stopped sending its body"};
     client_end_ += static_cast<size_t>(n);
   }
-  if (!upstream_writer_.finish()) return {Outcome::NoResponse, "write to backend failed"};
+  if (!upstream_writer_.finish(&request_parser_.trailers())) return {Outcome::NoResponse, "write to backend failed"};
   return {Outcome::Completed, ""};
 }
 
@@ -433,7 +433,7 @@ ProxyConnection::Attempt ProxyConnection::relay_response(Stream& upstream) {
     if (n < 0) return {Outcome::Aborted, n == kTimeout ? "backend timeout mid-body" : "backend read error"};
     upstream_end_ += static_cast<size_t>(n);
   }
-  if (!client_writer_.finish()) return {Outcome::Aborted, "client gone"};
+  if (!client_writer_.finish(&response_parser_.trailers())) return {Outcome::Aborted, "client gone"};
   body_bytes_sent_ = client_writer_.body_bytes();
   if (response.status == 101) {
     tunnel(upstream);

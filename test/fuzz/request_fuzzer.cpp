@@ -5,7 +5,8 @@
 // parsed again by a fresh parser, which must see exactly one request: the
 // same method, target, host and body, framed the way we decided, with no
 // byte left over to be read as a second request. Any difference is a way
-// for one client's bytes to reach another client's request. Half the inputs
+// for one client's bytes to reach another client's request. Trailer fields
+// of a chunked body arrive as sent, less those a proxy drops. Half the inputs
 // go through a route with header rules and strip-prefix, which must change
 // only the fields and the path they name.
 //
@@ -16,6 +17,7 @@
 #include <string>
 
 #include "lb/http/body_writer.h"
+#include "lb/http/http_headers.h"
 #include "lb/http/http_message_parser.h"
 #include "lb/http/message_rules.h"
 #include "lb/proxy/upstream_request_head.h"
@@ -65,6 +67,16 @@ void require(bool condition, const char* what) {
 }
 
 constexpr size_t kMaxHead = 8192;
+
+// Trailer fields as "name: value\n" lines; `forwarded_only` leaves out those a proxy drops.
+std::string trailer_lines(const TrailerFields& trailers, bool forwarded_only) {
+  std::string lines;
+  for (size_t i = 0; i < trailers.fields.size(); ++i) {
+    if (forwarded_only && is_forbidden_trailer(trailers.name(i))) continue;
+    lines.append(trailers.name(i)).append(": ").append(trailers.value(i)).append("\n");
+  }
+  return lines;
+}
 
 // Feeds `data` from `pos` in pieces of `piece` until the parser leaves `phase`.
 void feed_while(MessageParser& parser, MessageParser::Phase phase, const uint8_t* data, size_t size, size_t& pos,
@@ -144,7 +156,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   feed_while(request, MessageParser::Phase::Body, data, size, pos, piece);
   require(writer.flush(), "memory stream accepts everything");
   if (request.phase() != MessageParser::Phase::Done) return 0;  // body cut short or invalid: connection closed
-  require(writer.finish(), "finish");
+  require(writer.finish(&request.trailers()), "finish");
 
   // The backend's view: exactly one message, the same as ours.
   MessageParser seen(HTTP_REQUEST, kMaxHead * 4);
@@ -167,6 +179,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   require(request_host(again) == (request_host(head).empty() ? options.fallback_host : request_host(head)),
           "same host");
   require(seen_body.body == tee.decoded, "same body");
+  require(trailer_lines(seen.trailers(), false) == trailer_lines(request.trailers(), true),
+          "same trailers, less the forbidden ones");
   require(again.chunked == head.chunked, "same framing");
   if (!head.chunked) require(again.content_length == head.content_length || !head.has_body(), "same length");
   if (risky && !head.upgrade) require(!again.keep_alive, "risky body asks the backend to close");

@@ -1,22 +1,18 @@
 // HTTP/2 from clients (SPEC "HTTP/2 from clients") through the real binaries:
 // curl, nghttp and h2load as clients, and a small nghttp2 client of our own
-// for what they will not send (a forbidden header, a flood of resets).
+// (test/support/h2_client.h) for what they will not send (a forbidden
+// header, a flood of resets).
 #include <catch2/catch.hpp>
 #include <nghttp2/nghttp2.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
+#include <unistd.h>
 
-#include <array>
-#include <cstdlib>
 #include <cstdio>
-#include <fstream>
-#include <functional>
-#include <map>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "test/support/backend_process.h"
+#include "test/support/h2_client.h"
 #include "test/support/load_balancer_process.h"
 #include "test/support/raw_http.h"
 #include "test/support/shell.h"
@@ -37,103 +33,6 @@ std::string curl_https(int port, const std::string& target, const std::string& e
   return "curl -sS --max-time 30 --cacert " + test_certificates().path("ca.crt") + " " + extra + " https://localhost:" +
          std::to_string(port) + target;
 }
-
-// A minimal HTTP/2 client over plain TCP (prior knowledge, for --h2c), on nghttp2.
-class H2Client {
- public:
-  struct Response {
-    int status = 0;
-    std::string body;
-    bool closed = false;
-    uint32_t error = 0;  // RST_STREAM code, 0 when it ended normally
-  };
-
-  explicit H2Client(int port) : fd_(connect_to(port)) {
-    nghttp2_session_callbacks* callbacks;
-    nghttp2_session_callbacks_new(&callbacks);
-    nghttp2_session_callbacks_set_on_header_callback(
-        callbacks, [](nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t name_length,
-                      const uint8_t* value, size_t value_length, uint8_t, void* self) {
-          if (std::string_view(reinterpret_cast<const char*>(name), name_length) == ":status") {
-            static_cast<H2Client*>(self)->responses[frame->hd.stream_id].status =
-                std::stoi(std::string(reinterpret_cast<const char*>(value), value_length));
-          }
-          return 0;
-        });
-    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(
-        callbacks, [](nghttp2_session*, uint8_t, int32_t id, const uint8_t* data, size_t length, void* self) {
-          static_cast<H2Client*>(self)->responses[id].body.append(reinterpret_cast<const char*>(data), length);
-          return 0;
-        });
-    nghttp2_session_callbacks_set_on_stream_close_callback(
-        callbacks, [](nghttp2_session*, int32_t id, uint32_t error, void* self) {
-          auto& response = static_cast<H2Client*>(self)->responses[id];
-          response.closed = true;
-          response.error = error;
-          return 0;
-        });
-    nghttp2_session_callbacks_set_on_frame_recv_callback(
-        callbacks, [](nghttp2_session*, const nghttp2_frame* frame, void* self) {
-          if (frame->hd.type == NGHTTP2_GOAWAY) static_cast<H2Client*>(self)->goaway = frame->goaway.error_code;
-          return 0;
-        });
-    nghttp2_session_client_new(&session_, callbacks, this);
-    nghttp2_session_callbacks_del(callbacks);
-    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, nullptr, 0);
-  }
-  ~H2Client() { nghttp2_session_del(session_); }
-
-  int32_t get(const std::string& path, const std::vector<std::pair<std::string, std::string>>& extra = {}) {
-    std::vector<std::pair<std::string, std::string>> fields = {
-        {":method", "GET"}, {":scheme", "http"}, {":authority", "127.0.0.1"}, {":path", path}};
-    fields.insert(fields.end(), extra.begin(), extra.end());
-    std::vector<nghttp2_nv> nva;
-    for (auto& [name, value] : fields) {
-      nva.push_back({reinterpret_cast<uint8_t*>(name.data()), reinterpret_cast<uint8_t*>(value.data()), name.size(),
-                     value.size(), NGHTTP2_NV_FLAG_NONE});
-    }
-    return nghttp2_submit_request(session_, nullptr, nva.data(), nva.size(), nullptr, nullptr);
-  }
-  void cancel(int32_t id) { nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL); }
-  // Sends what is queued now; false once the server has closed.
-  bool flush() {
-    const uint8_t* data;
-    ssize_t n;
-    while ((n = nghttp2_session_mem_send(session_, &data)) > 0) {
-      if (::send(fd_.get(), data, static_cast<size_t>(n), MSG_NOSIGNAL) != n) return false;
-    }
-    return true;
-  }
-
-  // Exchanges frames until `done()` holds, the server closes, or 10 s pass; true if `done()`.
-  bool run_until(const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (!flush()) return done();
-      if (done()) return true;
-      struct pollfd pfd {
-        fd_.get(), POLLIN, 0
-      };
-      if (::poll(&pfd, 1, 100) <= 0) continue;
-      char buffer[16384];
-      ssize_t got = ::recv(fd_.get(), buffer, sizeof buffer, 0);
-      if (got <= 0) {
-        server_closed = true;
-        return done();
-      }
-      nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(buffer), static_cast<size_t>(got));
-    }
-    return done();
-  }
-
-  std::map<int32_t, Response> responses;
-  int64_t goaway = -1;  // the GOAWAY error code, once one came
-  bool server_closed = false;
-
- private:
-  ScopedFd fd_;
-  nghttp2_session* session_ = nullptr;
-};
 
 }  // namespace
 

@@ -14,6 +14,33 @@
 
 namespace test_support {
 
+namespace {
+
+// The length of the chunked body starting at `start` of `data`, through its
+// last chunk and trailer section, or npos while it is incomplete. Chunk
+// extensions are skipped; sizes are trusted (a test backend, not a parser).
+size_t chunked_body_length(const std::string& data, size_t start) {
+  size_t pos = start;
+  for (;;) {
+    size_t line_end = data.find("\r\n", pos);
+    if (line_end == std::string::npos) return std::string::npos;
+    size_t size = std::strtoul(data.c_str() + pos, nullptr, 16);
+    pos = line_end + 2;
+    if (size == 0) break;
+    pos += size + 2;  // the chunk and its CRLF
+    if (pos > data.size()) return std::string::npos;
+  }
+  for (;;) {  // trailer lines up to an empty one
+    size_t line_end = data.find("\r\n", pos);
+    if (line_end == std::string::npos) return std::string::npos;
+    const bool empty = line_end == pos;
+    pos = line_end + 2;
+    if (empty) return pos - start;
+  }
+}
+
+}  // namespace
+
 RecordingBackend::RecordingBackend(std::string response, std::chrono::milliseconds delay)
     : response_(std::move(response)), delay_(delay) {
   listen_fd_ = listen_loopback(port_, "RecordingBackend");
@@ -66,7 +93,7 @@ void RecordingBackend::echo(int fd, const std::string& already) {
   }
 }
 
-// Reads requests (head + Content-Length body; enough for these tests) and answers each.
+// Reads requests (head, then a Content-Length or chunked body) and answers each.
 void RecordingBackend::serve(int fd) {
   std::string pending;
   char buf[65536];
@@ -79,6 +106,10 @@ void RecordingBackend::serve(int fd) {
       std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
       size_t cl = lower.find("\r\ncontent-length:");
       if (cl != std::string::npos) body_length = std::strtoul(lower.c_str() + cl + 17, nullptr, 10);
+      if (lower.find("\r\ntransfer-encoding: chunked\r\n") != std::string::npos) {
+        body_length = chunked_body_length(pending, head.size());
+        if (body_length == std::string::npos) break;  // the rest of the body comes later
+      }
       if (pending.size() < head.size() + body_length) break;
       bool health = head.compare(0, 12, "GET /health ") == 0;
       {

@@ -1,6 +1,7 @@
 // An in-process fake backend on raw sockets that records every byte it
 // receives, for tests that check exactly what the load balancer forwards (or
-// that nothing was forwarded). It answers each request with `response`.
+// that nothing was forwarded). It answers each request with `response`, once
+// the request (head, and a Content-Length or chunked body) is all in.
 //
 //   test_support::RecordingBackend fake;   // answers "200 ok"
 //   ... send through the load balancer at fake.url() ...

@@ -32,3 +32,18 @@ TEST_CASE("connection tokens are collected", "[headers]") {
   CHECK(connection_tokens(head) == "keep-alive,X-A");
   CHECK(header_list_contains(connection_tokens(head), "x-a"));
 }
+
+// Trailer fields that would be misread after the content are dropped (RFC 9110
+// 6.5.1), in any case; ordinary ones (gRPC status, checksums) pass.
+TEST_CASE("forbidden trailer fields", "[headers][trailers]") {
+  for (auto name : {"Content-Length", "transfer-encoding", "Trailer", "Connection", "TE", "Upgrade", "Host",
+                    "X-Forwarded-For", "Authorization", "Set-Cookie", "Cookie", "Content-Type", "Content-Encoding",
+                    "Content-Range", "Cache-Control", "Range", "If-None-Match", "Location", "WWW-Authenticate"}) {
+    INFO(name);
+    CHECK(is_forbidden_trailer(name));
+  }
+  for (auto name : {"grpc-status", "grpc-message", "X-Checksum", "Server-Timing", "Digest", "ETag", "Content-MD5"}) {
+    INFO(name);
+    CHECK_FALSE(is_forbidden_trailer(name));
+  }
+}

@@ -197,3 +197,70 @@ TEST_CASE("obs-folds are marked on their field", "[parser]") {
   CHECK(response.head().fields[1].folded);
   CHECK_FALSE(response.head().fields[2].folded);
 }
+
+// The fields after a chunked body's last chunk are kept byte for byte, apart
+// from the head, wherever the reads split them; other framings have none.
+TEST_CASE("trailer fields of a chunked message are kept", "[parser][trailers]") {
+  const std::string response =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Empty:\r\n\r\n5\r\nhello\r\n0\r\n"
+      "grpc-status: 0\r\nX-Checksum:  abc \r\nX-Fold: a\r\n b\r\nContent-Length: 5\r\n\r\n";
+  for (size_t step : {1, 3, 7, 1000}) {
+    INFO("step " << step);
+    MessageParser parser(HTTP_RESPONSE, 8192);
+    CollectBody sink;
+    parser.set_body_sink(&sink);
+    feed_all(parser, response, step);
+    REQUIRE(parser.phase() == MessageParser::Phase::Done);
+    CHECK(sink.body == "hello");
+    REQUIRE(parser.head().fields.size() == 2);  // the head is untouched
+    CHECK(parser.head().name(1) == "X-Empty");
+    CHECK(parser.head().value(1).empty());
+    const TrailerFields& trailers = parser.trailers();
+    REQUIRE(trailers.fields.size() == 4);
+    CHECK(trailers.name(0) == "grpc-status");
+    CHECK(trailers.value(0) == "0");
+    CHECK(trailers.name(1) == "X-Checksum");
+    CHECK(trailers.value(1) == "abc ");  // leading whitespace skipped, the rest as sent
+    CHECK(trailers.value(2) == "a b");   // an obs-fold joined with a space, as in a head
+    CHECK(trailers.name(3) == "Content-Length");  // kept here; BodyWriter drops it
+  }
+  MessageParser parser(HTTP_REQUEST, 8192);
+  feed_all(parser, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: 1\r\n\r\n");
+  REQUIRE(parser.phase() == MessageParser::Phase::Done);
+  REQUIRE(parser.trailers().fields.size() == 1);
+  CHECK(parser.trailers().value(0) == "1");
+  parser.reset();  // a new message starts without the last one's trailers
+  CHECK(parser.trailers().empty());
+  feed_all(parser, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok");
+  CHECK(parser.phase() == MessageParser::Phase::Done);
+  CHECK(parser.trailers().empty());
+}
+
+// A trailer section gets the head's strictness: control bytes, NUL, bare CR,
+// names that are no tokens or imitate framing headers, and more than the head
+// limit make the message an error (it is cut off, never forwarded whole).
+TEST_CASE("bad trailer bytes are refused", "[parser][trailers]") {
+  auto error_for = [](const std::string& trailer_section, size_t limit = 8192) -> std::string {
+    MessageParser parser(HTTP_RESPONSE, limit);
+    CollectBody sink;
+    parser.set_body_sink(&sink);
+    feed_all(parser, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n" + trailer_section, 5);
+    if (parser.phase() == MessageParser::Phase::Done) return "accepted";
+    if (parser.phase() != MessageParser::Phase::Error) return "incomplete";
+    return parser.error_text();
+  };
+  CHECK(error_for("X-A: b\r\n\r\n") == "accepted");
+  CHECK(error_for("X-A: a" + std::string(1, '\0') + "b\r\n\r\n") != "accepted");
+  CHECK(error_for("X-A: a\x01" "b\r\n\r\n") != "accepted");
+  CHECK(error_for("X-A: a\x7f" "b\r\n\r\n") != "accepted");
+  CHECK(error_for("X-A: a\rb\r\n\r\n") != "accepted");
+  CHECK(error_for("X{A: b\r\n\r\n") != "accepted");
+  CHECK(error_for("X-A : b\r\n\r\n") == "invalid trailer name");
+  CHECK(error_for(" X-A: b\r\n\r\n") == "invalid trailer name");
+  CHECK(error_for("Content_Length: 5\r\n\r\n") == "trailer name Content_Length imitates Content-Length");
+  CHECK(error_for("X-Big: " + std::string(2000, 'a') + "\r\n\r\n", 1024) == "trailer section too large");
+  std::string many_empty;
+  for (int i = 0; i < 300; ++i) many_empty += "A:\r\n";  // 1 byte each, but each a field
+  CHECK(error_for(many_empty + "\r\n", 1024) == "trailer section too large");
+  CHECK(error_for(many_empty + "\r\n", 8192) == "accepted");
+}
