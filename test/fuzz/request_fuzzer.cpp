@@ -23,23 +23,13 @@
 #include "lb/proxy/upstream_request_head.h"
 #include "lb/routing/router.h"
 #include "lb/transport/proxy_protocol.h"
+#include "test/support/memory_stream.h"
 
 namespace {
 
 using namespace lb;
 
-// A Stream that keeps what is written, standing in for the backend socket.
-class MemoryStream : public Stream {
- public:
-  std::string bytes;
-  ssize_t read(char*, size_t, Millis) override { return kEof; }
-  bool write_all(struct iovec* iov, int count, Millis) override {
-    for (int i = 0; i < count; ++i) bytes.append(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
-    return true;
-  }
-  int fd() const override { return -1; }
-  bool idle_and_open() override { return true; }
-};
+using test_support::MemoryStream;
 
 struct CollectBody : BodySink {
   std::string body;

@@ -4,23 +4,13 @@
 #include <string>
 
 #include "lb/http/body_writer.h"
+#include "test/support/memory_stream.h"
 
 using namespace lb;
 
 namespace {
 
-// A Stream that keeps what is written, standing in for a socket.
-class MemoryStream : public Stream {
- public:
-  std::string bytes;
-  ssize_t read(char*, size_t, Millis) override { return kEof; }
-  bool write_all(struct iovec* iov, int count, Millis) override {
-    for (int i = 0; i < count; ++i) bytes.append(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
-    return true;
-  }
-  int fd() const override { return -1; }
-  bool idle_and_open() override { return true; }
-};
+using test_support::MemoryStream;
 
 // Parses `message` (a chunked response) to its end and returns its trailers.
 TrailerFields trailers_of(const std::string& message) {
