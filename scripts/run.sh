@@ -22,6 +22,7 @@ BACKEND_PORTS=(8001 8002 8003)
 lb_port=8000
 port_given=no
 admin_given=no
+admin_port=9000
 workshop=no
 scheme=http
 args=()
@@ -32,7 +33,8 @@ for ((i = 0; i < ${#args[@]}; i++)); do
   case "${args[$i]}" in
     -p | --port) lb_port="${args[$((i + 1))]:-8000}"; port_given=yes ;;
     --port=*) lb_port="${args[$i]#--port=}"; port_given=yes ;;
-    --admin-port | --admin-port=*) admin_given=yes ;;
+    --admin-port) admin_port="${args[$((i + 1))]:-9000}"; admin_given=yes ;;
+    --admin-port=*) admin_port="${args[$i]#--admin-port=}"; admin_given=yes ;;
     --tls-cert | --tls-cert=*) scheme=https ;;
   esac
 done
@@ -115,13 +117,6 @@ HELP
 if [[ "$workshop" == yes ]]; then
   scripts/traffic.sh "$scheme://127.0.0.1:$lb_port" 4 &
   pids+=($!)
-  admin_port=9000
-  for ((i = 0; i < ${#args[@]}; i++)); do
-    case "${args[$i]}" in
-      --admin-port) admin_port="${args[$((i + 1))]}" ;;
-      --admin-port=*) admin_port="${args[$i]#--admin-port=}" ;;
-    esac
-  done
   cat <<WORKSHOP
 Workshop mode: about 4 requests a second are flowing (scripts/traffic.sh).
 

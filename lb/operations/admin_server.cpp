@@ -139,9 +139,9 @@ void AdminServer::install_fault_routes() {
     auto backend = context_.balancer.find(req.matches[1]);
     if (!backend) return reply_json(res, 404, {{"error", "no such backend"}});
     nlohmann::json body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+    if (body.is_discarded()) return reply_json(res, 400, {{"error", "body is not JSON"}});
     FaultSettings fault;
     std::string error;
-    if (body.is_discarded()) return reply_json(res, 400, {{"error", "body is not JSON"}});
     if (!parse_fault(body, fault, error)) return reply_json(res, 400, {{"error", error}});
     backend->set_fault(fault);
     common::log_line("[Admin] " + backend->url + " fault " + fault_json(backend->fault()).dump());
