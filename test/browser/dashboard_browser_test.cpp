@@ -182,7 +182,7 @@ TEST_CASE("dashboard fault buttons break a backend and the request view shows th
   CHECK(page.evaluate(retried + ".querySelector('td.trace').textContent") ==
         "round-robin chose " + a_name + ": injected fault (503), retrying; round-robin chose " + b_name);
   CHECK(page.evaluate(retried + ".dataset.status") == "200");
-  CHECK(page.evaluate("document.querySelectorAll('#requests tbody tr').length").get<int>() == 30);
+  CHECK(page.wait_for("document.querySelectorAll('#requests tbody tr').length === 30", 5s));
 
   page.evaluate(card_a + ".querySelector('[data-action=\"fail-health\"]').click()");
   REQUIRE(page.wait_for(card_a + ".dataset.healthy === 'false'", 5s));

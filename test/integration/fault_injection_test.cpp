@@ -46,6 +46,27 @@ RawResponse put_fault(int admin_port, const std::string& url, const json& fault)
   return admin(admin_port, "PUT", "/backends/" + id + "/fault", fault.dump());
 }
 
+// GET /requests once it lists `count` requests: a request is recorded just
+// after its answer is sent, so the client may ask before its own is in.
+json recorded_requests(int admin_port, std::size_t count, const std::string& query = "") {
+  json requests;
+  eventually([&] {
+    requests = json::parse(admin(admin_port, "GET", "/requests" + query).body)["requests"];
+    return requests.size() >= count;
+  }, 5s);
+  return requests;
+}
+
+// The recorded request with `field` == `value` (null when there is none). Records
+// are added as requests finish, so requests on different connections may be
+// recorded in either order: the tests find theirs by what they sent.
+json find_request(const json& requests, const std::string& field, const json& value) {
+  for (const auto& request : requests) {
+    if (request[field] == value) return request;
+  }
+  return nullptr;
+}
+
 std::string server_id(const RawResponse& response) {
   if (response.status != 200) return "";
   return json::parse(response.body).value("server_id", "");
@@ -259,25 +280,25 @@ TEST_CASE("GET /requests lists the last requests with their decision in words", 
   }
   REQUIRE(posts < 2);
 
-  json requests = json::parse(admin(admin_port, "GET", "/requests").body)["requests"];
+  json requests = recorded_requests(admin_port, 5u + posts);
   REQUIRE(requests.size() == 5u + posts);
-  const json& newest = requests[0];
-  CHECK(newest["method"] == "POST");
-  CHECK(newest["target"] == "/echo");
-  CHECK(newest["status"] == 503);
-  CHECK(newest["request_id"] == "my-id-1");
-  CHECK(newest["client"] == "127.0.0.1");
-  CHECK(newest["pool"] == "default");
-  CHECK(newest["backend"] == a.url());
-  CHECK(newest["duration_ms"].is_number());
-  CHECK(newest["time"].get<std::string>().size() == 24);  // 2026-12-01T19:09:22.123Z
+  const json post = find_request(requests, "status", 503);
+  REQUIRE(post.is_object());
+  CHECK(post["method"] == "POST");
+  CHECK(post["target"] == "/echo");
+  CHECK(post["request_id"] == "my-id-1");
+  CHECK(post["client"] == "127.0.0.1");
+  CHECK(post["pool"] == "default");
+  CHECK(post["backend"] == a.url());
+  CHECK(post["duration_ms"].is_number());
+  CHECK(post["time"].get<std::string>().size() == 24);  // 2026-12-01T19:09:22.123Z
   const std::string a_name = a.url().substr(7), b_name = b.url().substr(7);
-  CHECK(newest["trace"] == "round-robin chose " + a_name + ": injected fault (503)");
-  // The GETs, oldest last: each went to b, some after a's abort.
+  CHECK(post["trace"] == "round-robin chose " + a_name + ": injected fault (503)");
+  // The GETs each went to b, some after a's abort.
   int retried = 0;
   for (int i = 0; i < 4; ++i) {
-    const json& get = requests[requests.size() - 1 - i];
-    CHECK(get["target"] == "/?n=" + std::to_string(i));
+    const json get = find_request(requests, "target", "/?n=" + std::to_string(i));
+    REQUIRE(get.is_object());
     CHECK(get["backend"] == b.url());
     const std::string words = get["trace"];
     INFO(words);
@@ -289,7 +310,7 @@ TEST_CASE("GET /requests lists the last requests with their decision in words", 
 
   // Only the last 200 are kept.
   for (int i = 0; i < 205; ++i) http_get(lb.port());
-  CHECK(json::parse(admin(admin_port, "GET", "/requests").body)["requests"].size() == 200);
+  CHECK(recorded_requests(admin_port, 200).size() == 200);
 }
 
 TEST_CASE("GET /requests/stream sends each new request as a Server-Sent Event", "[fault][requests]") {
@@ -329,18 +350,17 @@ TEST_CASE("GET /requests shows refused and rate-limited requests", "[requests]")
   REQUIRE(http_get(lb.port()).status == 200);
   REQUIRE(http_get(lb.port()).status == 429);
   REQUIRE(http_request(lb.port(), "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n").status == 405);
-  json requests = json::parse(admin(lb.admin_port(), "GET", "/requests").body)["requests"];
+  json requests = recorded_requests(lb.admin_port(), 3);
   REQUIRE(requests.size() == 3);
-  CHECK(requests[0]["status"] == 405);
-  CHECK(requests[0]["trace"] == "refused before routing");
-  CHECK(requests[0]["pool"] == "");
-  CHECK(requests[1]["status"] == 429);
-  CHECK(requests[1]["trace"] == "over the rate limit");
-  CHECK(requests[2]["trace"] == "round-robin chose " + a.url().substr(7));
+  CHECK(find_request(requests, "status", 405)["trace"] == "refused before routing");
+  CHECK(find_request(requests, "status", 405)["pool"] == "");
+  CHECK(find_request(requests, "status", 429)["trace"] == "over the rate limit");
+  CHECK(find_request(requests, "status", 200)["trace"] == "round-robin chose " + a.url().substr(7));
   // ?after=ID: only newer ones; a bad id is a 400.
-  const int second = requests[1]["id"];
-  json newer = json::parse(admin(lb.admin_port(), "GET", "/requests?after=" + std::to_string(second)).body)["requests"];
+  const int newest = requests[0]["id"];
+  CHECK(newest == 3);
+  json newer = recorded_requests(lb.admin_port(), 1, "?after=" + std::to_string(newest - 1));
   REQUIRE(newer.size() == 1);
-  CHECK(newer[0]["status"] == 405);
+  CHECK(newer[0] == requests[0]);
   CHECK(admin(lb.admin_port(), "GET", "/requests?after=x1").status == 400);
 }
