@@ -7,7 +7,7 @@ namespace lb {
 //   render()        a section per pool (poolSection()), a card per new backend in its pool's
 //                   section, updates every card in place, drops removed ones
 //   compare()       writes a line to the event log for each health, circuit, drain or fault change
-//   sparkline()     draws the last 60 s of requests/s, from the growth of `requests` between polls
+//   sparkline()     draws requests/s since the page opened, from the growth of `requests` between polls
 //   faultAction()   the fault buttons: PUT /backends/ID/fault with their part added, or DELETE
 //   pollRequests()  the request view: the requests since the last poll, newest on top
 // Tests read the data-* attributes: each pool's section has data-pool, each card
@@ -15,7 +15,10 @@ namespace lb {
 // data-fault; each request row data-request and data-status; #events lists the changes.
 const char* dashboard_script() {
   return R"JS('use strict';
-const WINDOW_SECONDS = 60;
+// The sparklines keep every sample since the page was opened (up to an hour)
+// and draw all of it, over at least a minute of width.
+const HISTORY_SECONDS = 3600, MIN_SPAN_SECONDS = 60;
+const opened = Date.now();
 let token = sessionStorage.getItem('lb-admin-token') || '';
 const seen = new Map();  // backend id -> {status, samples: [{t, rps}], lastRequests, lastTime}
 let firstRender = true;  // backends already there when the page opened are not "added"
@@ -68,7 +71,7 @@ function createCard(b) {
        button('Slow 500 ms', 'slow'), button('Clear', 'clear-fault')));
   const svg = card.querySelector('svg');
   svg.setAttribute('class', 'spark');
-  svg.setAttribute('viewBox', `0 0 ${WINDOW_SECONDS} 100`);
+  svg.setAttribute('viewBox', `0 0 ${MIN_SPAN_SECONDS} 100`);
   svg.setAttribute('preserveAspectRatio', 'none');
   svg.innerHTML = '<polygon/><polyline/>';
   card.addEventListener('click', event => {
@@ -116,13 +119,15 @@ async function backendAction(b, action) {
   poll();
 }
 
-// Requests/s over the last WINDOW_SECONDS. All cards share one scale (`peak`),
+// Requests/s since the page was opened. All cards share one scale (`peak`),
 // so a backend with twice the weight draws a line twice as high.
 function sparkline(svg, samples, now, peak) {
-  const x = s => (WINDOW_SECONDS - (now - s.t) / 1000).toFixed(2), y = s => (95 - 88 * s.rps / peak).toFixed(1);
+  const span = Math.round(Math.min(HISTORY_SECONDS, Math.max(MIN_SPAN_SECONDS, (now - opened) / 1000)));
+  svg.setAttribute('viewBox', `0 0 ${span} 100`);
+  const x = s => (span - (now - s.t) / 1000).toFixed(2), y = s => (95 - 88 * s.rps / peak).toFixed(1);
   const points = samples.map(s => x(s) + ',' + y(s));
   svg.querySelector('polyline').setAttribute('points', points.join(' '));
-  const area = samples.length ? [`${x(samples[0])},100`, ...points, `${WINDOW_SECONDS},100`] : [];
+  const area = samples.length ? [`${x(samples[0])},100`, ...points, `${span},100`] : [];
   svg.querySelector('polygon').setAttribute('points', area.join(' '));
 }
 
@@ -227,7 +232,7 @@ function render(status) {
       compare(state.status, b, card);
       const seconds = (now - state.lastTime) / 1000;
       if (seconds > 0) state.samples.push({t: now, rps: Math.max(0, b.requests - state.lastRequests) / seconds});
-      state.samples = state.samples.filter(s => now - s.t <= WINDOW_SECONDS * 1000);
+      state.samples = state.samples.filter(s => now - s.t <= HISTORY_SECONDS * 1000);
       state.lastRequests = b.requests;
       state.lastTime = now;
     }

@@ -191,6 +191,12 @@ TEST_CASE("dashboard fault buttons break a backend and the request view shows th
   CHECK(page.evaluate("document.getElementById('events').textContent.includes('" + a.url() +
                       " became UNHEALTHY (injected fault: fail_health)')") == true);
 
+  // The sparkline keeps a sample per poll since the page opened.
+  const std::string points = card_a + ".querySelector('svg.spark polyline').getAttribute('points').split(' ').length";
+  REQUIRE(page.wait_for(points + " >= 3", 5s));
+  const int before = page.evaluate(points).get<int>();
+  REQUIRE(page.wait_for(points + " > " + std::to_string(before), 5s));
+
   page.evaluate(card_a + ".querySelector('[data-action=\"clear-fault\"]').click()");
   REQUIRE(page.wait_for(card_a + ".dataset.healthy === 'true' && " + card_a + ".dataset.fault === 'none'", 5s));
   CHECK(page.evaluate("document.getElementById('events').textContent.includes('" + a.url() + " fault cleared')") == true);

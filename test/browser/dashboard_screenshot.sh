@@ -21,7 +21,7 @@ BUILD=${1:-build}
 OUTPUT=${2:-docs/$SCENE.png}
 HEIGHT=900
 BASE_PORT=${BASE_PORT:-8000}
-HOLD_MS=64000   # how long the page runs before the screenshot (the sparklines show 60 s)
+HOLD_MS=64000   # how long the page runs before the screenshot (the sparklines fill a minute)
 
 if ! command -v chromium > /dev/null; then
   echo "dashboard_screenshot.sh: chromium not found (apt-get install -y chromium)" >&2
