@@ -12,10 +12,9 @@ bool is_hop_by_hop(std::string_view name, std::string_view connection_values) {
 }
 
 bool is_forbidden_trailer(std::string_view name) {
+  if (is_hop_by_hop(name, {})) return true;  // Connection, TE, Trailer, Transfer-Encoding, ...
   static constexpr std::string_view kDropped[] = {
-      // framing and hop-by-hop
-      "content-length", "transfer-encoding", "trailer", "connection", "keep-alive", "proxy-connection", "te",
-      "upgrade",
+      "content-length",
       // routing, and the forwarding fields the load balancer writes
       "host", "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "via",
       // request modifiers
