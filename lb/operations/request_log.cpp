@@ -1,31 +1,15 @@
 #include "lb/operations/request_log.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <ctime>
+
+#include "common/log.h"
 
 namespace lb {
-
-namespace {
-
-// "2026-12-01T19:09:22.123Z"
-std::string iso8601_millis(std::chrono::system_clock::time_point when) {
-  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count();
-  std::time_t seconds = static_cast<std::time_t>(millis / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[40];
-  size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-  std::snprintf(text + n, sizeof text - n, ".%03dZ", static_cast<int>(millis % 1000));
-  return text;
-}
-
-}  // namespace
 
 nlohmann::json request_json(const RequestRecord& record) {
   return {
       {"id", record.sequence},
-      {"time", iso8601_millis(record.time)},
+      {"time", common::utc_timestamp(record.time, /*millis=*/true)},
       {"client", record.client},
       {"method", record.method},
       {"target", record.target},

@@ -1,22 +1,17 @@
 #include "lb/operations/status_report.h"
 
-#include <ctime>
 #include <functional>
 
+#include "common/log.h"
 #include "lb/operations/fault_json.h"
 
 namespace lb {
 
 namespace {
 
+// Empty before the first check.
 std::string iso8601(std::chrono::system_clock::time_point when) {
-  if (when.time_since_epoch().count() == 0) return "";
-  std::time_t seconds = std::chrono::system_clock::to_time_t(when);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
+  return when.time_since_epoch().count() == 0 ? "" : common::utc_timestamp(when);
 }
 
 // Label values escape backslash, quote and newline (Prometheus text format).
