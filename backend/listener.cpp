@@ -25,9 +25,6 @@ constexpr std::chrono::milliseconds kDrainTimeout{10000};
 // httplib routes with std::regex, whose matcher recurses once per character:
 // "/.*" against an 8 KB path needs a few MB of stack.
 constexpr std::size_t kStackBytes = 8 * 1024 * 1024;
-// httplib listens with a backlog of 5, which drops SYNs when many clients
-// (or a load balancer's pool) connect at once.
-constexpr int kBacklog = 1024;
 // The WebSocket echo endpoint, and how much of a request head is read ahead to
 // recognise its handshake: a browser's handshake carries its cookies, so allow
 // far more than any sends. Only heads that start "GET /ws" are read that far.
@@ -207,21 +204,10 @@ bool wait_for_request(const ConnectionStream& strm, std::chrono::milliseconds id
 
 }  // namespace
 
-std::string host_port(const std::string& host, int port) {
-  bool ipv6 = host.find(':') != std::string::npos;
-  return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
-
 Listener::Listener()
     : queue_(std::make_shared<common::ThreadPerConnectionQueue>(kMaxConnections, kDrainTimeout,
                                                                 kStackBytes)) {
   new_task_queue = [queue = queue_] { return new SharedQueue(queue); };
-  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which lets a second
-  // process bind a port that is already in use without any error.
-  set_socket_options([](socket_t sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
   // Head and body go out in separate writes; without this Nagle's algorithm
   // and delayed ACKs can add 40 ms to keep-alive responses.
   set_tcp_nodelay(true);
@@ -258,7 +244,7 @@ Listener::Listener()
 bool Listener::process_and_close_socket(socket_t sock) {
   ConnectionStream strm(sock, to_ms(read_timeout_sec_, read_timeout_usec_),
                         to_ms(write_timeout_sec_, write_timeout_usec_));
-  auto stopping = [this] { return svr_sock_ == INVALID_SOCKET; };
+  auto stopping = [this] { return this->stopping(); };
   bool ok = false;
   for (size_t left = keep_alive_max_count_; left > 0 && !stopping(); --left) {
     if (!wait_for_request(strm, std::chrono::seconds(keep_alive_timeout_sec_), stopping)) break;
@@ -279,46 +265,6 @@ bool Listener::process_and_close_socket(socket_t sock) {
   ::shutdown(sock, SHUT_RDWR);
   ::close(sock);
   return ok;
-}
-
-std::string Listener::bind(const std::string& host, int port) {
-  // Resolve first so a bad --host gets its own message (httplib only says "failed").
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* found = nullptr;
-  int gai = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found);
-  if (gai != 0) return "invalid --host '" + host + "': " + ::gai_strerror(gai);
-  ::freeaddrinfo(found);
-
-  errno = 0;
-  bool ok = port == 0 ? bind_to_any_port(host) > 0 : bind_to_port(host, port);
-  if (!ok) {
-    int err = errno;
-    return "cannot listen on " + host_port(host, port) + ": " +
-           (err != 0 ? std::strerror(err) : "bind failed");
-  }
-  ::listen(svr_sock_, kBacklog);
-
-  sockaddr_storage addr{};
-  socklen_t len = sizeof addr;
-  if (::getsockname(svr_sock_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    return std::string("getsockname failed: ") + std::strerror(errno);
-  }
-  port_ = addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
-                                     : ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-  return "";
-}
-
-void Listener::stop_listening() {
-  // Same steps as httplib's stop(), minus its is_running() check: the accept
-  // loop ends as soon as it sees INVALID_SOCKET, even if it has not begun yet.
-  socket_t sock = svr_sock_.exchange(INVALID_SOCKET);
-  if (sock != INVALID_SOCKET) {
-    ::shutdown(sock, SHUT_RDWR);
-    ::close(sock);
-  }
 }
 
 }  // namespace backend

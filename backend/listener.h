@@ -1,6 +1,7 @@
-// The backend's HTTP server: cpp-httplib with a thread per connection, a
-// strict bind (a busy port is an error), a listen backlog that absorbs bursts,
-// and a WebSocket echo on /ws (see websocket_echo.h).
+// The backend's HTTP server: the common accept loop (common/http_listener.h:
+// a busy port is an error, a backlog that absorbs bursts, a stop that is never
+// lost) with a thread per connection and a WebSocket echo on /ws (see
+// websocket_echo.h).
 #pragma once
 
 #include <httplib.h>
@@ -8,29 +9,14 @@
 #include <memory>
 #include <string>
 
+#include "common/http_listener.h"
 #include "common/thread_per_connection_queue.h"
 
 namespace backend {
 
-// "host:port", with IPv6 addresses in brackets: "[::1]:8001".
-std::string host_port(const std::string& host, int port);
-
-class Listener : public httplib::Server {
+class Listener : public common::HttpListener {
  public:
   Listener();
-
-  // Binds host:port (port 0: any free port). Returns "" on success, otherwise a
-  // one-line description of the problem, e.g. "cannot listen on 0.0.0.0:8001:
-  // Address already in use".
-  std::string bind(const std::string& host, int port);
-
-  // The bound port (the real one when 0 was asked for); valid after bind().
-  int port() const { return port_; }
-
-  // Closes the listening socket so listen_after_bind() returns once in-flight
-  // connections drain. Safe from any thread, even before listen_after_bind()
-  // has started (httplib's stop() is a no-op then, which would lose the request).
-  void stop_listening();
 
   // True when connections were still open after the drain timeout.
   bool drain_timed_out() const { return queue_->drain_timed_out(); }
@@ -46,7 +32,6 @@ class Listener : public httplib::Server {
   // Owned here, not by httplib, so drain_timed_out() can be asked after
   // listen_after_bind() returns (httplib deletes the queue it is given).
   std::shared_ptr<common::ThreadPerConnectionQueue> queue_;
-  int port_ = -1;
 };
 
 }  // namespace backend

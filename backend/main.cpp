@@ -12,7 +12,7 @@
 #include "backend/backend_state.h"
 #include "backend/listener.h"
 #include "backend/routes.h"
-#include "backend/shutdown_signals.h"
+#include "common/control_signals.h"
 #include "common/log.h"
 
 namespace {
@@ -47,7 +47,7 @@ Options parse_options(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   Options options = parse_options(argc, argv);
-  backend::ShutdownSignals signals;  // before any thread starts
+  common::ControlSignals signals;  // before any thread starts
 
   backend::Listener listener;
   std::string error = listener.bind(options.host, options.port);
@@ -63,19 +63,18 @@ int main(int argc, char** argv) {
   backend::install_routes(listener, state);
 
   signals.start([&](int signo) {
-    common::log_line("[" + state.id() + "] " + (signo == SIGINT ? "SIGINT" : "SIGTERM") +
-                     " received, shutting down");
+    common::log_line("[" + state.id() + "] " + common::stop_signal_name(signo) + " received, shutting down");
     state.begin_shutdown();
     listener.stop_listening();
   });
 
   // Scripts and tests wait for this exact line to learn the port.
   std::printf("backend_server %s listening on %s\n", state.id().c_str(),
-              backend::host_port(options.host, listener.port()).c_str());
+              common::host_port(options.host, listener.port()).c_str());
   std::fflush(stdout);
 
-  bool ok = listener.listen_after_bind();
-  signals.stop();  // the callback uses `listener` and `state`
+  bool ok = listener.serve();
+  signals.join();  // the callback uses `listener` and `state`
   if (listener.drain_timed_out()) {
     // Connection threads still run and use `listener`; leave without
     // destroying it under them.

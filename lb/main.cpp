@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-#include <thread>
 
+#include "common/control_signals.h"
 #include "common/log.h"
 #include "lb/balancing/balancer.h"
 #include "lb/balancing/health_checker.h"
@@ -19,19 +19,6 @@
 #include "lb/transport/tls_context.h"
 
 namespace {
-
-// SIGINT/SIGTERM/SIGHUP are blocked in every thread and taken by one waiting
-// thread, which can then call ordinary (non-signal-safe) code.
-sigset_t block_control_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  signal(SIGPIPE, SIG_IGN);  // a vanished peer is an I/O error, not a process exit
-  return set;
-}
 
 lb::Millis to_millis(double seconds) { return lb::Millis(static_cast<long>(seconds * 1000)); }
 
@@ -161,7 +148,10 @@ int main(int argc, char** argv) {
     print_plan(options);
     return 0;
   }
-  sigset_t control_signals = block_control_signals();
+  // SIGINT/SIGTERM/SIGHUP wait, blocked, for the thread started below; one
+  // that comes during start-up is taken as soon as it runs.
+  common::ControlSignals signals(/*with_reload=*/true);
+  signal(SIGPIPE, SIG_IGN);  // a vanished peer is an I/O error, not a process exit
   const std::vector<std::string> arguments(argv, argv + argc);
 
   lb::Balancer balancer(options.backend, options.pools, options.routes);
@@ -196,11 +186,12 @@ int main(int argc, char** argv) {
   if (options.admin_port >= 0) context.request_log = &request_log;
   lb::ProxyServer server(context, options.max_connections, to_millis(options.drain_timeout));
   std::string error;
-  int port = server.open(options.bind, options.port, error);
-  if (port < 0) {
+  error = server.bind(options.bind, options.port);
+  if (!error.empty()) {
     std::cerr << "load_balancer: " << error << "\n";
     return 2;
   }
+  const int port = server.port();
   health_checker.start();
 
   std::unique_ptr<lb::RedirectServer> redirect;
@@ -228,18 +219,18 @@ int main(int argc, char** argv) {
     std::printf("admin listening on %s:%d\n", options.admin_bind.c_str(), admin_port);
   }
 
-  std::thread signal_thread([&, control_signals] {
-    int signal_number = 0;
-    while (sigwait(&control_signals, &signal_number) == 0 && signal_number == SIGHUP) {
-      lb::notify_service_manager("RELOADING=1");
-      reload(arguments, options, context, health_checker);
-      lb::notify_service_manager("READY=1");
-    }
-    common::log_line(std::string("[Load Balancer] ") + (signal_number == SIGINT ? "SIGINT" : "SIGTERM") +
-                     ": no new connections; finishing in-flight requests");
-    lb::notify_service_manager("STOPPING=1");
-    server.shutdown();
-  });
+  signals.start(
+      [&](int signo) {
+        common::log_line(std::string("[Load Balancer] ") + common::stop_signal_name(signo) +
+                         ": no new connections; finishing in-flight requests");
+        lb::notify_service_manager("STOPPING=1");
+        server.shutdown();  // run() returns at once if it has not begun
+      },
+      [&] {
+        lb::notify_service_manager("RELOADING=1");
+        reload(arguments, options, context, health_checker);
+        lb::notify_service_manager("READY=1");
+      });
 
   common::log_line("[Load Balancer] " + describe(options));
   for (const auto& warning : options.warnings) common::log_line("[Load Balancer] warning: " + warning);
@@ -250,7 +241,7 @@ int main(int argc, char** argv) {
   lb::notify_service_manager("READY=1");
 
   server.run();  // returns once stopped and drained (or the drain timed out)
-  signal_thread.join();  // it called shutdown(); let it finish before anything is destroyed
+  signals.join();  // it called shutdown(); let it finish before anything is destroyed
   request_log.stop();  // ends the request streams, so the admin server can stop
   if (admin) admin->stop();
   health_checker.stop();

@@ -2,38 +2,27 @@
 // HTTP-to-HTTPS redirect listener use it.
 #pragma once
 
-#include <memory>
 #include <string>
 #include <thread>
 
-namespace httplib {
-class Server;
-}
+#include "common/http_listener.h"
 
 namespace lb {
 
-// Socket options for a listener whose busy port must be an error: SO_REUSEADDR
-// only (httplib's default adds SO_REUSEPORT, which lets a second process share
-// the port silently).
-void use_exclusive_port(httplib::Server& server);
-
-// Binds `server` to address:port (0: a free port). Returns the bound port, or
-// -1 with `error` set.
-int bind_server(httplib::Server& server, const std::string& address, int port, std::string& error);
-
 class BackgroundHttpServer {
  public:
-  BackgroundHttpServer();  // a busy port is an error (SO_REUSEADDR only, no SO_REUSEPORT)
+  BackgroundHttpServer() = default;
   ~BackgroundHttpServer();
 
-  httplib::Server& server() { return *server_; }
+  httplib::Server& server() { return server_; }
   // Binds address:port (0: a free port) and serves on a background thread.
   // Returns the bound port, or -1 with `error` set.
   int start(const std::string& address, int port, std::string& error);
+  // Stops accepting and waits for the thread; safe at any time (common/http_listener.h).
   void stop();
 
  private:
-  std::unique_ptr<httplib::Server> server_;
+  common::HttpListener server_;
   std::thread thread_;
 };
 

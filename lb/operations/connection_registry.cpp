@@ -1,10 +1,12 @@
 #include "lb/operations/connection_registry.h"
 
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 
 namespace lb {
 
-ConnectionRegistry::Slot::Slot(ConnectionRegistry& registry, int fd) : registry_(registry), fd_(fd) {
+ConnectionRegistry::Slot::Slot(ConnectionRegistry& registry, int fd, int wake_fd)
+    : registry_(registry), fd_(fd), wake_fd_(wake_fd) {
   std::lock_guard<std::mutex> lock(registry_.mutex_);
   registry_.slots_.insert(this);
 }
@@ -28,7 +30,11 @@ void ConnectionRegistry::stop() {
   for (Slot* slot : slots_) {
     // shutdown(), not close(): the fd stays owned by its thread, whose blocked
     // read now returns end-of-file.
-    if (slot->idle_.load()) ::shutdown(slot->fd_, SHUT_RDWR);
+    if (slot->wake_fd_ >= 0) {
+      ::eventfd_write(slot->wake_fd_, 1);
+    } else if (slot->idle_.load()) {
+      ::shutdown(slot->fd_, SHUT_RDWR);
+    }
   }
 }
 

@@ -19,7 +19,10 @@ class ConnectionRegistry {
   // One connection's entry; lives as long as the connection.
   class Slot {
    public:
-    Slot(ConnectionRegistry& registry, int fd);
+    // `wake_fd`: an eventfd the connection polls (HTTP/2). stop() wakes such a
+    // connection through it, busy or idle, so it can say GOAWAY on a socket
+    // that still works; other connections' idle sockets are shut down.
+    Slot(ConnectionRegistry& registry, int fd, int wake_fd = -1);
     ~Slot();
     Slot(const Slot&) = delete;
     Slot& operator=(const Slot&) = delete;
@@ -34,11 +37,12 @@ class ConnectionRegistry {
     friend class ConnectionRegistry;
     ConnectionRegistry& registry_;
     const int fd_;
+    const int wake_fd_;
     std::atomic<bool> idle_{false};
   };
 
-  // From now on enter_idle() says no, and idle connections are shut down so
-  // their threads wake up and exit.
+  // From now on enter_idle() says no, idle connections are shut down so their
+  // threads wake up and exit, and connections with a wake_fd are woken.
   void stop();
   bool stopping() const { return stopping_.load(); }
   std::size_t open_connections() const;

@@ -120,24 +120,20 @@ Http2Connection::~Http2Connection() {
 }
 
 void Http2Connection::serve() {
-  ConnectionRegistry::Slot slot(context_.registry, client_->fd());
+  // With the wake-up fd, a stop wakes this thread (busy or idle) instead of shutting the socket.
+  ConnectionRegistry::Slot slot(context_.registry, client_->fd(), wake_->fd());
   char buffer[kReadBytes];
   auto idle_since = Clock::now();
-  bool shutdown_noticed = false;
   for (;;) {
+    if (context_.registry.stopping()) go_away();
     pump_responses();
     if (!flush()) return;
+    // After the GOAWAY this turns false once the last stream served has ended.
     if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)) return;
-    if (requests_.empty()) {
-      if (!slot.enter_idle()) return;  // stopping: an idle connection just closes
-      if (Clock::now() - idle_since > settings_.keepalive_timeout) return;
-    } else {
-      slot.enter_busy();
+    if (!requests_.empty()) {
       idle_since = Clock::now();
-      if (context_.registry.stopping() && !shutdown_noticed) {
-        nghttp2_submit_shutdown_notice(session_);  // streams under way finish; no new ones
-        shutdown_noticed = true;
-      }
+    } else if (Clock::now() - idle_since > settings_.keepalive_timeout) {
+      return;
     }
     if (!client_->has_buffered_input()) {
       struct pollfd waits[2] = {{client_->fd(), POLLIN, 0}, {wake_->fd(), POLLIN, 0}};
@@ -172,6 +168,22 @@ bool Http2Connection::flush() {
       return false;
     }
   }
+}
+
+void Http2Connection::go_away() {
+  if (going_away_) return;
+  going_away_ = true;
+  int32_t last_served = last_closed_started_;
+  for (const auto& [id, request] : requests_) {
+    if (request->refused) continue;  // already reset
+    if (request->pipe && !request->pipe->refuse_unbegun()) {
+      last_served = std::max(last_served, id);
+    } else {
+      request->refused = true;
+      nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_REFUSED_STREAM);
+    }
+  }
+  nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, last_served, NGHTTP2_NO_ERROR, nullptr, 0);
 }
 
 bool Http2Connection::too_many_resets() {
@@ -244,6 +256,12 @@ int Http2Connection::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame,
   Request& request = *found->second;
   const bool end_stream = frame->hd.flags & NGHTTP2_FLAG_END_STREAM;
   if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST && !request.refused) {
+    if (connection->going_away_ || connection->context_.registry.stopping()) {
+      // Came with or after the stop: not served, and the client may send it again elsewhere.
+      request.refused = true;
+      nghttp2_submit_rst_stream(connection->session_, NGHTTP2_FLAG_NONE, request.id, NGHTTP2_REFUSED_STREAM);
+      return 0;
+    }
     request.body_chunked = !end_stream && !request.has_length;
     connection->start_worker(request);
   }
@@ -271,7 +289,10 @@ int Http2Connection::on_stream_close(nghttp2_session*, int32_t stream_id, uint32
   auto* connection = static_cast<Http2Connection*>(self);
   auto found = connection->requests_.find(stream_id);
   if (found == connection->requests_.end()) return 0;
-  if (found->second->pipe) found->second->pipe->reset();  // a worker still running gives up
+  if (found->second->pipe) {
+    found->second->pipe->reset();  // a worker still running gives up
+    connection->last_closed_started_ = std::max(connection->last_closed_started_, stream_id);
+  }
   connection->requests_.erase(found);
   return 0;
 }
@@ -292,8 +313,10 @@ void Http2Connection::start_worker(Request& request) {
   const char* proto = forwarded_proto_;
   std::string client_ip = client_ip_;
   context_.stream_workers->enqueue([&context, pipe, proto, client_ip] {
-    ProxyConnection worker(context, std::make_unique<PipeEnd>(pipe), proto, client_ip);
-    worker.serve();
+    if (pipe->begin_work()) {
+      ProxyConnection worker(context, std::make_unique<PipeEnd>(pipe), proto, client_ip);
+      worker.serve_stream();
+    }
     pipe->worker_done();
   });
 }

@@ -16,6 +16,9 @@
 // HTTP/1.1 head limits (the worker's parser), per-stream flow-control windows
 // that bound buffered bytes both ways, and a client resetting streams faster
 // than they finish (rapid reset, CVE-2023-44487) gets GOAWAY and is closed.
+// A stop is graceful (RFC 9113 6.8, 8.7): streams a worker has begun finish,
+// the others are refused with REFUSED_STREAM, and the GOAWAY names the last
+// stream served, so a client knows which requests it may safely send again.
 #pragma once
 
 #include <nghttp2/nghttp2.h>
@@ -65,6 +68,7 @@ class Http2Connection {
   static bool submit_trailers(nghttp2_session* session, Request& request);
   bool flush();                 // nghttp2's pending frames -> the socket
   bool too_many_resets();
+  void go_away();               // a stop: refuse the streams no worker began, GOAWAY(last served)
 
   ProxyContext& context_;
   std::unique_ptr<Stream> client_;
@@ -76,6 +80,8 @@ class Http2Connection {
   std::map<int32_t, std::unique_ptr<Request>> requests_;
   std::chrono::steady_clock::time_point reset_window_start_;  // rapid reset: RST_STREAMs per second
   int resets_in_window_ = 0;
+  bool going_away_ = false;  // go_away() sent the GOAWAY: no stream begins any more
+  int32_t last_closed_started_ = 0;  // the highest stream closed after its worker was started
 };
 
 }  // namespace lb

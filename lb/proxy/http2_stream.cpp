@@ -60,6 +60,18 @@ bool StreamPipe::write_all(struct iovec* iov, int count, Millis timeout) {
   return true;
 }
 
+bool StreamPipe::begin_work() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (work_ == Work::Waiting) work_ = Work::Begun;
+  return work_ == Work::Begun;
+}
+
+bool StreamPipe::refuse_unbegun() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (work_ == Work::Waiting) work_ = Work::Refused;
+  return work_ == Work::Refused;
+}
+
 void StreamPipe::worker_done() {
   {
     std::lock_guard<std::mutex> lock(mutex_);

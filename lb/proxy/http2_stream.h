@@ -49,12 +49,18 @@ class StreamPipe {
   explicit StreamPipe(std::shared_ptr<WakeUp> wake) : wake_(std::move(wake)) {}
 
   // --- the worker's side (through PipeEnd, a ProxyConnection's client) ---
+  // Before the worker serves the stream: false when the connection thread
+  // refused it first (a stop came while the stream waited for a worker).
+  bool begin_work();
   ssize_t read(char* buf, size_t len, Millis timeout);
   bool write_all(struct iovec* iov, int count, Millis timeout);
   // The worker's ProxyConnection returned: no more response bytes.
   void worker_done();
 
   // --- the connection thread's side ---
+  // At a stop: true when no worker has begun the stream, which then never
+  // will (the stream is refused); false when one has, and will finish it.
+  bool refuse_unbegun();
   void push_request(const char* data, size_t len);  // request bytes, in order
   void end_request();                               // the client sent END_STREAM
   void reset();                                     // the stream is gone: the worker's I/O fails
@@ -75,6 +81,7 @@ class StreamPipe {
   std::string response_;          // guards: mutex_; written by the worker, not yet taken
   bool worker_done_ = false;      // guards: mutex_
   bool reset_ = false;            // guards: mutex_
+  enum class Work { Waiting, Begun, Refused } work_ = Work::Waiting;  // guards: mutex_; who decided first
 };
 
 // The worker's end of a pipe, as the Stream a ProxyConnection reads and writes.

@@ -57,28 +57,39 @@ void ProxyConnection::serve() {
     bool buffered = client_begin_ < client_end_;
     if (!buffered && !slot.enter_idle()) break;
     if (buffered && context_.registry.stopping()) break;
-    refresh_settings();
-    if (read_request_head() != HeadResult::Ready) break;
-    auto started = Clock::now();
-    std::string started_text = context_.access_log ? access_log_time() : std::string();
-    const auto started_wall = context_.request_log ? std::chrono::system_clock::now() : std::chrono::system_clock::time_point();
-    status_sent_ = 0;
-    body_bytes_sent_ = 0;
-    answered_by_.clear();
-    upstream_seconds_ = 0;
-    trace_.reset();
-    request_id_.clear();
-    route_ = nullptr;
-    pool_ = nullptr;
-    bool keep = handle_request();
-    if (status_sent_ != 0) {
-      double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-      context_.metrics.observe_response(status_sent_, seconds);
-      if (context_.access_log) write_access_log(started_text, seconds);
-      if (context_.request_log) record_request(started_wall, seconds);
-    }
-    if (!keep) break;
+    if (!serve_request()) break;
   }
+}
+
+void ProxyConnection::serve_stream() {
+  ConnectionRegistry::Slot slot(context_.registry, client_->fd());
+  registry_slot_ = &slot;
+  slot.enter_busy();
+  serve_request();
+}
+
+bool ProxyConnection::serve_request() {
+  refresh_settings();
+  if (read_request_head() != HeadResult::Ready) return false;
+  auto started = Clock::now();
+  std::string started_text = context_.access_log ? access_log_time() : std::string();
+  const auto started_wall = context_.request_log ? std::chrono::system_clock::now() : std::chrono::system_clock::time_point();
+  status_sent_ = 0;
+  body_bytes_sent_ = 0;
+  answered_by_.clear();
+  upstream_seconds_ = 0;
+  trace_.reset();
+  request_id_.clear();
+  route_ = nullptr;
+  pool_ = nullptr;
+  bool keep = handle_request();
+  if (status_sent_ != 0) {
+    double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    context_.metrics.observe_response(status_sent_, seconds);
+    if (context_.access_log) write_access_log(started_text, seconds);
+    if (context_.request_log) record_request(started_wall, seconds);
+  }
+  return keep;
 }
 
 // Step 1: parse the request head, enforcing the idle, header and size limits.

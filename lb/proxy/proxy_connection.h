@@ -44,6 +44,10 @@ class ProxyConnection {
   // Serves requests until the client leaves, framing can no longer be trusted,
   // or the server stops.
   void serve();
+  // Serves the one request of an HTTP/2 stream. It is served even when the
+  // server is stopping: the stream was accepted before the stop (the GOAWAY
+  // names it as processed, Http2Connection::go_away()).
+  void serve_stream();
 
  private:
   // How one attempt to forward the request to one backend ended.
@@ -66,6 +70,7 @@ class ProxyConnection {
 
   enum class HeadResult { Ready, Closed, Rejected };
   HeadResult read_request_head();
+  bool serve_request();   // steps 1-7 for one request; true: keep the connection
   bool handle_request();  // true: keep the connection for another request
   bool admit_by_rate_limit();
   void refresh_settings();

@@ -12,7 +12,6 @@
 #include "common/log.h"
 #include "common/thread_per_connection_queue.h"
 #include "lb/http/error_response.h"
-#include "lb/operations/background_http_server.h"
 #include "lb/proxy/http2_connection.h"
 #include "lb/proxy/proxy_connection.h"
 #include "lb/transport/proxy_protocol.h"
@@ -21,9 +20,6 @@
 namespace lb {
 
 namespace {
-// httplib listens with a backlog of 5, which drops SYNs when many clients
-// connect at once (each drop costs the client a 1 s retransmit).
-constexpr int kListenBacklog = 4096;
 // What an HTTP/2 client sends first (RFC 9113 3.4), here without TLS (--h2c).
 constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
@@ -38,7 +34,6 @@ ProxyServer::ProxyServer(ProxyContext& context, std::size_t max_connections, Mil
     return new common::ThreadPerConnectionQueue(max_connections, drain_timeout, kConnectionStackBytes,
                                                 common::ThreadPerConnectionQueue::Scheduling::Batch);
   };
-  use_exclusive_port(*this);
   // HTTP/2 streams' workers: pooled threads like the connections', one per stream in progress.
   stream_workers_ = std::make_unique<common::ThreadPerConnectionQueue>(
       max_connections, drain_timeout, kConnectionStackBytes, common::ThreadPerConnectionQueue::Scheduling::Batch);
@@ -47,18 +42,9 @@ ProxyServer::ProxyServer(ProxyContext& context, std::size_t max_connections, Mil
 
 ProxyServer::~ProxyServer() { stream_workers_->shutdown(); }
 
-int ProxyServer::open(const std::string& address, int port, std::string& error) {
-  int bound = bind_server(*this, address, port, error);
-  if (bound < 0) return -1;
-  ::listen(svr_sock_, kListenBacklog);
-  return bound;
-}
-
-void ProxyServer::run() { listen_after_bind(); }
-
 void ProxyServer::shutdown() {
   context_.registry.stop();  // first: once the listener stops, run() may return at once
-  stop();
+  stop_listening();
 }
 
 bool ProxyServer::process_and_close_socket(socket_t sock) {

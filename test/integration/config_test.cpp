@@ -5,7 +5,6 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "test/support/backend_process.h"
 #include "test/support/load_balancer_process.h"
@@ -85,7 +84,7 @@ TEST_CASE("reload on SIGHUP", "[integration][config]") {
   REQUIRE(read_response(kept.get()).status == 200);
   ScopedFd in_flight(connect_to(lb.port()));
   send_all(in_flight.get(), build_request("GET", "/slow?ms=800"));
-  std::this_thread::sleep_for(100ms);
+  REQUIRE(a.process().wait_for_line("/slow?ms=800: waiting", 10s));  // at the backend: in flight
 
   config.write(R"({"backends": [")" + a.url() + R"(", ")" + b.url() + R"("]})");
   lb.process().signal(SIGHUP);

@@ -161,3 +161,38 @@ TEST_CASE("HTTP/2: every Set-Cookie, and our errors as JSON", "[integration][htt
   auto [down_status, down] = shell(base + "/ -w ' %{http_code}'");
   CHECK_THAT(down, Catch::Contains("\"error\":\"no healthy backend available\"") && Catch::EndsWith(" 503"));
 }
+
+// A stop while a stream is under way (RFC 9113 6.8, 8.7): that stream
+// finishes, the GOAWAY names the last stream served, and every later stream
+// is refused (REFUSED_STREAM: safe to send again), never reset as an error.
+// Half the rounds send the later streams once the stop has begun, half at once.
+TEST_CASE("HTTP/2 graceful stop: GOAWAY names the last stream served, later ones are refused",
+          "[integration][http2][stop]") {
+  BackendProcess backend;
+  for (int round = 0; round < 6; ++round) {
+    INFO("round " << round);
+    LoadBalancerProcess lb({backend.url()}, {"--h2c"});
+    H2Client client(lb.port());
+    const int32_t slow = client.get("/slow?ms=1000");
+    REQUIRE(client.flush());
+    REQUIRE(backend.process().wait_for_line("/slow?ms=1000: waiting", 10s, round + 1));
+    REQUIRE(lb.process().signal(SIGTERM));
+    if (round % 2 == 0) REQUIRE(lb.process().wait_for_line("SIGTERM: no new connections", 10s));
+    std::vector<int32_t> later;
+    for (int i = 0; i < 3; ++i) later.push_back(client.get("/"));
+    REQUIRE(client.run_until([&] { return client.server_closed; }));
+    CHECK(client.goaway == NGHTTP2_NO_ERROR);
+    CHECK(client.goaway_last_stream >= slow);
+    CHECK(client.responses[slow].status == 200);
+    for (int32_t id : later) {
+      INFO("stream " << id << ", GOAWAY's last " << client.goaway_last_stream);
+      if (id <= client.goaway_last_stream) {
+        CHECK(client.responses[id].status == 200);
+      } else {
+        CHECK(client.responses[id].status == 0);
+        CHECK(client.responses[id].error == NGHTTP2_REFUSED_STREAM);
+      }
+    }
+    CHECK(lb.process().wait_exit(10s) == 0);
+  }
+}

@@ -242,7 +242,7 @@ TEST_CASE("graceful SIGTERM", "[integration][lb]") {
   ScopedFd idle(connect_to(lb.port()));  // an idle keep-alive client must not hold up the exit
   ScopedFd busy(connect_to(lb.port()));
   send_all(busy.get(), build_request("GET", "/slow?ms=1000"));
-  std::this_thread::sleep_for(200ms);  // let the request reach the backend
+  REQUIRE(a.process().wait_for_line("/slow?ms=1000: waiting", 10s));  // at the backend: in flight
   lb.process().signal(SIGTERM);
   RawResponse response = read_response(busy.get(), 10s);
   CHECK(response.status == 200);

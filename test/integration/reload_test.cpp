@@ -10,7 +10,6 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "test/support/backend_process.h"
 #include "test/support/load_balancer_process.h"
@@ -112,7 +111,7 @@ TEST_CASE("SIGHUP swaps the certificate, timeouts, rate limit and pools under li
   CHECK(kept.exchange(build_request("GET", "/")).first == 200);
   TlsClient slow(lb.port());
   slow.send(build_request("GET", "/slow?ms=1000"));  // in flight across the reload
-  std::this_thread::sleep_for(200ms);
+  REQUIRE(web.process().wait_for_line("/slow?ms=1000: waiting", 10s));
 
   config.write(config_text("second", R"("pools": {"default": {"backends": [")" + web.url() +
                                          R"("]}, "api": {"backends": [")" + api.url() +

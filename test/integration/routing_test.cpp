@@ -12,7 +12,6 @@
 #include <regex>
 #include <set>
 #include <sstream>
-#include <thread>
 
 #include "test/support/backend_process.h"
 #include "test/support/eventually.h"
@@ -183,20 +182,23 @@ TEST_CASE("per-pool algorithm and health", "[integration][routing]") {
   LoadBalancerProcess lb({}, {"--config", config.path, "--admin-port", "0"});
 
   // One slow request holds a backend of each pool; then six quick ones per pool.
-  auto spread_beside_a_slow_request = [&](const std::string& host) {
+  auto spread_beside_a_slow_request = [&](const std::string& host, BackendProcess& one, BackendProcess& other) {
     ScopedFd slow(connect_to(lb.port()));
     send_all(slow.get(), build_request("GET", "/slow?ms=1500", {{"Host", host}}));
-    std::this_thread::sleep_for(200ms);
+    // Wait until it holds one of the pool's backends (least-connections must see it).
+    REQUIRE(eventually([&] {
+      return one.process().count_lines("/slow?ms=1500: waiting") + other.process().count_lines("/slow?ms=1500: waiting") == 1;
+    }));
     std::map<std::string, int> spread;
     for (int i = 0; i < 6; ++i) ++spread[served_by(get(lb.port(), host, "/"))];
     ++spread[served_by(read_response(slow.get())) + " (slow)"];
     return spread;
   };
-  auto rr = spread_beside_a_slow_request("rr.test");  // round-robin takes turns whatever is in flight
+  auto rr = spread_beside_a_slow_request("rr.test", a1, a2);  // round-robin takes turns whatever is in flight
   CHECK(rr[a1.id()] + rr[a2.id()] == 6);
   CHECK(rr[a1.id()] >= 2);
   CHECK(rr[a2.id()] >= 2);
-  auto lc = spread_beside_a_slow_request("lc.test");  // least-connections avoids the busy one
+  auto lc = spread_beside_a_slow_request("lc.test", b1, b2);  // least-connections avoids the busy one
   const std::string busy = lc.count(b1.id() + " (slow)") ? b1.id() : b2.id();
   const std::string idle = busy == b1.id() ? b2.id() : b1.id();
   CHECK(lc[idle] == 6);
@@ -279,7 +281,7 @@ TEST_CASE("SIGHUP changes routes without dropping an in-flight request", "[integ
   REQUIRE(served_by(read_response(kept.get())) == web.id());  // web's 404 for /api: no routes yet
   ScopedFd in_flight(connect_to(lb.port()));
   send_all(in_flight.get(), build_request("GET", "/slow?ms=800"));
-  std::this_thread::sleep_for(100ms);
+  REQUIRE(web.process().wait_for_line("/slow?ms=800: waiting", 10s));  // at the backend: in flight
 
   config.write(R"({"pools": {"default": {"backends": [")" + web.url() + R"("]}, "api": {"backends": [")" + api.url() +
                R"("]}}, "routes": [{"path": "/api", "pool": "api", "strip-prefix": true}, {"path": "/", "pool": "default"}]})");

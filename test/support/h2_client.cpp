@@ -58,7 +58,10 @@ H2Client::H2Client(int port) : fd_(connect_to(port)) {
       });
   nghttp2_session_callbacks_set_on_frame_recv_callback(
       callbacks, [](nghttp2_session*, const nghttp2_frame* frame, void* self) {
-        if (frame->hd.type == NGHTTP2_GOAWAY) static_cast<H2Client*>(self)->goaway = frame->goaway.error_code;
+        if (frame->hd.type == NGHTTP2_GOAWAY) {
+          static_cast<H2Client*>(self)->goaway = frame->goaway.error_code;
+          static_cast<H2Client*>(self)->goaway_last_stream = frame->goaway.last_stream_id;
+        }
         return 0;
       });
   nghttp2_session_client_new(&session_, callbacks, this);

@@ -48,6 +48,7 @@ class H2Client {
 
   std::map<int32_t, Response> responses;
   int64_t goaway = -1;  // the GOAWAY error code, once one came
+  int32_t goaway_last_stream = -1;  // the last stream id that GOAWAY says the server processes
   bool server_closed = false;
 
  private:
