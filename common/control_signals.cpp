@@ -26,6 +26,7 @@ ControlSignals::~ControlSignals() { join(); }
 
 void ControlSignals::join() {
   if (waiter_.joinable()) {
+    joining_.store(true);
     // Harmless if the waiter already returned: the signal stays pending, blocked.
     pthread_kill(waiter_.native_handle(), kWakeSignal);
     waiter_.join();
@@ -35,10 +36,16 @@ void ControlSignals::join() {
 void ControlSignals::start(std::function<void(int)> on_stop, std::function<void()> on_reload) {
   waiter_ = std::thread([this, on_stop = std::move(on_stop), on_reload = std::move(on_reload)] {
     int signo = 0;
-    while (sigwait(&set_, &signo) == 0 && signo == SIGHUP) {
-      if (on_reload) on_reload();
+    while (sigwait(&set_, &signo) == 0) {
+      if (signo == SIGHUP) {
+        if (on_reload) on_reload();
+      } else if (signo == SIGINT || signo == SIGTERM) {
+        on_stop(signo);
+        return;
+      } else if (joining_.load()) {
+        return;  // join()'s wake-up; a SIGUSR1 from outside changes nothing
+      }
     }
-    if (signo == SIGINT || signo == SIGTERM) on_stop(signo);
   });
 }
 

@@ -10,6 +10,7 @@
 
 #include <signal.h>
 
+#include <atomic>
 #include <functional>
 #include <thread>
 
@@ -36,6 +37,7 @@ class ControlSignals {
 
  private:
   sigset_t set_;
+  std::atomic<bool> joining_{false};  // set by join() before it wakes the waiter with SIGUSR1
   std::thread waiter_;
 };
 

@@ -92,3 +92,16 @@ TEST_CASE("load_balancer: SIGTERM during a reload, CPUs busy", "[stop][process]"
     REQUIRE(lb.process().wait_exit(kExitLimit) == 0);
   }
 }
+
+// The signal thread is woken with SIGUSR1 at exit; one sent from outside must
+// not end it, or the next SIGTERM would find no one to take it.
+TEST_CASE("a SIGUSR1 from outside does not stop either program from taking SIGTERM", "[stop][process]") {
+  BackendProcess backend;
+  LoadBalancerProcess lb({backend.url()}, {"--health-interval", "60"});
+  for (auto [process, port] : {std::pair{&lb.process(), lb.port()}, std::pair{&backend.process(), backend.port()}}) {
+    REQUIRE(process->signal(SIGUSR1));
+    REQUIRE(test_support::http_request(port, test_support::build_request("GET", "/")).status == 200);
+    REQUIRE(process->signal(SIGTERM));
+    REQUIRE(process->wait_exit(kExitLimit) == 0);
+  }
+}
