@@ -51,7 +51,7 @@ void MessageParser::reset(bool bodiless_response) {
   parser_.data = this;
   head_.clear();
   trailers_.clear();
-  trailer_problem_.clear();
+  problem_.clear();
   phase_ = Phase::Head;
   bodiless_response_ = bodiless_response;
   head_too_large_ = false;
@@ -68,7 +68,7 @@ bool MessageParser::transfer_encoding_refused() const {
 
 const char* MessageParser::error_text() const {
   if (head_too_large_) return "header section too large";
-  if (!trailer_problem_.empty()) return trailer_problem_.c_str();
+  if (!problem_.empty()) return problem_.c_str();
   if (method_pending_ && phase_ == Phase::Error) return "invalid method";
   return http_errno_description(HTTP_PARSER_ERRNO(&parser_));
 }
@@ -174,7 +174,7 @@ bool MessageParser::append(Span& span, const char* at, size_t len) {
 // counts its fields as the head does (an empty field still costs memory).
 bool MessageParser::append_trailer(Span& span, const char* at, size_t len) {
   if (trailers_.arena.size() + trailers_.fields.size() * 4 + len > max_head_bytes_) {
-    trailer_problem_ = "trailer section too large";
+    problem_ = "trailer section too large";
     return false;
   }
   if (span.length == 0) span.offset = static_cast<uint32_t>(trailers_.arena.size());
@@ -195,8 +195,22 @@ int MessageParser::on_status(http_parser* p, const char* at, size_t len) {
   return s.append(s.head_.reason, at, len) ? 0 : 1;
 }
 
+// Debian's http-parser is the non-strict build, and its s_header_value_start
+// state does not check a value's first byte: "X: \0value" would reach the
+// backend. So every byte it hands these callbacks is checked here, piece by
+// piece however the reads split it. An obs-fold arrives as the next piece of
+// the same value beginning with its SP or HTAB (the CRLF before it is never
+// handed over), and line ends never are, so no legitimate piece holds a
+// control byte other than HTAB.
+bool MessageParser::refuse_control_bytes(const char* at, size_t len, const char* part) {
+  if (!has_control_byte(std::string_view(at, len))) return false;
+  problem_ = std::string("control byte in a ") + (in_trailers() ? "trailer " : "header ") + part;
+  return true;
+}
+
 int MessageParser::on_header_field(http_parser* p, const char* at, size_t len) {
   auto& s = self(p);
+  if (s.refuse_control_bytes(at, len, "name")) return 1;
   std::vector<HeaderField>& fields = s.in_trailers() ? s.trailers_.fields : s.head_.fields;
   if (s.last_ != Last::Field) fields.push_back(HeaderField{});
   s.last_ = Last::Field;
@@ -206,6 +220,7 @@ int MessageParser::on_header_field(http_parser* p, const char* at, size_t len) {
 
 int MessageParser::on_header_value(http_parser* p, const char* at, size_t len) {
   auto& s = self(p);
+  if (s.refuse_control_bytes(at, len, "value")) return 1;
   s.last_ = Last::Value;
   if (s.in_trailers()) return s.append_trailer(s.trailers_.fields.back().value, at, len) ? 0 : 1;
   return s.append(s.head_.fields.back().value, at, len) ? 0 : 1;
@@ -248,8 +263,8 @@ int MessageParser::on_body(http_parser* p, const char* at, size_t len) {
 int MessageParser::on_message_complete(http_parser* p) {
   auto& s = self(p);
   if (!s.trailers_.empty()) {
-    s.trailer_problem_ = check_trailer_fields(s.trailers_);
-    if (!s.trailer_problem_.empty()) return 1;  // an error: the message is not complete
+    s.problem_ = check_trailer_fields(s.trailers_);
+    if (!s.problem_.empty()) return 1;  // an error: the message is not complete
   }
   s.phase_ = Phase::Done;
   http_parser_pause(p, 1);  // leave any pipelined bytes for the next message

@@ -6,6 +6,8 @@
 // Body bytes are handed to a BodySink as they are parsed, never accumulated.
 // The trailer fields of a chunked message are kept (trailers()), bounded by
 // the head's byte limit and checked like head fields when the message ends.
+// A control byte (HTAB aside) in any field name or value, head or trailer, is
+// an error, whichever byte of the field it is and however reads split it.
 #pragma once
 
 #include <http_parser.h>
@@ -67,6 +69,7 @@ class MessageParser {
 
   bool append(Span& span, const char* at, size_t len);
   bool append_trailer(Span& span, const char* at, size_t len);
+  bool refuse_control_bytes(const char* at, size_t len, const char* part);
   bool in_trailers() const { return phase_ == Phase::Body; }  // header callbacks after the head are trailers
   size_t feed_method(const char* data, size_t len);
   void note_folds(const char* data, size_t len);
@@ -77,7 +80,7 @@ class MessageParser {
   size_t max_head_bytes_;
   MessageHead head_;
   TrailerFields trailers_;
-  std::string trailer_problem_;  // why the trailer section was refused (error_text())
+  std::string problem_;  // why we refused what http-parser accepted: a control byte, the trailers (error_text())
   Phase phase_ = Phase::Head;
   BodySink* sink_ = nullptr;
   bool bodiless_response_ = false;

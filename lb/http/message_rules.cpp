@@ -76,6 +76,13 @@ Refusal refuse(int status, std::string reason) { return Refusal{status, std::mov
 
 }  // namespace
 
+bool has_control_byte(std::string_view text) {
+  for (unsigned char c : text) {
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return true;
+  }
+  return false;
+}
+
 bool is_valid_host(std::string_view host) {
   if (host.empty()) return false;
   std::string_view rest;

@@ -27,6 +27,11 @@ struct Refusal {
   explicit operator bool() const { return !reason.empty(); }
 };
 
+// A control byte other than HTAB: NUL, CR, LF, the rest below 0x20, DEL.
+// Backends split or cut lines differently at these, so no field name or
+// value (head or trailer) may hold one.
+bool has_control_byte(std::string_view text);
+
 // Checks a parsed request head: version, method, request-target, field names,
 // Host, obs-folds and Transfer-Encoding.
 Refusal check_request_head(const MessageHead& request);
