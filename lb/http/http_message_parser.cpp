@@ -59,6 +59,7 @@ void MessageParser::reset(bool bodiless_response) {
   method_pending_ = type_ == HTTP_REQUEST;
   last_ = Last::None;
   at_line_start_ = true;
+  after_cr_ = false;
   lines_begun_ = 0;
 }
 
@@ -126,8 +127,13 @@ size_t MessageParser::feed(const char* data, size_t len) {
   if (budget == 0) return consumed;  // a zero-length execute would mean EOF to http-parser
   const bool in_head = phase_ == Phase::Head;
   size_t n = http_parser_execute(&parser_, &settings_, data + consumed, budget);
-  if (in_head) note_folds(data + consumed, n);
+  const bool bare_cr = in_head && !scan_head_bytes(data + consumed, n);
   consumed += n;
+  if (bare_cr) {
+    problem_ = "bare CR in the header section";
+    phase_ = Phase::Error;
+    return consumed;
+  }
   http_errno err = HTTP_PARSER_ERRNO(&parser_);
   if (err != HPE_OK && err != HPE_PAUSED) phase_ = Phase::Error;
   return consumed;
@@ -145,9 +151,15 @@ void MessageParser::feed_eof() {
 // marks that field, so rules can refuse folds inside Host or framing headers.
 // Bytes consumed past the head's end (body, next message) hold no line
 // starts that matter: `folded` is only ever set on head fields.
-void MessageParser::note_folds(const char* data, size_t len) {
+// The same scan finds a CR not followed by LF: the non-strict parser takes
+// any byte after the CR ending the status line or the head for its LF
+// ("\r\n\rabc" would start a body at "bc"), and no callback sees either.
+// False when it found one.
+bool MessageParser::scan_head_bytes(const char* data, size_t len) {
   for (size_t i = 0; i < len; ++i) {
     char c = data[i];
+    if (after_cr_ && c != '\n') return false;
+    after_cr_ = c == '\r';
     if (at_line_start_ && c != '\r' && c != '\n') {
       if (c != ' ' && c != '\t') {
         ++lines_begun_;
@@ -157,6 +169,7 @@ void MessageParser::note_folds(const char* data, size_t len) {
     }
     at_line_start_ = c == '\n';
   }
+  return true;
 }
 
 bool MessageParser::append(Span& span, const char* at, size_t len) {

@@ -72,7 +72,7 @@ class MessageParser {
   bool refuse_control_bytes(const char* at, size_t len, const char* part);
   bool in_trailers() const { return phase_ == Phase::Body; }  // header callbacks after the head are trailers
   size_t feed_method(const char* data, size_t len);
-  void note_folds(const char* data, size_t len);
+  bool scan_head_bytes(const char* data, size_t len);
 
   http_parser parser_;
   http_parser_settings settings_;
@@ -87,8 +87,10 @@ class MessageParser {
   bool head_too_large_ = false;
   bool close_delimited_ = false;
   bool method_pending_ = true;  // requests: still collecting the method token
-  // note_folds(): where the head's lines begin, to tell which field an obs-fold continues.
+  // scan_head_bytes(): where the head's lines begin, to tell which field an
+  // obs-fold continues, and whether a CR was the last byte seen (bare CR).
   bool at_line_start_ = true;
+  bool after_cr_ = false;
   size_t lines_begun_ = 0;  // non-empty, non-folded lines so far: the start line, then one per field
   enum class Last { None, Field, Value } last_ = Last::None;
 };

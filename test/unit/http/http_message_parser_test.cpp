@@ -351,3 +351,24 @@ TEST_CASE("obs-folds pass the control byte check at every split", "[parser]") {
     CHECK(parser.head().value(2) == "v\tw");
   }
 }
+
+// The non-strict parser takes any byte after the CR that ends the status line
+// or the head for its LF, and swallows it ("\r\n\rabc": a body of "bc").
+// The head's bytes are scanned for a CR without its LF at every split.
+TEST_CASE("a bare CR ending a line of the head is refused", "[parser]") {
+  const std::vector<std::pair<std::string, http_parser_type>> messages = {
+      {"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\rabc", HTTP_REQUEST},
+      {"GET / HTTP/1.1\r\nHost: x\r\n\rGET /b HTTP/1.1\r\nHost: x\r\n\r\n", HTTP_REQUEST},
+      {"HTTP/1.1 200 OK\rXContent-Length: 0\r\n\r\n", HTTP_RESPONSE},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\rabc", HTTP_RESPONSE},
+  };
+  for (const auto& [message, type] : messages) {
+    for (size_t split = 0; split <= message.size(); ++split) {
+      INFO(message << " split at " << split);
+      CHECK(outcome(message, type, split) != "accepted");
+    }
+  }
+  CHECK(outcome(messages[0].first, HTTP_REQUEST, 0) == "bare CR in the header section");
+  // Bare LF line ends (no CR at all) are still read as today.
+  CHECK(outcome("GET / HTTP/1.1\nHost: x\nX: 1\n\n", HTTP_REQUEST, 0) == "accepted");
+}
