@@ -125,6 +125,16 @@ size_t MessageParser::feed(const char* data, size_t len) {
     }
   }
   if (budget == 0) return consumed;  // a zero-length execute would mean EOF to http-parser
+  if (phase_ == Phase::Body && after_cr_) {
+    // http-parser pauses at the head's end before its last byte, the LF
+    // after the final CR, and takes whatever comes there for it.
+    after_cr_ = false;
+    if (data[consumed] != '\n') {
+      problem_ = "bare CR in the header section";
+      phase_ = Phase::Error;
+      return consumed;
+    }
+  }
   const bool in_head = phase_ == Phase::Head;
   size_t n = http_parser_execute(&parser_, &settings_, data + consumed, budget);
   const bool bare_cr = in_head && !scan_head_bytes(data + consumed, n);
@@ -154,7 +164,8 @@ void MessageParser::feed_eof() {
 // The same scan finds a CR not followed by LF: the non-strict parser takes
 // any byte after the CR ending the status line or the head for its LF
 // ("\r\n\rabc" would start a body at "bc"), and no callback sees either.
-// False when it found one.
+// False when it found one; the byte after the head's last CR is checked by
+// feed() when the body begins.
 bool MessageParser::scan_head_bytes(const char* data, size_t len) {
   for (size_t i = 0; i < len; ++i) {
     char c = data[i];

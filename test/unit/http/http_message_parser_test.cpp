@@ -309,7 +309,7 @@ TEST_CASE("control bytes in names and values are refused wherever reads split th
       {"escape in the middle", "X: a\x1b[31mb"},
       {"bare CR first", "X: \rvalue"},
       {"bare CR in the middle", "X: a\rb"},
-      {"vertical tab", "X: a\x0bb"},
+      {"vertical tab", "X: a\x0b" "b"},
   };
   const std::string request_head = "GET / HTTP/1.1\r\nHost: x\r\n";
   const std::string response_head = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n";
@@ -331,7 +331,7 @@ TEST_CASE("control bytes in names and values are refused wherever reads split th
   }
   // Our own refusals say what they found (a bare CR is http-parser's).
   CHECK(outcome(request_head + "X: " + nul + "v\r\n\r\n", HTTP_REQUEST, 0) == "control byte in a header value");
-  CHECK(outcome(request_head + "X:v\x7f\r\n\r\n", HTTP_REQUEST, 0) == "control byte in a header value");
+  CHECK(outcome(request_head + "X:\x7f" "v\r\n\r\n", HTTP_REQUEST, 0) == "control byte in a header value");
   CHECK(outcome(chunked_response + "X: " + nul + "\r\n\r\n", HTTP_RESPONSE, 0) == "control byte in a trailer value");
 }
 
