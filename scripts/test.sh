@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds and runs every test (ctest): a Release pass in build/, then
 # AddressSanitizer+UBSan in build-asan/ and ThreadSanitizer in build-tsan/,
-# then 60 s of fuzzing (scripts/fuzz.sh) when clang is present.
-# LB_SKIP_SANITIZERS=1 runs only the Release pass; LB_FUZZ_SECONDS=N fuzzes
-# for N seconds (0: not at all). Exits non-zero if any build, test, sanitizer
+# then a minute of fuzzing when clang is present: scripts/fuzz.sh runs the
+# request and the response fuzzer 30 s each. LB_SKIP_SANITIZERS=1 runs only
+# the Release pass; LB_FUZZ_SECONDS=N fuzzes each target for N seconds (0:
+# not at all). Exits non-zero if any build, test, sanitizer
 # report or fuzz finding fails. A test that fails and then passes when run again
 # alone is named as FLAKY in the summary and does not fail the run.
 set -euo pipefail
@@ -92,12 +93,12 @@ else
   unset TSAN_OPTIONS
 fi
 
-fuzz_seconds=${LB_FUZZ_SECONDS:-60}
+fuzz_seconds=${LB_FUZZ_SECONDS:-30}  # per target: two targets, a minute in all
 if [[ "$fuzz_seconds" == 0 ]]; then
   echo
   echo "LB_FUZZ_SECONDS=0: skipping the fuzz pass"
 elif command -v clang++ >/dev/null 2>&1; then
-  header "Fuzz: request parser, message rules, upstream head ($fuzz_seconds s)"
+  header "Fuzz: requests and responses: parser, message rules, heads ($fuzz_seconds s each)"
   scripts/fuzz.sh "$fuzz_seconds" || failed+=("Fuzz")
 else
   echo

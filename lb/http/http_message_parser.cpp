@@ -51,7 +51,7 @@ void MessageParser::reset(bool bodiless_response) {
   parser_.data = this;
   head_.clear();
   trailers_.clear();
-  trailer_problem_.clear();
+  problem_.clear();
   phase_ = Phase::Head;
   bodiless_response_ = bodiless_response;
   head_too_large_ = false;
@@ -59,6 +59,7 @@ void MessageParser::reset(bool bodiless_response) {
   method_pending_ = type_ == HTTP_REQUEST;
   last_ = Last::None;
   at_line_start_ = true;
+  after_cr_ = false;
   lines_begun_ = 0;
 }
 
@@ -68,7 +69,7 @@ bool MessageParser::transfer_encoding_refused() const {
 
 const char* MessageParser::error_text() const {
   if (head_too_large_) return "header section too large";
-  if (!trailer_problem_.empty()) return trailer_problem_.c_str();
+  if (!problem_.empty()) return problem_.c_str();
   if (method_pending_ && phase_ == Phase::Error) return "invalid method";
   return http_errno_description(HTTP_PARSER_ERRNO(&parser_));
 }
@@ -124,10 +125,25 @@ size_t MessageParser::feed(const char* data, size_t len) {
     }
   }
   if (budget == 0) return consumed;  // a zero-length execute would mean EOF to http-parser
+  if (phase_ == Phase::Body && after_cr_) {
+    // http-parser pauses at the head's end before its last byte, the LF
+    // after the final CR, and takes whatever comes there for it.
+    after_cr_ = false;
+    if (data[consumed] != '\n') {
+      problem_ = "bare CR in the header section";
+      phase_ = Phase::Error;
+      return consumed;
+    }
+  }
   const bool in_head = phase_ == Phase::Head;
   size_t n = http_parser_execute(&parser_, &settings_, data + consumed, budget);
-  if (in_head) note_folds(data + consumed, n);
+  const bool bare_cr = in_head && !scan_head_bytes(data + consumed, n);
   consumed += n;
+  if (bare_cr) {
+    problem_ = "bare CR in the header section";
+    phase_ = Phase::Error;
+    return consumed;
+  }
   http_errno err = HTTP_PARSER_ERRNO(&parser_);
   if (err != HPE_OK && err != HPE_PAUSED) phase_ = Phase::Error;
   return consumed;
@@ -145,9 +161,16 @@ void MessageParser::feed_eof() {
 // marks that field, so rules can refuse folds inside Host or framing headers.
 // Bytes consumed past the head's end (body, next message) hold no line
 // starts that matter: `folded` is only ever set on head fields.
-void MessageParser::note_folds(const char* data, size_t len) {
+// The same scan finds a CR not followed by LF: the non-strict parser takes
+// any byte after the CR ending the status line or the head for its LF
+// ("\r\n\rabc" would start a body at "bc"), and no callback sees either.
+// False when it found one; the byte after the head's last CR is checked by
+// feed() when the body begins.
+bool MessageParser::scan_head_bytes(const char* data, size_t len) {
   for (size_t i = 0; i < len; ++i) {
     char c = data[i];
+    if (after_cr_ && c != '\n') return false;
+    after_cr_ = c == '\r';
     if (at_line_start_ && c != '\r' && c != '\n') {
       if (c != ' ' && c != '\t') {
         ++lines_begun_;
@@ -157,6 +180,7 @@ void MessageParser::note_folds(const char* data, size_t len) {
     }
     at_line_start_ = c == '\n';
   }
+  return true;
 }
 
 bool MessageParser::append(Span& span, const char* at, size_t len) {
@@ -174,7 +198,7 @@ bool MessageParser::append(Span& span, const char* at, size_t len) {
 // counts its fields as the head does (an empty field still costs memory).
 bool MessageParser::append_trailer(Span& span, const char* at, size_t len) {
   if (trailers_.arena.size() + trailers_.fields.size() * 4 + len > max_head_bytes_) {
-    trailer_problem_ = "trailer section too large";
+    problem_ = "trailer section too large";
     return false;
   }
   if (span.length == 0) span.offset = static_cast<uint32_t>(trailers_.arena.size());
@@ -195,8 +219,22 @@ int MessageParser::on_status(http_parser* p, const char* at, size_t len) {
   return s.append(s.head_.reason, at, len) ? 0 : 1;
 }
 
+// Debian's http-parser is the non-strict build, and its s_header_value_start
+// state does not check a value's first byte: "X: \0value" would reach the
+// backend. So every byte it hands these callbacks is checked here, piece by
+// piece however the reads split it. An obs-fold arrives as the next piece of
+// the same value beginning with its SP or HTAB (the CRLF before it is never
+// handed over), and line ends never are, so no legitimate piece holds a
+// control byte other than HTAB.
+bool MessageParser::refuse_control_bytes(const char* at, size_t len, const char* part) {
+  if (!has_control_byte(std::string_view(at, len))) return false;
+  problem_ = std::string("control byte in a ") + (in_trailers() ? "trailer " : "header ") + part;
+  return true;
+}
+
 int MessageParser::on_header_field(http_parser* p, const char* at, size_t len) {
   auto& s = self(p);
+  if (s.refuse_control_bytes(at, len, "name")) return 1;
   std::vector<HeaderField>& fields = s.in_trailers() ? s.trailers_.fields : s.head_.fields;
   if (s.last_ != Last::Field) fields.push_back(HeaderField{});
   s.last_ = Last::Field;
@@ -206,6 +244,7 @@ int MessageParser::on_header_field(http_parser* p, const char* at, size_t len) {
 
 int MessageParser::on_header_value(http_parser* p, const char* at, size_t len) {
   auto& s = self(p);
+  if (s.refuse_control_bytes(at, len, "value")) return 1;
   s.last_ = Last::Value;
   if (s.in_trailers()) return s.append_trailer(s.trailers_.fields.back().value, at, len) ? 0 : 1;
   return s.append(s.head_.fields.back().value, at, len) ? 0 : 1;
@@ -248,8 +287,8 @@ int MessageParser::on_body(http_parser* p, const char* at, size_t len) {
 int MessageParser::on_message_complete(http_parser* p) {
   auto& s = self(p);
   if (!s.trailers_.empty()) {
-    s.trailer_problem_ = check_trailer_fields(s.trailers_);
-    if (!s.trailer_problem_.empty()) return 1;  // an error: the message is not complete
+    s.problem_ = check_trailer_fields(s.trailers_);
+    if (!s.problem_.empty()) return 1;  // an error: the message is not complete
   }
   s.phase_ = Phase::Done;
   http_parser_pause(p, 1);  // leave any pipelined bytes for the next message

@@ -6,6 +6,8 @@
 // Body bytes are handed to a BodySink as they are parsed, never accumulated.
 // The trailer fields of a chunked message are kept (trailers()), bounded by
 // the head's byte limit and checked like head fields when the message ends.
+// A control byte (HTAB aside) in any field name or value, head or trailer, is
+// an error, whichever byte of the field it is and however reads split it.
 #pragma once
 
 #include <http_parser.h>
@@ -67,9 +69,10 @@ class MessageParser {
 
   bool append(Span& span, const char* at, size_t len);
   bool append_trailer(Span& span, const char* at, size_t len);
+  bool refuse_control_bytes(const char* at, size_t len, const char* part);
   bool in_trailers() const { return phase_ == Phase::Body; }  // header callbacks after the head are trailers
   size_t feed_method(const char* data, size_t len);
-  void note_folds(const char* data, size_t len);
+  bool scan_head_bytes(const char* data, size_t len);
 
   http_parser parser_;
   http_parser_settings settings_;
@@ -77,15 +80,17 @@ class MessageParser {
   size_t max_head_bytes_;
   MessageHead head_;
   TrailerFields trailers_;
-  std::string trailer_problem_;  // why the trailer section was refused (error_text())
+  std::string problem_;  // why we refused what http-parser accepted: a control byte, the trailers (error_text())
   Phase phase_ = Phase::Head;
   BodySink* sink_ = nullptr;
   bool bodiless_response_ = false;
   bool head_too_large_ = false;
   bool close_delimited_ = false;
   bool method_pending_ = true;  // requests: still collecting the method token
-  // note_folds(): where the head's lines begin, to tell which field an obs-fold continues.
+  // scan_head_bytes(): where the head's lines begin, to tell which field an
+  // obs-fold continues, and whether a CR was the last byte seen (bare CR).
   bool at_line_start_ = true;
+  bool after_cr_ = false;
   size_t lines_begun_ = 0;  // non-empty, non-folded lines so far: the start line, then one per field
   enum class Last { None, Field, Value } last_ = Last::None;
 };

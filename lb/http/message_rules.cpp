@@ -11,18 +11,22 @@ using common::trim_ows;
 // Headers that decide where a message ends or which service it is for.
 constexpr std::string_view kFramingHeaders[] = {"Content-Length", "Transfer-Encoding", "Host", "Connection"};
 
-// The framing header `name` imitates when '_' or '.' is read as '-' (CGI and
-// some frameworks map these to one another, so "Content_Length" can reach an
-// application as Content-Length), or an empty view.
-std::string_view imitated_framing_header(std::string_view name) {
-  if (name.find_first_of("_.") == std::string_view::npos) return {};
-  for (std::string_view real : kFramingHeaders) {
-    if (name.size() != real.size()) continue;
-    std::string dashed(name);
-    for (char& c : dashed) c = c == '_' || c == '.' ? '-' : c;
-    if (iequals(dashed, real)) return real;
+bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Whether `name` has the letters of `real` in order, ignoring case, and
+// begins and ends with a letter (so only what lies between letters differs).
+bool same_letters(std::string_view name, std::string_view real) {
+  if (name.empty() || !is_letter(name.front()) || !is_letter(name.back())) return false;
+  size_t r = 0;
+  for (char c : name) {
+    if (!is_letter(c)) continue;
+    while (r < real.size() && !is_letter(real[r])) ++r;
+    if (r == real.size() || lower(c) != lower(real[r])) return false;
+    ++r;
   }
-  return {};
+  while (r < real.size() && !is_letter(real[r])) ++r;
+  return r == real.size();
 }
 
 bool is_framing_header(std::string_view name) {
@@ -33,11 +37,11 @@ bool is_framing_header(std::string_view name) {
 }
 
 // The field-name rules both directions and trailers share: a token, not
-// imitating a framing header. Empty when fine.
+// disguising a framing header. Empty when fine.
 std::string check_name(std::string_view name, const char* what) {
   if (!is_token(name)) return std::string("invalid ") + what + " name";
-  std::string_view imitated = imitated_framing_header(name);
-  if (!imitated.empty()) return std::string(what) + " name " + std::string(name) + " imitates " + std::string(imitated);
+  std::string_view disguised = disguised_framing_name(name);
+  if (!disguised.empty()) return std::string(what) + " name " + std::string(name) + " imitates " + std::string(disguised);
   return "";
 }
 
@@ -75,6 +79,20 @@ std::string_view absolute_authority(std::string_view target, bool& absolute) {
 Refusal refuse(int status, std::string reason) { return Refusal{status, std::move(reason)}; }
 
 }  // namespace
+
+bool has_control_byte(std::string_view text) {
+  for (unsigned char c : text) {
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return true;
+  }
+  return false;
+}
+
+std::string_view disguised_framing_name(std::string_view name) {
+  for (std::string_view real : kFramingHeaders) {
+    if (!iequals(name, real) && same_letters(name, real)) return real;
+  }
+  return {};
+}
 
 bool is_valid_host(std::string_view host) {
   if (host.empty()) return false;
@@ -175,9 +193,7 @@ Refusal check_request_head(const MessageHead& request) {
 }
 
 std::string check_response_head(const MessageHead& response) {
-  for (unsigned char c : response.view(response.reason)) {
-    if ((c < 0x20 && c != '\t') || c == 0x7f) return "control byte in the status line";
-  }
+  if (has_control_byte(response.view(response.reason))) return "control byte in the status line";
   bool transfer_encoding = false;
   for (size_t i = 0; i < response.fields.size(); ++i) {
     std::string problem = check_field_name(response, i);

@@ -6,10 +6,11 @@
 // two HTTP implementations could read two ways (where a message ends, which
 // host it is for) is refused here rather than forwarded and hoped for:
 // requests get 400 (501 for a transfer coding we do not implement, 405 for
-// CONNECT), responses from backends get 502. http-parser already refuses NUL,
-// bare CR and other control bytes in field names and values, duplicate or
-// signed Content-Length and Content-Length with Transfer-Encoding; these rules
-// add what Debian's non-strict build lets through.
+// CONNECT), responses from backends get 502. http-parser already refuses
+// duplicate or signed Content-Length and Content-Length with
+// Transfer-Encoding; MessageParser refuses control bytes in field names and
+// values as they are parsed (has_control_byte()); these rules add what
+// Debian's non-strict build lets through.
 #pragma once
 
 #include <string>
@@ -27,6 +28,23 @@ struct Refusal {
   explicit operator bool() const { return !reason.empty(); }
 };
 
+// A control byte other than HTAB: NUL, CR, LF, the rest below 0x20, DEL.
+// Backends split or cut lines differently at these, so no field name or
+// value (head or trailer) may hold one.
+bool has_control_byte(std::string_view text);
+
+// The framing header (Content-Length, Transfer-Encoding; also Host and
+// Connection, which say which service and how long the connection lives)
+// that `name` disguises, or an empty view. A name disguises one when it has
+// the same letters in the same order, ignoring case, begins and ends with a
+// letter, and differs only in what lies between the letters:
+// `Content_Length`, `content.length`, `Transfer---Encoding`, even
+// `TransferEncoding` (nothing where the real name has '-'). CGI and many
+// frameworks fold '-', '_' and case together, so such a name can reach the
+// application as the real one. The real names themselves, in any case, are
+// not disguises.
+std::string_view disguised_framing_name(std::string_view name);
+
 // Checks a parsed request head: version, method, request-target, field names,
 // Host, obs-folds and Transfer-Encoding.
 Refusal check_request_head(const MessageHead& request);
@@ -36,8 +54,8 @@ Refusal check_request_head(const MessageHead& request);
 std::string check_response_head(const MessageHead& response);
 
 // Checks the trailer fields of a chunked message (MessageParser does, as the
-// message ends): names must be tokens that imitate no framing header, as in a
-// head; http-parser already refused control bytes, NUL and bare CR in them.
+// message ends): names must be tokens that disguise no framing header, as in
+// a head; MessageParser already refused control bytes, NUL and bare CR in them.
 // Which fields are then dropped rather than forwarded: is_forbidden_trailer().
 // A non-empty result is the reason the message is refused.
 std::string check_trailer_fields(const TrailerFields& trailers);

@@ -10,6 +10,7 @@
 #include "lb/balancing/event_log.h"
 #include "lb/http/http_headers.h"
 #include "lb/http/message_rules.h"
+#include "lb/proxy/client_response_head.h"
 #include "lb/proxy/retry_policy.h"
 #include "lb/transport/tls_stream.h"
 
@@ -403,18 +404,7 @@ ProxyConnection::Attempt ProxyConnection::relay_response(Stream& upstream) {
   const MessageHead& response = response_parser_.head();
   const bool client_http11 = request.http_minor >= 1;
   if (response.status == 101 && !request.upgrade) return {Outcome::BadGateway, "101 without an Upgrade request"};
-  const bool bodiless = request.view(request.method) == "HEAD" || response.status / 100 == 1 ||
-                        response.status == 204 || response.status == 304;
-  Framing framing = Framing::None;
-  if (!bodiless) {
-    if (response.content_length != kNoContentLength) {
-      framing = Framing::Length;
-    } else {
-      // Chunked or close-delimited from the backend: chunked to an HTTP/1.1
-      // client keeps its connection alive; an HTTP/1.0 client gets raw bytes and a close.
-      framing = client_http11 ? Framing::Chunked : Framing::Close;
-    }
-  }
+  const Framing framing = client_body_framing(response, request.view(request.method) == "HEAD", client_http11);
   if (framing == Framing::Close || context_.registry.stopping()) keep_client_ = false;
   build_response_head(framing);
   status_sent_ = response.status;

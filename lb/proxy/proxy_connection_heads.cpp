@@ -1,13 +1,15 @@
 // ProxyConnection, part 3: the message heads it writes. Header bytes pass
 // through as received; only hop-by-hop headers are dropped, the forwarding
 // headers (X-Forwarded-*, Forwarded, Via) added and the route's header rules
-// applied. The request side is the pure build_upstream_head()
-// (upstream_request_head.h), fed this connection's facts. Our own answers
+// applied. Both sides are pure functions, build_upstream_head()
+// (upstream_request_head.h) and build_client_response_head()
+// (client_response_head.h), fed this connection's facts. Our own answers
 // (400, 404, 502, ...) are written by reply_error().
 #include "lb/proxy/proxy_connection.h"
 
 #include "lb/http/error_response.h"
 #include "lb/http/http_headers.h"
+#include "lb/proxy/client_response_head.h"
 #include "lb/proxy/upstream_request_head.h"
 
 namespace lb {
@@ -33,39 +35,20 @@ void ProxyConnection::build_upstream_head(const Backend& backend) {
 }
 
 void ProxyConnection::build_response_head(Framing framing) {
-  const MessageHead& response = response_parser_.head();
-  std::string& out = response_head_;
-  out.clear();
-  out.append("HTTP/1.1 ").append(std::to_string(response.status)).append(" ").append(response.view(response.reason));
-  out.append("\r\n");
-  const std::string connection = connection_tokens(response);
-  const bool switching = response.status == 101;
-  const HeaderRules* rules = route_ && !route_->response_headers.empty() ? &route_->response_headers : nullptr;
-  for (size_t i = 0; i < response.fields.size(); ++i) {
-    const std::string_view name = response.name(i);
-    if (is_hop_by_hop(name, connection) && !(switching && iequals(name, "upgrade"))) continue;
-    if (rules && rules->drops(name)) continue;
-    if (!request_id_.empty() && iequals(name, settings_.request_id_header)) continue;  // ours is the one
-    append_header(out, name, response.value(i));
+  ClientHeadOptions options;
+  options.via_header = via_header_;
+  options.rules = route_ && !route_->response_headers.empty() ? &route_->response_headers : nullptr;
+  if (!request_id_.empty()) {
+    options.request_id_header = settings_.request_id_header;
+    options.request_id = request_id_;
   }
-  if (!request_id_.empty()) append_header(out, settings_.request_id_header, request_id_);
-  if (rules) rules->append_to(out);
-  if (!rules || !rules->drops("via")) out.append(via_header_);
-  if (response.status / 100 == 1) {
-    out.append(switching ? "Connection: Upgrade\r\n\r\n" : "\r\n");
-    return;
-  }
-  // A HEAD response keeps announcing the framing a GET would have had.
-  const bool head_of_chunked = framing == Framing::None && response.chunked && request_parser_.head().http_minor >= 1;
-  if (framing == Framing::Chunked || head_of_chunked) out.append("Transfer-Encoding: chunked\r\n");
-  if (!sticky_set_cookie_.empty()) append_header(out, "Set-Cookie", sticky_set_cookie_);
-  append_trace(out);
-  if (!keep_client_) {
-    out.append("Connection: close\r\n");
-  } else if (request_parser_.head().http_minor == 0) {
-    out.append("Connection: keep-alive\r\n");
-  }
-  out.append("\r\n");
+  options.sticky_set_cookie = sticky_set_cookie_;
+  std::string trace;
+  append_trace(trace);
+  options.trace_header = trace;
+  options.client_http11 = request_parser_.head().http_minor >= 1;
+  options.keep_client = keep_client_;
+  build_client_response_head(response_parser_.head(), framing, options, response_head_);
 }
 
 bool ProxyConnection::reply_error(int status, const std::string& message, bool close,

@@ -8,7 +8,9 @@
 // for one client's bytes to reach another client's request. Trailer fields
 // of a chunked body arrive as sent, less those a proxy drops. Half the inputs
 // go through a route with header rules and strip-prefix, which must change
-// only the fields and the path they name.
+// only the fields and the path they name. No forwarded field holds a
+// control byte or a disguised framing name (disguised_framing_name()).
+// test/fuzz/response_fuzzer.cpp does the same for the response side.
 //
 // Build and run: scripts/fuzz.sh SECONDS (clang, -fsanitize=fuzzer,address,undefined).
 #include <cstddef>
@@ -163,6 +165,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   require(used == backend.bytes.size(), "no byte after the forwarded request");
   const MessageHead& again = seen.head();
   require(!check_request_head(again), "forwarded head passes our own rules");
+  for (size_t i = 0; i < again.fields.size(); ++i) {
+    require(!has_control_byte(again.name(i)) && !has_control_byte(again.value(i)), "no control byte forwarded");
+    require(disguised_framing_name(again.name(i)).empty(), "no disguised framing name forwarded");
+  }
+  for (size_t i = 0; i < seen.trailers().fields.size(); ++i) {
+    const TrailerFields& trailers = seen.trailers();
+    require(!has_control_byte(trailers.name(i)) && !has_control_byte(trailers.value(i)),
+            "no control byte in a forwarded trailer");
+    require(disguised_framing_name(trailers.name(i)).empty(), "no disguised framing name in a forwarded trailer");
+  }
   require(again.view(again.method) == head.view(head.method), "same method");
   require(again.view(again.target) == (routed_target.empty() ? head.view(head.target) : routed_target),
           "same target, or the prefix stripped");

@@ -82,6 +82,43 @@ TEST_CASE("ambiguous request heads are refused and nothing is forwarded", "[inte
   CHECK(http_request(lb.port(), build_request("GET", "/after")).status == 200);
 }
 
+// Issue 23: Debian's http-parser let a NUL through as a value's first byte,
+// and a framing name with other characters between its letters was
+// forwarded. Every byte of every field is checked, however TCP splits it.
+TEST_CASE("NUL anywhere in a field and disguised framing names are refused", "[integration][trust]") {
+  RecordingBackend fake;
+  LoadBalancerProcess lb({fake.url()});
+  const std::string get = "GET / HTTP/1.1\r\nHost: a\r\n";
+  const std::string post = "POST / HTTP/1.1\r\nHost: a\r\n";
+  const std::vector<RefusedCase> cases = {
+      {"NUL as the value's first byte", get + "Some-Bad-Header: \0value\r\n\r\n"s, 400},
+      {"NUL first, no whitespace", get + "Some-Bad-Header:\0value\r\n\r\n"s, 400},
+      {"NUL in the middle of a value", get + "Some-Bad-Header: val\0ue\r\n\r\n"s, 400},
+      {"NUL as the value's last byte", get + "Some-Bad-Header: value\0\r\n\r\n"s, 400},
+      {"NUL in a name", get + "Some\0Bad-Header: value\r\n\r\n"s, 400},
+      {"DEL as the value's first byte", get + "Some-Bad-Header: \x7fvalue\r\n\r\n", 400},
+      {"Transfer---Encoding", post + "Transfer---Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n", 400},
+      {"Transfer___Encoding", post + "Transfer___Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n", 400},
+      {"TransferEncoding", post + "TransferEncoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n", 400},
+      {"Content_Length", post + "Content_Length: 5\r\n\r\nhello", 400},
+      {"content.length", post + "content.length: 5\r\n\r\nhello", 400},
+  };
+  for (const RefusedCase& refused : cases) check_refused(lb.port(), refused);
+
+  // The first-byte NUL again, one byte per write: no read split lets it through.
+  const std::string split = get + "Some-Bad-Header: \0value\r\nX-After: 1\r\n\r\n"s;
+  ScopedFd fd(connect_to(lb.port()));
+  for (char c : split) send_all(fd.get(), std::string(1, c));
+  RawResponse response = read_response(fd.get());
+  CHECK(response.status == 400);
+  CHECK(response.header("Connection") == "close");
+  CHECK(read_until_close(fd.get()).empty());
+
+  CHECK(fake.requests() == 0);
+  CHECK(fake.received().empty());
+  CHECK(http_request(lb.port(), build_request("GET", "/after")).status == 200);
+}
+
 // A folded line in an ordinary header is joined with a space; the Host of an
 // absolute-form target is its authority; bodies on GET ask the backend to close.
 TEST_CASE("what the backend receives for folds, absolute targets and risky bodies", "[integration][trust]") {
@@ -116,6 +153,12 @@ TEST_CASE("ambiguous response heads become 502", "[integration][trust]") {
       "HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n",
       "HTTP/1.1 200 OK\r\nX: a\0b\r\nContent-Length: 0\r\n\r\n"s,
       "HTTP/1.1 200 OK\r\nContent-Length: 6\r\nContent-Length: 6\r\n\r\nsecret",
+      // issue 23: a NUL as a value's first byte, framing names in disguise
+      "HTTP/1.1 200 OK\r\nSome-Bad-Header: \0secret\r\nContent-Length: 0\r\n\r\n"s,
+      "HTTP/1.1 200 OK\r\nSome-Bad-Header:\0secret\r\nContent-Length: 0\r\n\r\n"s,
+      "HTTP/1.1 200 OK\r\nTransfer---Encoding: chunked\r\nContent-Length: 0\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nTransfer___Encoding: chunked\r\nContent-Length: 0\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nContent.Length: 6\r\n\r\nsecret",
   };
   for (const std::string& bad : responses) {
     INFO(bad);

@@ -26,6 +26,8 @@ std::vector<std::string> junk_seeds() {
   seeds.push_back(post + "Transfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" + smuggled);
   seeds.push_back(post + "Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n" + smuggled);
   seeds.push_back(post + "Content_Length: " + std::to_string(smuggled.size()) + "\r\n\r\n" + smuggled);
+  seeds.push_back(post + "Transfer---Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n" + smuggled);
+  seeds.push_back(post + "TransferEncoding: chunked\r\n\r\n0\r\n\r\n" + smuggled);
   seeds.push_back(post + "Transfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n" + smuggled);
   seeds.push_back(post + "Content-Length: 6\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n" + smuggled);
   seeds.push_back(post + "Transfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n0\r\nX-Trailer: 1\r\n\r\n" + capture);
@@ -37,6 +39,8 @@ std::vector<std::string> junk_seeds() {
   seeds.push_back("GET /junk HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 35\r\n\r\n" + smuggled);
   static const char nul_in_value[] = "GET /junk HTTP/1.1\r\nHost: x\r\nX-Nul: a\0b\r\n\r\n";
   seeds.push_back(std::string(nul_in_value, sizeof nul_in_value - 1) + smuggled);
+  static const char nul_first_in_value[] = "GET /junk HTTP/1.1\r\nHost: x\r\nX-Nul: \0Content-Length: 35\r\n\r\n";
+  seeds.push_back(std::string(nul_first_in_value, sizeof nul_first_in_value - 1) + smuggled);
   seeds.push_back("GET /junk HTTP/1.1\r\nHost: x\r\nX-Cr: a\rb\r\n\r\n" + smuggled);
   seeds.push_back("GET /junk HTTP/1.1\r\nHost: x\r\nX-Cr: a\rContent-Length: 35\r\n\r\n" + smuggled);
   seeds.push_back("GET /ju\tnk HTTP/1.1\r\nHost: x\r\n\r\n" + smuggled);

@@ -1,5 +1,5 @@
 // Hostile requests for cross-talk tests: smuggling seeds (bodies a backend
-// may ignore carrying a second request, CL/TE conflicts, imitated and folded
+// may ignore carrying a second request, CL/TE conflicts, disguised and folded
 // framing headers, control bytes, duplicate Host, absolute targets, pipelined
 // pairs) and a mutator that bends them at random (seeded, reproducible).
 #pragma once

@@ -264,3 +264,111 @@ TEST_CASE("bad trailer bytes are refused", "[parser][trailers]") {
   CHECK(error_for(many_empty + "\r\n", 1024) == "trailer section too large");
   CHECK(error_for(many_empty + "\r\n", 8192) == "accepted");
 }
+
+namespace {
+
+// What the parser makes of `message` fed in pieces: "accepted" (the message
+// ended), "incomplete", or its error text. `split` cuts the bytes in two reads
+// at that position first; `step` sizes the reads after that.
+std::string outcome(const std::string& message, http_parser_type type, size_t split, size_t step = 1000000) {
+  MessageParser parser(type, 8192);
+  CollectBody sink;
+  parser.set_body_sink(&sink);
+  size_t pos = parser.feed(message.data(), std::min(split, message.size()));
+  while (pos < message.size() && parser.phase() != MessageParser::Phase::Done &&
+         parser.phase() != MessageParser::Phase::Error) {
+    size_t used = parser.feed(message.data() + pos, std::min(step, message.size() - pos));
+    pos += used;
+    if (used == 0 && parser.phase() == MessageParser::Phase::Head) break;
+  }
+  if (parser.phase() == MessageParser::Phase::Done) return "accepted";
+  if (parser.phase() != MessageParser::Phase::Error) return "incomplete";
+  return parser.error_text();
+}
+
+}  // namespace
+
+// Debian's http-parser does not check a value's first byte (after the
+// optional whitespace): "X: \0v" reached backends. Every byte of every name
+// and value is checked, head or trailer, request or response, wherever reads
+// split it, while obs-folds (SP or HTAB after CRLF) still join with a space.
+TEST_CASE("control bytes in names and values are refused wherever reads split them", "[parser]") {
+  const std::string nul(1, '\0');
+  const std::vector<std::pair<std::string, std::string>> bad_fields = {
+      {"NUL first in the value", "X: " + nul + "value"},
+      {"NUL first, no whitespace", "X:" + nul + "value"},
+      {"NUL first after a tab", "X:\t" + nul + "value"},
+      {"NUL in the middle", "X: va" + nul + "lue"},
+      {"NUL last", "X: value" + nul},
+      {"NUL in a name", "X" + nul + "Y: value"},
+      {"NUL first in a name", nul + "X: value"},
+      {"NUL after a fold", "X: a\r\n " + nul + "b"},
+      {"DEL first", "X: \x7fvalue"},
+      {"DEL in a name", "X\x7f: value"},
+      {"control byte first", "X: \x01value"},
+      {"escape in the middle", "X: a\x1b[31mb"},
+      {"bare CR first", "X: \rvalue"},
+      {"bare CR in the middle", "X: a\rb"},
+      {"vertical tab", "X: a\x0b" "b"},
+  };
+  const std::string request_head = "GET / HTTP/1.1\r\nHost: x\r\n";
+  const std::string response_head = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n";
+  const std::string chunked_response = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n";
+  for (const auto& [what, field] : bad_fields) {
+    const std::vector<std::pair<std::string, http_parser_type>> messages = {
+        {request_head + field + "\r\n\r\n", HTTP_REQUEST},
+        {response_head + field + "\r\n\r\n", HTTP_RESPONSE},
+        {chunked_response + field + "\r\n\r\n", HTTP_RESPONSE},  // a trailer
+    };
+    for (const auto& [message, type] : messages) {
+      for (size_t split = 0; split <= message.size(); ++split) {
+        for (size_t step : {size_t{1}, size_t{2}, size_t{1000000}}) {
+          INFO(what << ", split at " << split << ", then reads of " << step);
+          CHECK(outcome(message, type, split, step) != "accepted");
+        }
+      }
+    }
+  }
+  // Our own refusals say what they found (a bare CR is http-parser's).
+  CHECK(outcome(request_head + "X: " + nul + "v\r\n\r\n", HTTP_REQUEST, 0) == "control byte in a header value");
+  CHECK(outcome(request_head + "X:\x7f" "v\r\n\r\n", HTTP_REQUEST, 0) == "control byte in a header value");
+  CHECK(outcome(chunked_response + "X: " + nul + "\r\n\r\n", HTTP_RESPONSE, 0) == "control byte in a trailer value");
+}
+
+// The fold's SP or HTAB reaches the value callback as the start of the next
+// piece, never the CRLF before it: folded values are still accepted and joined.
+TEST_CASE("obs-folds pass the control byte check at every split", "[parser]") {
+  const std::string message = "GET / HTTP/1.1\r\nHost: x\r\nX-Fold: a\r\n b\r\n\tc\r\nX-Tab:\t\tv\tw\r\n\r\n";
+  for (size_t split = 0; split <= message.size(); ++split) {
+    INFO("split at " << split);
+    MessageParser parser(HTTP_REQUEST, 8192);
+    feed_all(parser, message.substr(0, split), 1);
+    feed_all(parser, message.substr(split), 3);
+    REQUIRE(parser.phase() == MessageParser::Phase::Done);
+    REQUIRE(parser.head().fields.size() == 3);
+    CHECK(parser.head().value(1) == "a b\tc");
+    CHECK(parser.head().fields[1].folded);
+    CHECK(parser.head().value(2) == "v\tw");
+  }
+}
+
+// The non-strict parser takes any byte after the CR that ends the status line
+// or the head for its LF, and swallows it ("\r\n\rabc": a body of "bc").
+// The head's bytes are scanned for a CR without its LF at every split.
+TEST_CASE("a bare CR ending a line of the head is refused", "[parser]") {
+  const std::vector<std::pair<std::string, http_parser_type>> messages = {
+      {"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\rabc", HTTP_REQUEST},
+      {"GET / HTTP/1.1\r\nHost: x\r\n\rGET /b HTTP/1.1\r\nHost: x\r\n\r\n", HTTP_REQUEST},
+      {"HTTP/1.1 200 OK\rXContent-Length: 0\r\n\r\n", HTTP_RESPONSE},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\rabc", HTTP_RESPONSE},
+  };
+  for (const auto& [message, type] : messages) {
+    for (size_t split = 0; split <= message.size(); ++split) {
+      INFO(message << " split at " << split);
+      CHECK(outcome(message, type, split) != "accepted");
+    }
+  }
+  CHECK(outcome(messages[0].first, HTTP_REQUEST, 0) == "bare CR in the header section");
+  // Bare LF line ends (no CR at all) are still read as today.
+  CHECK(outcome("GET / HTTP/1.1\nHost: x\nX: 1\n\n", HTTP_REQUEST, 0) == "accepted");
+}

@@ -108,6 +108,51 @@ TEST_CASE("field names and folds", "[rules]") {
         "line folding in the Connection header");
 }
 
+// SPEC: a name that differs from Content-Length or Transfer-Encoding only in
+// case or in the characters between the letters is refused; so are Host and
+// Connection spelled so. The real names, in any case, are the real headers.
+TEST_CASE("disguised framing names", "[rules]") {
+  for (const char* name : {"Content_Length", "content.length", "CONTENT-_-LENGTH", "ContentLength", "Content~Length",
+                           "Content-Len-gth", "C-o-n-t-e-n-t-L-e-n-g-t-h", "Content1Length"}) {
+    INFO(name);
+    CHECK(disguised_framing_name(name) == "Content-Length");
+  }
+  for (const char* name : {"Transfer---Encoding", "Transfer___Encoding", "TransferEncoding", "transfer_encoding",
+                           "Transfer.Encoding", "Transfer-Enco'ding"}) {
+    INFO(name);
+    CHECK(disguised_framing_name(name) == "Transfer-Encoding");
+  }
+  CHECK(disguised_framing_name("H_ost") == "Host");
+  CHECK(disguised_framing_name("Connec-tion") == "Connection");
+  for (const char* name : {"Content-Length", "content-length", "TRANSFER-ENCODING", "Host", "connection",
+                           // other letters, or something before the first or after the last letter
+                           "X-Content-Length", "Content-Lengths", "Content-Lengt", "Transfer-Encodings",
+                           "_Content-Length", "Content-Length_", "Content-Length2", "Content-Type", "Hosts", ""}) {
+    INFO(name);
+    CHECK(disguised_framing_name(name).empty());
+  }
+  const std::string post = "POST / HTTP/1.1\r\nHost: x\r\n";
+  CHECK(request_reason(post + "Transfer---Encoding: chunked\r\n\r\n") ==
+        "header name Transfer---Encoding imitates Transfer-Encoding");
+  CHECK(request_reason(post + "Transfer___Encoding: chunked\r\n\r\n") ==
+        "header name Transfer___Encoding imitates Transfer-Encoding");
+  CHECK(request_reason(post + "TransferEncoding: chunked\r\n\r\n") ==
+        "header name TransferEncoding imitates Transfer-Encoding");
+  CHECK(response_problem("HTTP/1.1 200 OK\r\nTransfer---Encoding: chunked\r\nContent-Length: 0\r\n\r\n") ==
+        "header name Transfer---Encoding imitates Transfer-Encoding");
+  CHECK(response_problem("HTTP/1.1 200 OK\r\ncontent.length: 0\r\n\r\n") ==
+        "header name content.length imitates Content-Length");
+}
+
+// Every control byte but HTAB; printable ASCII, SP and obs-text are fine.
+TEST_CASE("control bytes", "[rules]") {
+  for (int c = 0; c < 0x20; ++c) CHECK(has_control_byte(std::string(1, static_cast<char>(c))) == (c != '\t'));
+  CHECK(has_control_byte("a\x7f"));
+  CHECK(has_control_byte(std::string("value\0", 6)));
+  CHECK_FALSE(has_control_byte("a b\tc ~\x80\xff"));
+  CHECK_FALSE(has_control_byte(""));
+}
+
 // Transfer-Encoding: one final chunked; 501 for codings we lack, 400 for malformed lists.
 TEST_CASE("Transfer-Encoding rules", "[rules]") {
   const std::string post = "POST / HTTP/1.1\r\nHost: x\r\n";

@@ -1,0 +1,203 @@
+// libFuzzer target: the response side of the proxy path, as ProxyConnection
+// drives it (read_response_head(), relay_response()). Bytes from a backend
+// are parsed in pieces (as TCP reads would split them) and checked by
+// check_response_head(); 1xx interim responses are passed on and the next
+// one read; the final one gets our head (build_client_response_head()) and
+// its body re-framed by BodyWriter as client_body_framing() decides. What we
+// would send the client is then parsed again by a fresh parser, which must
+// see the same interim statuses, then the same status and body bytes, the
+// trailer fields less those a proxy drops (when the client gets a chunked
+// body), no byte left over, and a head our own rules accept: no control byte
+// and no disguised framing name in any field. Half the inputs go through a
+// route with response header rules. The request is a GET or a HEAD, from an
+// HTTP/1.1 or HTTP/1.0 client, chosen by the input's size.
+//
+// Build and run: scripts/fuzz.sh SECONDS (clang, -fsanitize=fuzzer,address,undefined).
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "lb/http/body_writer.h"
+#include "lb/http/http_headers.h"
+#include "lb/http/http_message_parser.h"
+#include "lb/http/message_rules.h"
+#include "lb/proxy/client_response_head.h"
+#include "lb/routing/header_rules.h"
+#include "test/support/memory_stream.h"
+
+namespace {
+
+using namespace lb;
+
+using test_support::MemoryStream;
+
+struct CollectBody : BodySink {
+  std::string body;
+  bool on_body(const char* data, size_t len) override {
+    body.append(data, len);
+    return true;
+  }
+};
+
+// Both a sink for the body on its way out and a record of what was decoded.
+struct TeeSink : BodySink {
+  BodyWriter* writer;
+  std::string decoded;
+  bool on_body(const char* data, size_t len) override {
+    decoded.append(data, len);
+    return writer->on_body(data, len);
+  }
+};
+
+void require(bool condition, const char* what) {
+  if (!condition) {
+    fprintf(stderr, "invariant broken: %s\n", what);
+    abort();
+  }
+}
+
+constexpr size_t kMaxHead = 8192;
+
+// Trailer fields as "name: value\n" lines; `forwarded_only` leaves out those a proxy drops.
+std::string trailer_lines(const TrailerFields& trailers, bool forwarded_only) {
+  std::string lines;
+  for (size_t i = 0; i < trailers.fields.size(); ++i) {
+    if (forwarded_only && is_forbidden_trailer(trailers.name(i))) continue;
+    lines.append(trailers.name(i)).append(": ").append(trailers.value(i)).append("\n");
+  }
+  return lines;
+}
+
+// Feeds `data` from `pos` in pieces of `piece` until the parser leaves `phase`.
+void feed_while(MessageParser& parser, MessageParser::Phase phase, const uint8_t* data, size_t size, size_t& pos,
+                size_t piece) {
+  while (parser.phase() == phase && pos < size) {
+    size_t n = std::min(piece, size - pos);
+    size_t used = parser.feed(reinterpret_cast<const char*>(data) + pos, n);
+    pos += used;
+    if (used == 0 && parser.phase() == phase) break;  // a stall would be a parser bug
+  }
+}
+
+// Whether a field that reaches the client could be read two ways.
+void require_clean_fields(const std::vector<HeaderField>& fields, const std::string& arena) {
+  for (const HeaderField& field : fields) {
+    std::string_view name = std::string_view(arena).substr(field.name.offset, field.name.length);
+    std::string_view value = std::string_view(arena).substr(field.value.offset, field.value.length);
+    require(!has_control_byte(name) && !has_control_byte(value), "no control byte in a forwarded field");
+    require(disguised_framing_name(name).empty(), "no disguised framing name in a forwarded field");
+  }
+}
+
+// Parses one message from `bytes` at `pos` with `parser` (already reset).
+void parse_one(MessageParser& parser, const std::string& bytes, size_t& pos, bool eof_ends) {
+  while (parser.phase() != MessageParser::Phase::Done && parser.phase() != MessageParser::Phase::Error &&
+         pos < bytes.size()) {
+    size_t n = parser.feed(bytes.data() + pos, bytes.size() - pos);
+    if (n == 0 && parser.phase() == MessageParser::Phase::Head) break;
+    pos += n;
+  }
+  if (eof_ends && pos == bytes.size() && parser.phase() == MessageParser::Phase::Body) parser.feed_eof();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static constexpr size_t kPieces[] = {1, 2, 3, 7, 16, 61, 512, 1 << 20};
+  const size_t piece = kPieces[size % 8];
+  const bool head_request = (size & 8) != 0;
+  const bool client_http11 = (size & 16) == 0;
+  const bool with_rules = (size & 32) != 0;
+  const bool with_request_id = (size & 64) != 0;
+
+  // What the backend sends, read as ProxyConnection::read_response_head() does.
+  MessageParser response(HTTP_RESPONSE, kMaxHead);
+  response.reset(head_request);
+  MemoryStream client;
+  std::vector<int> interim_statuses;  // the 1xx responses passed on to the client
+  ClientHeadOptions options;
+  options.via_header = "Via: 1.1 fuzz\r\n";
+  // A route's rules touch the backend's fields and ours, never the framing (the config refuses that).
+  static const HeaderRules rules{{"server", "x-request-id"}, {{"X-Env", "prod"}}, {{"X-Tag", "lb"}}};
+  if (with_rules) options.rules = &rules;
+  if (with_request_id) {
+    options.request_id_header = "X-Request-ID";
+    options.request_id = "0123456789abcdef";
+  }
+  options.client_http11 = client_http11;
+  std::string head_bytes;
+  size_t pos = 0;
+  for (;;) {
+    feed_while(response, MessageParser::Phase::Head, data, size, pos, piece);
+    if (response.phase() == MessageParser::Phase::Error) return 0;  // 502
+    if (response.phase() == MessageParser::Phase::Head) return 0;   // incomplete head: 502 at the close
+    if (!check_response_head(response.head()).empty()) return 0;  // 502
+    const int status = response.head().status;
+    if (status / 100 != 1) break;
+    if (status == 101) return 0;  // a tunnel (for an Upgrade request) or a 502: no more HTTP either way
+    // 1xx: complete it (it has no body), pass it on to HTTP/1.1 clients, read on.
+    feed_while(response, MessageParser::Phase::Body, data, size, pos, piece);
+    if (response.phase() != MessageParser::Phase::Done) return 0;
+    if (client_http11) {
+      build_client_response_head(response.head(), Framing::None, options, head_bytes);
+      client.bytes.append(head_bytes);
+      interim_statuses.push_back(status);
+    }
+    response.reset(head_request);
+  }
+
+  // The final response, as relay_response() streams it.
+  const MessageHead& head = response.head();
+  const Framing framing = client_body_framing(head, head_request, client_http11);
+  options.keep_client = framing != Framing::Close && (size & 128) == 0;  // the client may have asked to close
+  build_client_response_head(head, framing, options, head_bytes);
+  BodyWriter writer;
+  writer.start(&client, framing, Millis(1000));
+  writer.queue(head_bytes.data(), head_bytes.size());
+  TeeSink tee;
+  tee.writer = &writer;
+  response.set_body_sink(&tee);
+  feed_while(response, MessageParser::Phase::Body, data, size, pos, piece);
+  if (response.phase() == MessageParser::Phase::Body) response.feed_eof();  // the backend closed
+  require(writer.flush(), "memory stream accepts everything");
+  if (response.phase() != MessageParser::Phase::Done) return 0;  // cut short or invalid: the client is cut off
+  require(writer.finish(&response.trailers()), "finish");
+
+  // The client's view: the interim responses, then exactly the final one.
+  MessageParser seen(HTTP_RESPONSE, kMaxHead * 4);
+  CollectBody seen_body;
+  size_t used = 0;
+  for (int status : interim_statuses) {
+    seen.reset(head_request);
+    parse_one(seen, client.bytes, used, false);
+    require(seen.phase() == MessageParser::Phase::Done, "interim response parses to its end");
+    require(seen.head().status == status, "same interim status");
+    require(check_response_head(seen.head()).empty(), "interim head passes our own rules");
+    require_clean_fields(seen.head().fields, seen.head().arena);
+  }
+  seen.reset(head_request);
+  seen.set_body_sink(&seen_body);
+  parse_one(seen, client.bytes, used, true);
+  require(seen.phase() == MessageParser::Phase::Done, "forwarded response parses to its end");
+  require(used == client.bytes.size(), "no byte after the forwarded response");
+  const MessageHead& again = seen.head();
+  require(check_response_head(again).empty(), "forwarded head passes our own rules");
+  require_clean_fields(again.fields, again.arena);
+  require(again.status == head.status, "same status");
+  require(again.view(again.reason) == head.view(head.reason), "same reason phrase");
+  require(seen_body.body == tee.decoded, "same body");
+  require_clean_fields(seen.trailers().fields, seen.trailers().arena);
+  if (framing == Framing::Chunked) {
+    require(trailer_lines(seen.trailers(), false) == trailer_lines(response.trailers(), true),
+            "same trailers, less the forbidden ones");
+  } else {
+    require(seen.trailers().empty(), "no trailers without a chunked body");
+  }
+  // A client told to keep its connection must be able to tell where the response ends.
+  if (options.keep_client) require(again.keep_alive && !seen.close_delimited(), "kept connections are framed");
+  if (framing == Framing::Close) require(!again.keep_alive, "close-delimited ends the connection");
+  return 0;
+}
