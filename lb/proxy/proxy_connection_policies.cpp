@@ -131,7 +131,7 @@ std::shared_ptr<Backend> ProxyConnection::choose_backend(SelectionContext& selec
 
 // Step 7: the breaker, outlier ejection and the retry counters learn how the
 // attempt went (failures: connect errors, timeouts, broken responses, 5xx).
-void ProxyConnection::record_outcome(Backend& backend, bool success, RetryBudget::Retry& retry) {
+void ProxyConnection::record_outcome(Backend& backend, bool success, bool budgeted_retry) {
   const auto now = Backend::Clock::now();
   CircuitTransition transition = backend.breaker().end_request(breaker_ticket_, success);
   if (transition.changed) {
@@ -142,10 +142,9 @@ void ProxyConnection::record_outcome(Backend& backend, bool success, RetryBudget
   const int failures_in_a_row = backend.consecutive_failures.load(std::memory_order_relaxed) + 1;
   std::chrono::milliseconds ejected_for = context_.ejector.record(backend, !success, pool_->backends, now);
   if (ejected_for.count() > 0) log_ejection(backend, ejected_for, failures_in_a_row);
-  if (retry) {
+  if (budgeted_retry) {
     (success ? context_.metrics.retries_succeeded : context_.metrics.retries_failed)
         .fetch_add(1, std::memory_order_relaxed);
-    retry.end();
   }
 }
 

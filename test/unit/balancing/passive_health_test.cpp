@@ -1,14 +1,12 @@
-// Outlier ejection, slow start and the retry budget, on made-up times.
+// Outlier ejection and slow start, on made-up times.
 #include <catch2/catch.hpp>
 
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "lb/balancing/least_connections_selector.h"
 #include "lb/balancing/outlier_ejector.h"
 #include "lb/balancing/round_robin_selector.h"
-#include "lb/protection/retry_budget.h"
 
 using namespace lb;
 using namespace std::chrono_literals;
@@ -151,49 +149,4 @@ TEST_CASE("returns to service start a ramp", "[passive]") {
   Backend added(BackendSpec{"http", "127.0.0.1", 8009, 2}, settings, "default", /*joins_at_runtime=*/true);
   added.record_check(true, "200");  // an admin-added backend's first pass is a return
   CHECK(added.selection_weight(Backend::Clock::now()) < 21);
-}
-
-// Retries in flight: at least the floor, else the percentage of active requests.
-TEST_CASE("retry budget", "[passive]") {
-  RetryBudget budget(20, 3);
-  std::vector<RetryBudget::Retry> held;
-  for (int i = 0; i < 3; ++i) {
-    held.push_back(budget.try_retry());
-    CHECK(held.back());
-  }
-  CHECK_FALSE(budget.try_retry());  // no active requests: the floor of 3
-  {
-    std::vector<std::unique_ptr<RetryBudget::ActiveRequest>> active;
-    for (int i = 0; i < 50; ++i) active.push_back(std::make_unique<RetryBudget::ActiveRequest>(budget));
-    for (int i = 0; i < 7; ++i) {
-      held.push_back(budget.try_retry());
-      CHECK(held.back());
-    }
-    CHECK(budget.retries_in_flight() == 10);  // 20% of 50
-    CHECK_FALSE(budget.try_retry());
-  }
-  CHECK(budget.active_requests() == 0);
-  held.resize(2);  // eight retries end
-  CHECK(budget.retries_in_flight() == 2);
-  RetryBudget::Retry moved = std::move(held[0]);
-  CHECK_FALSE(held[0]);
-  moved.end();
-  CHECK(budget.retries_in_flight() == 1);
-}
-
-// Over the budget a retry may wait for a place: it gets one when a retry
-// ends within its patience, and gives up (empty) when none does.
-TEST_CASE("retry budget: a short wait for a place", "[passive]") {
-  RetryBudget budget(20, 1);
-  RetryBudget::Retry first = budget.try_retry();
-  REQUIRE(first);
-  CHECK_FALSE(budget.try_retry(std::chrono::milliseconds(20)));  // nobody lets go
-  std::thread finisher([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(30));
-    first.end();
-  });
-  RetryBudget::Retry second = budget.try_retry(std::chrono::milliseconds(5000));
-  finisher.join();
-  CHECK(second);
-  CHECK(budget.retries_in_flight() == 1);
 }
