@@ -30,11 +30,11 @@ set -euo pipefail
 
 # ------------------------------------------------------------------------------
 # Extra load_balancer flags for this scenario, appended after the fixed ones.
-# LB_CHAOS_FLAGS overrides it (LB_CHAOS_FLAGS= runs with none). Issue 23's
-# settings: the default --try-timeout (each try waits the whole 2 s
-# --backend-timeout, as nginx's proxy_read_timeout 2s below), and the defaults
-# spelled out: eject after 5 failures in a row, retries at most 20% of the
-# requests of the last 10 s. (Issue 12's run added --try-timeout 0.5.)
+# LB_CHAOS_FLAGS overrides it (LB_CHAOS_FLAGS= runs with none). The default
+# --try-timeout (each try waits the whole 2 s --backend-timeout, as nginx's
+# proxy_read_timeout 2s below), and the defaults spelled out: eject after 5
+# failures in a row, retries at most 20% of the requests of the last 10 s.
+# (The README's first runs added --try-timeout 0.5.)
 DEFAULT_LB_CHAOS_FLAGS="--eject-after 5 --eject-seconds 10 --retry-budget 20"
 # ------------------------------------------------------------------------------
 

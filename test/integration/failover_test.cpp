@@ -88,7 +88,7 @@ TEST_CASE("retry on timeout", "[integration][failover]") {
 
 // With the default --try-timeout each try waits the whole --backend-timeout
 // (as nginx's proxy_read_timeout), and a GET that timed out is still retried
-// (issue 23: a frozen backend's requests were all 504s).
+// (before, a frozen backend's requests were all 504s: README "Failure modes").
 TEST_CASE("retry on timeout with the default --try-timeout", "[integration][failover]") {
   RecordingBackend frozen(kOk, 5s);
   RecordingBackend fast;

@@ -75,7 +75,7 @@ TEST_CASE("circuit breaker re-opens on a failed trial", "[integration][resilienc
   CHECK(http_get(lb.port()).status == 503);
 }
 
-// Issue 23: with ejection on (the default: 5 failures in a row) and --cb-*
+// With ejection on (the default: 5 failures in a row) and --cb-*
 // given, the breaker governs. The five 500s that open the circuit eject
 // nothing, and the half-open trial comes after --cb-open-seconds, not after
 // an ejection's 10 s.

@@ -211,7 +211,7 @@ void play(PassiveHealth& health, test_support::FakeClock& clock, int eject_after
 }  // namespace
 
 // The breaker and ejection on one failure signal: the breaker governs, so
-// the user's --cb-* settings hold with ejection on (issue 23, part 4).
+// the user's --cb-* settings hold with ejection on (README "Failure modes").
 TEST_CASE("passive health: breaker and ejection as one state", "[passive]") {
   using S = PassiveState;
   test_support::FakeClock clock;
