@@ -18,7 +18,7 @@ AttemptVerdict PassiveHealth::record(const CircuitTicket& ticket, bool success, 
   std::lock_guard<std::mutex> lock(mutex_);
   AttemptVerdict verdict;
   verdict.circuit = breaker_.end_request(ticket, success);
-  const CircuitState circuit = verdict.circuit.changed ? verdict.circuit.to : breaker_.state();
+  const CircuitState circuit = verdict.circuit.to;  // the state after, changed or not
   if (circuit != CircuitState::Closed) {  // the breaker governs: its clock alone brings the backend back
     failures_in_a_row_ = 0;
     if (verdict.circuit.changed && circuit == CircuitState::Open) ejected_until_.store(0, std::memory_order_release);
