@@ -30,10 +30,12 @@ set -euo pipefail
 
 # ------------------------------------------------------------------------------
 # Extra load_balancer flags for this scenario, appended after the fixed ones.
-# LB_CHAOS_FLAGS overrides it (LB_CHAOS_FLAGS= runs with none): the failover
-# settings of issue 12 (retry a frozen backend's requests after 0.5 s, eject
-# after 5 failures in a row, at most 20% of active requests retrying).
-DEFAULT_LB_CHAOS_FLAGS="--try-timeout 0.5 --eject-after 5 --eject-seconds 10 --retry-budget 20"
+# LB_CHAOS_FLAGS overrides it (LB_CHAOS_FLAGS= runs with none). The default
+# --try-timeout (each try waits the whole 2 s --backend-timeout, as nginx's
+# proxy_read_timeout 2s below), and the defaults spelled out: eject after 5
+# failures in a row, retries at most 20% of the requests of the last 10 s.
+# (The README's first runs added --try-timeout 0.5.)
+DEFAULT_LB_CHAOS_FLAGS="--eject-after 5 --eject-seconds 10 --retry-budget 20"
 # ------------------------------------------------------------------------------
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -41,7 +41,7 @@ Backend::Backend(BackendSpec backend_spec, const BackendSettings& settings, std:
       checked_before_(joins_at_runtime),
       health_(settings.rise, settings.fall),
       pool_(settings.max_idle_connections, settings.max_idle_time),
-      breaker_(settings.circuit) {}
+      passive_(settings.circuit) {}
 
 bool Backend::record_check(bool passed, const std::string& detail) {
   bool flipped;
@@ -71,18 +71,12 @@ bool Backend::mark_down(const std::string& detail) {
   return flipped;
 }
 
-void Backend::eject_until(Clock::time_point until) {
-  consecutive_failures.store(0, std::memory_order_relaxed);
+bool Backend::eject_until(Clock::time_point until, Clock::time_point now) {
+  if (!passive_.eject_until(until, now)) return false;
   ejections_total.fetch_add(1, std::memory_order_relaxed);
   ramp_from_.store(until.time_since_epoch().count(), std::memory_order_relaxed);
-  ejected_until_.store(until.time_since_epoch().count(), std::memory_order_release);
   pool_.clear();  // its idle connections are as suspect as it is
-}
-
-bool Backend::take_ejection_end(Clock::time_point now) {
-  int64_t until = ejected_until_.load(kAcquire);
-  return until != 0 && now.time_since_epoch().count() >= until &&
-         ejected_until_.compare_exchange_strong(until, 0, std::memory_order_acq_rel);
+  return true;
 }
 
 void Backend::set_fault(const FaultSettings& fault) {
@@ -116,7 +110,7 @@ void Backend::apply(const BackendSettings& settings) {
     health_.set_thresholds(settings.rise, settings.fall);
   }
   pool_.set_max_idle(settings.max_idle_connections);
-  breaker_.reconfigure(settings.circuit);
+  passive_.breaker().reconfigure(settings.circuit);
 }
 
 bool Backend::set_addresses(ResolvedAddresses addresses) {

@@ -16,6 +16,7 @@
 
 #include "lb/balancing/backend_url.h"
 #include "lb/balancing/health_state.h"
+#include "lb/balancing/passive_health.h"
 #include "lb/protection/circuit_breaker.h"
 #include "lb/protection/fault_injection.h"
 #include "lb/transport/upstream_pool.h"
@@ -65,13 +66,14 @@ class Backend {
   bool mark_down(const std::string& detail);
   LastCheck last_check() const;
 
-  // Outlier ejection (see OutlierEjector): out of rotation until a time.
-  bool ejected(Clock::time_point now) const { return now.time_since_epoch().count() < ejected_until_.load(kAcquire); }
-  // Ejects until `until`; slow start (if on) ramps from then.
-  void eject_until(Clock::time_point until);
-  Clock::time_point ejected_until() const { return Clock::time_point(Clock::duration(ejected_until_.load(kAcquire))); }
+  // Outlier ejection (see OutlierEjector and PassiveHealth): out of rotation until a time.
+  bool ejected(Clock::time_point now) const { return passive_.ejected(now); }
+  // Ejects until `until`; slow start (if on) ramps from then. False when
+  // PassiveHealth refused (the circuit is not closed, or it is ejected already).
+  bool eject_until(Clock::time_point until, Clock::time_point now);
+  Clock::time_point ejected_until() const { return passive_.ejected_until(); }
   // True once, for the first call after an ejection ended (the caller logs it).
-  bool take_ejection_end(Clock::time_point now);
+  bool take_ejection_end(Clock::time_point now) { return passive_.take_ejection_end(now); }
 
   // The weight to balance with now, in hundredths: weight() x 100 normally;
   // during --slow-start after a return to service, from 10% up to that.
@@ -96,8 +98,11 @@ class Backend {
   std::optional<FaultSettings> fault() const;
 
   UpstreamPool& pool() { return pool_; }
-  CircuitBreaker& breaker() { return breaker_; }
-  const CircuitBreaker& breaker() const { return breaker_; }
+  // Passive health: the circuit breaker and outlier ejection as one state.
+  PassiveHealth& passive_health() { return passive_; }
+  const PassiveHealth& passive_health() const { return passive_; }
+  CircuitBreaker& breaker() { return passive_.breaker(); }
+  const CircuitBreaker& breaker() const { return passive_.breaker(); }
 
   // Taken out of rotation by an operator (admin API): in-flight requests finish.
   std::atomic<bool> draining{false};
@@ -108,16 +113,13 @@ class Backend {
   std::atomic<uint64_t> responses_by_class[6] = {};  // [1..5]: 1xx..5xx relayed; [0]: no response
   std::atomic<uint64_t> checks_passed{0};
   std::atomic<uint64_t> checks_failed{0};
-  std::atomic<int> consecutive_failures{0};  // outlier ejection: failed attempts in a row
   std::atomic<uint64_t> ejections_total{0};
   std::atomic<uint64_t> faults_aborted{0};  // attempts answered by an injected abort
   std::atomic<uint64_t> faults_delayed{0};  // attempts held back by an injected delay
 
  private:
-  static constexpr std::memory_order kAcquire = std::memory_order_acquire;
   static constexpr int64_t kNoRamp = INT64_MIN;
   std::atomic<int64_t> slow_start_;          // steady_clock ticks of --slow-start; 0: off
-  std::atomic<int64_t> ejected_until_{0};    // steady_clock ticks; 0: not ejected (or its end was taken)
   std::atomic<int64_t> ramp_from_{kNoRamp};  // steady_clock ticks the slow-start ramp began
   std::atomic<bool> checked_before_;         // false until the first check of a start-up backend
   std::atomic<bool> healthy_{false};
@@ -128,7 +130,7 @@ class Backend {
   mutable std::mutex fault_mutex_;
   FaultSettings fault_;  // guards: fault_mutex_
   UpstreamPool pool_;
-  CircuitBreaker breaker_;
+  PassiveHealth passive_;
   std::shared_ptr<const ResolvedAddresses> addresses_;  // read and written with std::atomic_load/store
 };
 

@@ -14,26 +14,17 @@ std::chrono::milliseconds EjectionStreak::begin(TimePoint now, const EjectionSet
   return duration;
 }
 
-std::chrono::milliseconds OutlierEjector::record(Backend& backend, bool failed, const BackendList& pool,
-                                                 Backend::Clock::time_point now) {
-  const int after = after_.load(std::memory_order_relaxed);
-  if (after <= 0) return std::chrono::milliseconds(0);
-  if (!failed) {
-    // Most attempts succeed: only write when there is a streak to end.
-    if (backend.consecutive_failures.load(std::memory_order_relaxed) != 0) {
-      backend.consecutive_failures.store(0, std::memory_order_relaxed);
-    }
-    return std::chrono::milliseconds(0);
-  }
-  if (backend.consecutive_failures.fetch_add(1, std::memory_order_relaxed) + 1 < after) {
-    return std::chrono::milliseconds(0);
-  }
+std::chrono::milliseconds OutlierEjector::eject(Backend& backend, const BackendList& pool,
+                                                Backend::Clock::time_point now) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (backend.ejected(now)) return std::chrono::milliseconds(0);  // another thread was first
   const auto out = std::count_if(pool.begin(), pool.end(), [&](const auto& b) { return b->ejected(now); });
   if (static_cast<size_t>(out + 1) * 2 > pool.size()) return std::chrono::milliseconds(0);  // half is out already
-  std::chrono::milliseconds duration = streaks_[backend.url].begin(now, settings_);
-  backend.eject_until(now + duration);
+  EjectionStreak& streak = streaks_[backend.url];
+  EjectionStreak next = streak;  // committed only if PassiveHealth takes the ejection
+  std::chrono::milliseconds duration = next.begin(now, settings_);
+  if (!backend.eject_until(now + duration, now)) return std::chrono::milliseconds(0);
+  streak = next;
   return duration;
 }
 

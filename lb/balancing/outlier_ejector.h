@@ -1,7 +1,8 @@
 // Outlier ejection: passive health on responses, as Envoy and nginx's
 // max_fails have it. A backend whose attempts fail `after` times in a row
-// (5xx, connect failures, timeouts, broken responses) is taken out of
-// rotation for a while, even though its health check may still pass:
+// (5xx, connect failures, timeouts, broken responses; the streak is counted by
+// its PassiveHealth, which also says when the circuit breaker governs instead)
+// is taken out of rotation for a while, even though its health check may still pass:
 //
 //   [Health Check] http://127.0.0.1:8002 is EJECTED for 10 s (5 consecutive failures)
 //
@@ -44,11 +45,13 @@ class OutlierEjector {
  public:
   explicit OutlierEjector(EjectionSettings settings) : after_(settings.after), settings_(settings) {}
 
-  // Records how one attempt on `backend` (one of `pool`) ended. Returns how
-  // long it is ejected for when this failure ejected it, else zero.
-  // Lock-free unless the failure reaches the threshold.
-  std::chrono::milliseconds record(Backend& backend, bool failed, const BackendList& pool,
-                                   Backend::Clock::time_point now);
+  // --eject-after: the failures in a row that make an ejection due (0: off).
+  int after() const { return after_.load(std::memory_order_relaxed); }
+
+  // Ejects `backend` (one of `pool`), whose PassiveHealth said an ejection is
+  // due. Returns how long for, or zero when half the pool is out already, or
+  // when it is ejected or its circuit opened meanwhile.
+  std::chrono::milliseconds eject(Backend& backend, const BackendList& pool, Backend::Clock::time_point now);
 
   // New settings (SIGHUP); streaks and ejections under way are kept.
   void set_settings(EjectionSettings settings) {

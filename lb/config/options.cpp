@@ -122,7 +122,7 @@ void define_flags(CLI::App& app, Options& o, RawFlags& raw, std::shared_ptr<Json
                  "(default: --backend-timeout)")
       ->check(CLI::PositiveNumber);
   app.add_option("--retry-budget", o.proxy.retry_budget_percent,
-                 "Retries in flight at most this percent of active requests (at least 3)")
+                 "Retries at most this percent of the requests of the last 10 s (and at least 3 a second)")
       ->check(CLI::Range(0, 100))
       ->capture_default_str();
 

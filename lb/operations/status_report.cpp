@@ -54,6 +54,7 @@ nlohmann::json backend_status(const Backend& backend) {
       {"ejected", backend.ejected(now)},
       {"ejected_seconds_left", ejected_for},
       {"ejections", backend.ejections_total.load()},
+      {"passive", to_string(backend.passive_health().state(now))},  // the breaker and ejection as one state
       {"weight_percent", backend.selection_weight(now) / std::max(1, backend.weight())},  // < 100 in slow start
       {"active_requests", backend.active_requests.load()},
       {"requests", backend.requests_total.load()},

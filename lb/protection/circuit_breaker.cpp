@@ -110,7 +110,7 @@ CircuitTransition CircuitBreaker::end_request(const CircuitTicket& ticket, bool 
       if (++trial_successes_ >= settings_.half_open_trials) return move_to(CircuitState::Closed, now);
       break;
   }
-  return {};
+  return {false, state_, state_};
 }
 
 CircuitState CircuitBreaker::state() const {

@@ -35,6 +35,8 @@ struct CircuitSettings {
 };
 
 // What a call changed, so the caller can log exactly one line per transition.
+// end_request() also reports an unchanged state, as from = to (so its caller
+// need not lock again to ask).
 struct CircuitTransition {
   bool changed = false;
   CircuitState from = CircuitState::Closed;

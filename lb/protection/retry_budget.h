@@ -1,81 +1,73 @@
-// A retry budget, as Envoy has: retries in flight at most PERCENT of the
-// requests in flight (with a floor, so a quiet load balancer can still retry),
-// so that a wide outage is not multiplied by retries. Over the budget a request
-// fails as it would have without retries.
+// A retry budget over recent requests, as Finagle's RetryBudget (pure logic,
+// injected clock): each client request deposits, each retry withdraws, and a
+// retry costs 100/PERCENT deposits, so over the last `kWindow` retries stay
+// within PERCENT% of requests. Deposits and withdrawals both expire after the
+// window. A total outage (every request retried) therefore sends at most
+// 1 + PERCENT/100 times the requests to backends, while a burst of failures
+// (a frozen backend's requests all timing out in the same millisecond) spends
+// what ten seconds of traffic saved and passes.
 //
-// Failures come in bursts (a backend killed or frozen fails every request it
-// holds in the same millisecond), while a retry on a healthy backend takes
-// about a millisecond: so a retry over the budget may wait a little for a
-// place (`patience`) before it gives up. In a wide outage places free up only
-// as slowly as retries time out, and the waiters fail: the cap holds.
+// A floor keeps a quiet load balancer able to retry: at least
+// `kMinRetriesPerSecond` retries a second pass whatever the share (a small
+// token bucket refilled at that rate; every retry draws on it, so the floor
+// adds nothing while the share already allows that many).
 //
-// Lock-free on the way through: two counters changed with atomics; the
-// mutex and condition variable are used only while someone waits for a place.
+// One mutex, held for a few additions per call, never over I/O.
 #pragma once
 
-#include <atomic>
+#include <array>
 #include <chrono>
-#include <condition_variable>
-#include <cstdint>
+#include <functional>
 #include <mutex>
 
 namespace lb {
 
+// Returns "now"; the same alias as in rate_limiter.h (repeating it is legal C++).
+using SteadyClock = std::function<std::chrono::steady_clock::time_point()>;
+
 class RetryBudget {
  public:
-  // `percent` 0-100 of active requests; `floor`: retries always allowed at once.
-  explicit RetryBudget(int percent = 20, int floor = 3) : percent_(percent), floor_(floor) {}
+  static constexpr std::chrono::seconds kWindow{10};  // Finagle's ttl
+  static constexpr int kMinRetriesPerSecond = 3;
+
+  // `percent` 0-100 (--retry-budget): retries as a share of recent requests.
+  explicit RetryBudget(int percent = 20, SteadyClock clock = std::chrono::steady_clock::now);
   RetryBudget(const RetryBudget&) = delete;
   RetryBudget& operator=(const RetryBudget&) = delete;
 
-  // A client request being handled, for its whole life (retries included).
-  class ActiveRequest {
-   public:
-    explicit ActiveRequest(RetryBudget& budget) : budget_(budget) { budget_.active_.fetch_add(1, kRelaxed); }
-    ~ActiveRequest() { budget_.active_.fetch_sub(1, kRelaxed); }
-    ActiveRequest(const ActiveRequest&) = delete;
-    ActiveRequest& operator=(const ActiveRequest&) = delete;
+  // A client request that may be sent to a backend (once, however many tries).
+  void deposit();
+  // One retry: true when the budget allows it (and then it is counted).
+  bool try_withdraw();
+  // --retry-budget on SIGHUP; what was deposited stays.
+  void set_percent(int percent);
 
-   private:
-    RetryBudget& budget_;
-  };
-
-  // One retry in flight; empty when the budget refused it. Ends with its scope.
-  class Retry {
-   public:
-    Retry() = default;
-    Retry(Retry&& other) noexcept : budget_(other.budget_) { other.budget_ = nullptr; }
-    Retry& operator=(Retry&& other) noexcept;
-    ~Retry() { end(); }
-    explicit operator bool() const { return budget_ != nullptr; }
-    void end();
-
-   private:
-    friend class RetryBudget;
-    explicit Retry(RetryBudget* budget) : budget_(budget) {}
-    RetryBudget* budget_ = nullptr;
-  };
-
-  // Takes a place for one retry, waiting up to `patience` for one while
-  // max(floor, percent% of active requests) retries are in flight already;
-  // returns an empty Retry when none came free.
-  Retry try_retry(std::chrono::milliseconds patience = std::chrono::milliseconds(0));
-
-  int active_requests() const { return active_.load(kRelaxed); }
-  void set_percent(int percent) { percent_.store(percent, kRelaxed); }
-  int retries_in_flight() const { return retries_.load(kRelaxed); }
+  // Requests and retries in the window, for tests and /status-like views.
+  int window_deposits() const;
+  int window_withdrawals() const;
 
  private:
-  static constexpr std::memory_order kRelaxed = std::memory_order_relaxed;
-  std::atomic<int> percent_;  // set_percent() on SIGHUP
-  const int floor_;
-  std::atomic<int> active_{0};   // client requests in flight
-  std::atomic<int> retries_{0};  // retry attempts in flight
-  std::atomic<int> waiting_{0};  // callers of try_retry() waiting for a place
-  std::mutex wait_mutex_;        // only for place_freed_ (the counters are atomics)
-  std::condition_variable place_freed_;
+  using TimePoint = std::chrono::steady_clock::time_point;
+  static constexpr int kBuckets = 10;  // of kWindow / kBuckets each: a deposit counts 9-10 s
+  struct Bucket {
+    long long slot = -1;  // which bucket-width period since epoch_ these counts belong to
+    long long deposits = 0;
+    long long withdrawals = 0;
+  };
 
-  bool take_place();
+  long long slot_at(TimePoint now) const;
+  Bucket& bucket_at(TimePoint now);          // caller holds mutex_
+  Bucket totals_at(TimePoint now) const;     // caller holds mutex_
+  void refill_floor(TimePoint now);          // caller holds mutex_
+
+  const SteadyClock clock_;
+  const TimePoint epoch_;  // slot 0 starts here
+
+  mutable std::mutex mutex_;
+  int percent_;                          // guards: mutex_
+  std::array<Bucket, kBuckets> buckets_{};  // guards: mutex_; slot s lives at s % kBuckets
+  double floor_tokens_;                  // guards: mutex_; up to kMinRetriesPerSecond
+  TimePoint floor_refilled_;             // guards: mutex_
 };
 
 }  // namespace lb

@@ -27,11 +27,6 @@ constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 // after it cost a few microseconds, at most once per quiet spell.
 constexpr Millis kQuietBeforeReleasingBuffers{100};
 
-// How long a retry over the retry budget waits for a place: enough for the
-// retries of one failure burst to pass through healthy backends (about a
-// millisecond each), far less than a retry on a failing one lasts.
-constexpr Millis kRetryPatience{50};
-
 }  // namespace
 
 ProxyConnection::ProxyConnection(ProxyContext& context, std::unique_ptr<Stream> client,
@@ -194,9 +189,10 @@ bool ProxyConnection::handle_request() {
   const bool replayable = is_replayable(request.view(request.method), request.has_body());
   sticky_cookie_seen_ = false;
   const std::shared_ptr<Backend> pinned = pinned_backend();
-  RetryBudget::ActiveRequest counted(context_.retry_budget);
-  RetryBudget::Retry retry;  // holds a place in the budget while a retry is in flight
-  const Clock::time_point deadline = Clock::now() + settings_.backend_timeout;  // for all tries together
+  context_.retry_budget.deposit();
+  bool budgeted_retry = false;  // this try is a retry the budget paid for (counted in /metrics)
+  const Clock::time_point deadline =
+      Clock::now() + all_tries_timeout(settings_.backend_timeout, settings_.try_timeout, settings_.retries);
   SelectionContext selection;
   int attempts_left = settings_.retries + 1;
   Attempt last_failure{Outcome::Completed, ""};
@@ -211,7 +207,7 @@ bool ProxyConnection::handle_request() {
     auto upstream_started = Clock::now();
     // A replayable request waits --try-timeout for a first byte, then tries elsewhere.
     Millis left = std::chrono::duration_cast<Millis>(deadline - upstream_started);
-    // (Without --try-timeout the one try is the whole --backend-timeout: no jitter, no retry.)
+    // (Without --try-timeout each try is the whole --backend-timeout, without jitter.)
     Millis try_wait = settings_.try_timeout < settings_.backend_timeout
                           ? jittered_try_timeout(settings_.try_timeout, unit_random_(random_))
                           : settings_.try_timeout;
@@ -227,7 +223,7 @@ bool ProxyConnection::handle_request() {
                                 attempt.outcome == Outcome::BadGateway || attempt.outcome == Outcome::NoResponse ||
                                 attempt.outcome == Outcome::InjectedAbort ||
                                 (attempt.outcome == Outcome::Completed && status_sent_ >= 500);
-    record_outcome(*backend, !backend_failed, retry);
+    record_outcome(*backend, !backend_failed, budgeted_retry);
     upstream_seconds_ += std::chrono::duration<double>(Clock::now() - upstream_started).count();
     if (backend_failed) trace_.note_failure(*backend, attempt.detail);
     answered_by_ = backend->url;
@@ -268,12 +264,11 @@ bool ProxyConnection::handle_request() {
     if (--attempts_left <= 0) return reply_unreachable(attempt);
     // The budget is for requests a backend may have received: one never sent
     // (connection refused, injected abort) multiplies nothing.
-    if (attempt.outcome != Outcome::CannotConnect && attempt.outcome != Outcome::InjectedAbort) {
-      retry = context_.retry_budget.try_retry(kRetryPatience);
-      if (!retry) {  // a wide outage: fail as without retries rather than multiply it
-        context_.metrics.retries_over_budget.fetch_add(1, std::memory_order_relaxed);
-        return reply_unreachable(attempt);
-      }
+    budgeted_retry = attempt.outcome != Outcome::CannotConnect && attempt.outcome != Outcome::InjectedAbort;
+    if (budgeted_retry && !context_.retry_budget.try_withdraw()) {
+      // a wide outage: fail as without retries rather than multiply it
+      context_.metrics.retries_over_budget.fetch_add(1, std::memory_order_relaxed);
+      return reply_unreachable(attempt);
     }
     common::log_line("[Proxy] " + backend->url + " failed (" + attempt.detail + "); trying another backend");
   }

@@ -78,7 +78,7 @@ class ProxyConnection {
   void note_request_id();
   bool route_request();
   std::shared_ptr<Backend> choose_backend(SelectionContext& selection, const std::shared_ptr<Backend>& pinned);
-  void record_outcome(Backend& backend, bool success, RetryBudget::Retry& retry);
+  void record_outcome(Backend& backend, bool success, bool budgeted_retry);
   std::shared_ptr<Backend> pinned_backend();
   bool apply_fault(Backend& backend, Attempt& ended);
   Attempt forward(Backend& backend, bool fresh_connection);

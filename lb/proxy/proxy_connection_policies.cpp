@@ -114,7 +114,7 @@ std::shared_ptr<Backend> ProxyConnection::choose_backend(SelectionContext& selec
     }
     if (!backend) return nullptr;
     CircuitTransition transition;
-    breaker_ticket_ = backend->breaker().begin_request(&transition);
+    breaker_ticket_ = backend->passive_health().admit(&transition);
     if (transition.changed) log_circuit_change(*backend, transition);
     if (!breaker_ticket_) {  // another thread took the last half-open trial slot
       selection.avoid.push_back(backend.get());
@@ -129,23 +129,25 @@ std::shared_ptr<Backend> ProxyConnection::choose_backend(SelectionContext& selec
   }
 }
 
-// Step 7: the breaker, outlier ejection and the retry counters learn how the
-// attempt went (failures: connect errors, timeouts, broken responses, 5xx).
-void ProxyConnection::record_outcome(Backend& backend, bool success, RetryBudget::Retry& retry) {
+// Step 7: passive health (the breaker, then outlier ejection: see
+// lb/balancing/passive_health.h) and the retry counters learn how the attempt
+// went (failures: connect errors, timeouts, broken responses, 5xx).
+void ProxyConnection::record_outcome(Backend& backend, bool success, bool budgeted_retry) {
   const auto now = Backend::Clock::now();
-  CircuitTransition transition = backend.breaker().end_request(breaker_ticket_, success);
-  if (transition.changed) {
-    log_circuit_change(backend, transition);
-    if (transition.to == CircuitState::Closed) backend.start_ramp(now);  // back in service: slow start
+  const AttemptVerdict verdict =
+      backend.passive_health().record(breaker_ticket_, success, context_.ejector.after(), now);
+  if (verdict.circuit.changed) {
+    log_circuit_change(backend, verdict.circuit);
+    if (verdict.circuit.to == CircuitState::Closed) backend.start_ramp(now);  // back in service: slow start
   }
   if (!success) backend.failures_total.fetch_add(1, std::memory_order_relaxed);
-  const int failures_in_a_row = backend.consecutive_failures.load(std::memory_order_relaxed) + 1;
-  std::chrono::milliseconds ejected_for = context_.ejector.record(backend, !success, pool_->backends, now);
-  if (ejected_for.count() > 0) log_ejection(backend, ejected_for, failures_in_a_row);
-  if (retry) {
+  if (verdict.ejection_due) {
+    std::chrono::milliseconds ejected_for = context_.ejector.eject(backend, pool_->backends, now);
+    if (ejected_for.count() > 0) log_ejection(backend, ejected_for, verdict.failures_in_a_row);
+  }
+  if (budgeted_retry) {
     (success ? context_.metrics.retries_succeeded : context_.metrics.retries_failed)
         .fetch_add(1, std::memory_order_relaxed);
-    retry.end();
   }
 }
 

@@ -25,4 +25,12 @@ inline bool is_replayable(std::string_view method, bool has_body) { return !has_
 // value stays the upper bound.
 std::chrono::milliseconds jittered_try_timeout(std::chrono::milliseconds try_timeout, double unit_random);
 
+// How long all tries of one request may take together. A --try-timeout shorter
+// than --backend-timeout splits it: every try fits within --backend-timeout.
+// With the default (each try waits the whole --backend-timeout, as nginx's
+// proxy_read_timeout) a try that timed out is still retried, so the tries
+// together may take (1 + retries) x --backend-timeout.
+std::chrono::milliseconds all_tries_timeout(std::chrono::milliseconds backend_timeout,
+                                            std::chrono::milliseconds try_timeout, int retries);
+
 }  // namespace lb

@@ -75,6 +75,40 @@ TEST_CASE("circuit breaker re-opens on a failed trial", "[integration][resilienc
   CHECK(http_get(lb.port()).status == 503);
 }
 
+// With ejection on (the default: 5 failures in a row) and --cb-*
+// given, the breaker governs. The five 500s that open the circuit eject
+// nothing, and the half-open trial comes after --cb-open-seconds, not after
+// an ejection's 10 s.
+TEST_CASE("an erroring backend gets its half-open trial with ejection on", "[integration][resilience]") {
+  using Clock = std::chrono::steady_clock;
+  RecordingBackend erroring("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n");
+  BackendProcess b, c;
+  LoadBalancerProcess lb({erroring.url(), b.url(), c.url()},
+                         {"--cb-failure-ratio", "0.5", "--cb-min-requests", "5", "--cb-open-seconds", "2",
+                          "--cb-half-open-trials", "1", "--health-interval", "60", "--admin-port", "0"});
+  for (int i = 0; erroring.requests() < 5 && i < 50; ++i) http_get(lb.port());
+  REQUIRE(erroring.requests() == 5);
+  REQUIRE(lb.process().wait_for_line(erroring.url() + " closed -> open", 2s));
+  const auto opened = Clock::now();
+  json status = json::parse(http_get(lb.admin_port(), "/status").body);
+  CHECK(status["backends"][0]["circuit"] == "open");
+  CHECK(status["backends"][0]["ejected"] == false);
+  CHECK(status["backends"][0]["ejections"] == 0);
+  CHECK(status["backends"][0]["passive"] == "circuit-open");
+
+  // Traffic goes on (a few ms a request) until the trial reaches the backend.
+  int answered = 0;
+  while (erroring.requests() == 5 && Clock::now() - opened < 6s) answered += http_get(lb.port()).status == 200;
+  const auto waited = Clock::now() - opened;
+  CHECK(erroring.requests() == 6);
+  CHECK(answered > 0);
+  CHECK(waited >= 1500ms);  // 2 s after the open, which we saw a little after it happened
+  CHECK(waited < 4s);
+  CHECK(lb.process().wait_for_line(erroring.url() + " open -> half-open", 2s));
+  CHECK(lb.process().wait_for_line(erroring.url() + " half-open -> open", 2s));  // the trial got a 500
+  CHECK_FALSE(lb.process().wait_for_line("is EJECTED", 100ms));
+}
+
 // Killing a backend under load loses no GET: in-flight and pooled requests are
 // retried on another backend, and the dead one is marked down at once. The one
 // request no proxy can save is one whose answer had begun to reach the client

@@ -1,14 +1,15 @@
-// Outlier ejection, slow start and the retry budget, on made-up times.
+// Outlier ejection and slow start, on made-up times.
 #include <catch2/catch.hpp>
 
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "test/support/fake_clock.h"
 
 #include "lb/balancing/least_connections_selector.h"
 #include "lb/balancing/outlier_ejector.h"
+#include "lb/balancing/passive_health.h"
 #include "lb/balancing/round_robin_selector.h"
-#include "lb/protection/retry_budget.h"
 
 using namespace lb;
 using namespace std::chrono_literals;
@@ -18,7 +19,14 @@ namespace {
 using TimePoint = Backend::Clock::time_point;
 const TimePoint kStart{std::chrono::hours(1)};
 
-BackendList make_backends(int count, BackendSettings settings = {}) {
+// Ejection alone: a breaker that never trips (its precedence is tested below).
+BackendSettings ejection_only() {
+  BackendSettings settings;
+  settings.circuit.min_requests = 1000000;
+  return settings;
+}
+
+BackendList make_backends(int count, BackendSettings settings = ejection_only()) {
   BackendList backends;
   for (int i = 0; i < count; ++i) {
     BackendSpec spec{"http", "127.0.0.1", static_cast<uint16_t>(8001 + i), 1};
@@ -29,11 +37,19 @@ BackendList make_backends(int count, BackendSettings settings = {}) {
   return backends;
 }
 
+// One attempt as the request path records it: PassiveHealth first, then the
+// ejector when an ejection is due. Returns the ejection's length (0: none).
+std::chrono::milliseconds attempt(OutlierEjector& ejector, Backend& backend, const BackendList& pool, bool failed,
+                                  TimePoint now) {
+  AttemptVerdict verdict = backend.passive_health().record(CircuitTicket{}, !failed, ejector.after(), now);
+  return verdict.ejection_due ? ejector.eject(backend, pool, now) : std::chrono::milliseconds(0);
+}
+
 // Records `n` failed attempts on `backend`; returns the last ejection duration (0: none).
 std::chrono::milliseconds fail(OutlierEjector& ejector, Backend& backend, const BackendList& pool, int n,
                                TimePoint now) {
   std::chrono::milliseconds ejected{0};
-  for (int i = 0; i < n; ++i) ejected = ejector.record(backend, /*failed=*/true, pool, now);
+  for (int i = 0; i < n; ++i) ejected = attempt(ejector, backend, pool, /*failed=*/true, now);
   return ejected;
 }
 
@@ -61,7 +77,7 @@ TEST_CASE("consecutive failures eject a backend", "[passive]") {
   BackendList pool = make_backends(3);
   Backend& a = *pool[0];
   CHECK(fail(ejector, a, pool, 4, kStart) == 0ms);
-  CHECK(ejector.record(a, /*failed=*/false, pool, kStart) == 0ms);
+  CHECK(attempt(ejector, a, pool, /*failed=*/false, kStart) == 0ms);
   CHECK(fail(ejector, a, pool, 4, kStart) == 0ms);
   CHECK_FALSE(a.ejected(kStart));
   CHECK(fail(ejector, a, pool, 1, kStart) == 10s);
@@ -145,7 +161,7 @@ TEST_CASE("returns to service start a ramp", "[passive]") {
   pool[0]->record_check(true, "200");
   CHECK(pool[0]->selection_weight(Backend::Clock::now()) < 11);
 
-  pool[1]->eject_until(now + 10s);
+  pool[1]->eject_until(now + 10s, now);
   CHECK(pool[1]->selection_weight(now + 10s) == 10);
 
   Backend added(BackendSpec{"http", "127.0.0.1", 8009, 2}, settings, "default", /*joins_at_runtime=*/true);
@@ -153,47 +169,115 @@ TEST_CASE("returns to service start a ramp", "[passive]") {
   CHECK(added.selection_weight(Backend::Clock::now()) < 21);
 }
 
-// Retries in flight: at least the floor, else the percentage of active requests.
-TEST_CASE("retry budget", "[passive]") {
-  RetryBudget budget(20, 3);
-  std::vector<RetryBudget::Retry> held;
-  for (int i = 0; i < 3; ++i) {
-    held.push_back(budget.try_retry());
-    CHECK(held.back());
-  }
-  CHECK_FALSE(budget.try_retry());  // no active requests: the floor of 3
-  {
-    std::vector<std::unique_ptr<RetryBudget::ActiveRequest>> active;
-    for (int i = 0; i < 50; ++i) active.push_back(std::make_unique<RetryBudget::ActiveRequest>(budget));
-    for (int i = 0; i < 7; ++i) {
-      held.push_back(budget.try_retry());
-      CHECK(held.back());
+namespace {
+
+// One row of a passive-health timetable: what happens, then the state it leaves.
+enum class Do { Fail, Succeed, Wait, Admit };
+struct Row {
+  Do what;
+  std::chrono::milliseconds wait;  // for Wait
+  PassiveState expect;
+  bool flag = false;  // Fail: an ejection is due (the ejector then ejects for 10 s); Admit: admitted
+};
+
+// Plays `rows` on `health` with a made-up clock; `eject_after` as --eject-after.
+void play(PassiveHealth& health, test_support::FakeClock& clock, int eject_after, const std::vector<Row>& rows) {
+  CircuitTicket ticket;  // the latest admit()'s, used by the next outcome
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Row& row = rows[i];
+    INFO("row " << i);
+    switch (row.what) {
+      case Do::Wait:
+        clock.now += row.wait;
+        health.take_ejection_end(clock.now);
+        break;
+      case Do::Admit:
+        ticket = health.admit(nullptr);
+        CHECK(static_cast<bool>(ticket) == row.flag);
+        break;
+      case Do::Fail:
+      case Do::Succeed: {
+        AttemptVerdict verdict = health.record(ticket, row.what == Do::Succeed, eject_after, clock.now);
+        ticket = CircuitTicket{true, 0};  // the next attempt, admitted while closed
+        CHECK(verdict.ejection_due == row.flag);
+        if (verdict.ejection_due) CHECK(health.eject_until(clock.now + 10s, clock.now));
+        break;
+      }
     }
-    CHECK(budget.retries_in_flight() == 10);  // 20% of 50
-    CHECK_FALSE(budget.try_retry());
+    CHECK(to_string(health.state(clock.now)) == std::string(to_string(row.expect)));
   }
-  CHECK(budget.active_requests() == 0);
-  held.resize(2);  // eight retries end
-  CHECK(budget.retries_in_flight() == 2);
-  RetryBudget::Retry moved = std::move(held[0]);
-  CHECK_FALSE(held[0]);
-  moved.end();
-  CHECK(budget.retries_in_flight() == 1);
 }
 
-// Over the budget a retry may wait for a place: it gets one when a retry
-// ends within its patience, and gives up (empty) when none does.
-TEST_CASE("retry budget: a short wait for a place", "[passive]") {
-  RetryBudget budget(20, 1);
-  RetryBudget::Retry first = budget.try_retry();
-  REQUIRE(first);
-  CHECK_FALSE(budget.try_retry(std::chrono::milliseconds(20)));  // nobody lets go
-  std::thread finisher([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(30));
-    first.end();
-  });
-  RetryBudget::Retry second = budget.try_retry(std::chrono::milliseconds(5000));
-  finisher.join();
-  CHECK(second);
-  CHECK(budget.retries_in_flight() == 1);
+}  // namespace
+
+// The breaker and ejection on one failure signal: the breaker governs, so
+// the user's --cb-* settings hold with ejection on (README "Failure modes").
+TEST_CASE("passive health: breaker and ejection as one state", "[passive]") {
+  using S = PassiveState;
+  test_support::FakeClock clock;
+
+  SECTION("--cb-failure-ratio 0.5 --cb-min-requests 5 --cb-open-seconds 2, --eject-after 5") {
+    CircuitSettings circuit;
+    circuit.min_requests = 5;
+    circuit.open_for = 2s;
+    circuit.half_open_trials = 1;
+    PassiveHealth health(circuit, clock.fn());
+    play(health, clock, 5,
+         {{Do::Fail, 0ms, S::Serving},
+          {Do::Fail, 0ms, S::Serving},
+          {Do::Fail, 0ms, S::Serving},
+          {Do::Fail, 0ms, S::Serving},
+          {Do::Fail, 0ms, S::CircuitOpen, false},  // both thresholds at once: the circuit opens, no ejection
+          {Do::Wait, 1999ms, S::CircuitOpen},
+          {Do::Admit, 0ms, S::CircuitOpen, false},
+          {Do::Wait, 1ms, S::CircuitOpen},
+          {Do::Admit, 0ms, S::HalfOpen, true},  // the trial the user asked for, after 2 s
+          {Do::Fail, 0ms, S::CircuitOpen},      // the trial fails: open again, still no ejection
+          {Do::Wait, 2s, S::CircuitOpen},
+          {Do::Admit, 0ms, S::HalfOpen, true},
+          {Do::Succeed, 0ms, S::Serving},  // closed, with a fresh window and no streak
+          {Do::Fail, 0ms, S::Serving},
+          {Do::Fail, 0ms, S::Serving},
+          {Do::Fail, 0ms, S::Serving},
+          {Do::Fail, 0ms, S::Serving},
+          {Do::Fail, 0ms, S::CircuitOpen, false}});
+    CHECK(health.failures_in_a_row() == 0);
+    CHECK_FALSE(health.eject_until(clock.now + 10s, clock.now));  // never while the breaker governs
+  }
+
+  SECTION("defaults: --eject-after 5 before the breaker's 10 requests") {
+    PassiveHealth health(CircuitSettings{}, clock.fn());  // ratio 0.5 of 10 in 10 s, open 30 s, 3 trials
+    play(health, clock, 5,
+         {{Do::Fail, 0ms, S::Serving},
+          {Do::Fail, 0ms, S::Serving},
+          {Do::Fail, 0ms, S::Serving},
+          {Do::Fail, 0ms, S::Serving},
+          {Do::Fail, 0ms, S::Ejected, true},  // a streak the breaker did not trip on: ejected 10 s
+          {Do::Wait, 9999ms, S::Ejected},
+          {Do::Wait, 1ms, S::Serving},  // back (the breaker's window lost the first failures meanwhile)
+          {Do::Fail, 0ms, S::Serving},
+          {Do::Fail, 0ms, S::Serving},
+          {Do::Fail, 0ms, S::Serving},
+          {Do::Fail, 0ms, S::Serving},
+          {Do::Fail, 0ms, S::Ejected, true},
+          // Requests sent before the ejection fail after it began: the streak
+          // goes on but ejects nothing more; the tenth failure in the window
+          // opens the circuit, which ends the ejection: the breaker's clock now.
+          {Do::Fail, 0ms, S::Ejected, false},
+          {Do::Fail, 0ms, S::Ejected, false},
+          {Do::Fail, 0ms, S::Ejected, false},
+          {Do::Fail, 0ms, S::Ejected, false},
+          {Do::Fail, 0ms, S::CircuitOpen, false},
+          {Do::Wait, 30s, S::CircuitOpen},
+          {Do::Admit, 0ms, S::HalfOpen, true}});
+    CHECK_FALSE(health.ejected(clock.now));
+  }
+
+  SECTION("--eject-after 0: the breaker alone") {
+    CircuitSettings circuit;
+    circuit.min_requests = 3;
+    PassiveHealth health(circuit, clock.fn());
+    play(health, clock, 0,
+         {{Do::Fail, 0ms, S::Serving}, {Do::Fail, 0ms, S::Serving}, {Do::Fail, 0ms, S::CircuitOpen}});
+  }
 }

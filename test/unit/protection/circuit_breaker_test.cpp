@@ -166,7 +166,9 @@ TEST_CASE("CircuitBreaker half-open trial limit and closing", "[circuit]") {
   CHECK_FALSE(breaker.allows_traffic());
   CHECK_FALSE(breaker.begin_request());
   CHECK(describe(breaker.end_request(trial1, true)) == "none");
-  CHECK(describe(breaker.end_request(trial2, true)) == "none");
+  CircuitTransition unchanged = breaker.end_request(trial2, true);
+  CHECK(describe(unchanged) == "none");
+  CHECK(unchanged.to == CircuitState::HalfOpen);  // the state after, reported unchanged
   CHECK_FALSE(breaker.begin_request());  // a finished trial does not free a slot
   CHECK(breaker.state() == CircuitState::HalfOpen);
   CHECK(describe(breaker.end_request(trial3, true)) == "half-open->closed");

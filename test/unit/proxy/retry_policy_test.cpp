@@ -33,3 +33,14 @@ TEST_CASE("try timeout jitter", "[retry]") {
   CHECK(jittered_try_timeout(milliseconds(1000), 0.9999) == milliseconds(999));
   CHECK(jittered_try_timeout(milliseconds(60000), 0.2) == milliseconds(48000));
 }
+
+// A shorter --try-timeout splits --backend-timeout among the tries; with the
+// default each try has all of it, and a timed-out one is still retried.
+TEST_CASE("how long all tries of a request may take", "[retry]") {
+  using std::chrono::milliseconds;
+  using lb::all_tries_timeout;
+  CHECK(all_tries_timeout(milliseconds(2000), milliseconds(500), 1) == milliseconds(2000));
+  CHECK(all_tries_timeout(milliseconds(2000), milliseconds(2000), 1) == milliseconds(4000));
+  CHECK(all_tries_timeout(milliseconds(2000), milliseconds(2000), 0) == milliseconds(2000));
+  CHECK(all_tries_timeout(milliseconds(1000), milliseconds(1000), 3) == milliseconds(4000));
+}
