@@ -27,6 +27,10 @@ constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 // after it cost a few microseconds, at most once per quiet spell.
 constexpr Millis kQuietBeforeReleasingBuffers{100};
 
+// How long a response head waits for the first bytes of its body before it
+// goes to the client alone (relay_response()).
+constexpr Millis kHeadWaitsForBody{50};
+
 }  // namespace
 
 ProxyConnection::ProxyConnection(ProxyContext& context, std::unique_ptr<Stream> client,
@@ -407,6 +411,11 @@ ProxyConnection::Attempt ProxyConnection::relay_response(Stream& upstream) {
   client_writer_.start(client_.get(), framing, settings_.client_timeout);
   client_writer_.queue(response_head_.data(), response_head_.size());
   response_parser_.set_body_sink(&client_writer_);
+  // The head waits briefly for the body's first bytes: they leave in one
+  // write, and a backend that dies between its head and its body (killed,
+  // crashed) has then sent the client nothing, so the request can still be
+  // retried elsewhere (or answered 502) instead of cut short.
+  bool head_held = true;
   while (response_parser_.phase() != MessageParser::Phase::Done) {
     if (upstream_begin_ < upstream_end_) {
       upstream_begin_ +=
@@ -416,16 +425,26 @@ ProxyConnection::Attempt ProxyConnection::relay_response(Stream& upstream) {
       return {Outcome::Aborted, client_writer_.failed() ? "client gone" : "invalid response body"};
     }
     if (response_parser_.phase() == MessageParser::Phase::Done) break;
-    // Queued bytes point into the upstream buffer: send them before reusing it.
-    if (!client_writer_.flush()) return {Outcome::Aborted, "client gone"};
+    if (head_held && client_writer_.body_bytes() > 0) head_held = false;
+    // Queued bytes point into the upstream buffer: send them before reusing it
+    // (a held head alone is ours, in response_head_).
+    if (!head_held && !client_writer_.flush()) return {Outcome::Aborted, "client gone"};
     if (upstream_begin_ == upstream_end_) upstream_begin_ = upstream_end_ = 0;
-    ssize_t n = upstream.read(buffers_->upstream() + upstream_end_, ConnectionBuffers::kBufferBytes - upstream_end_,
-                              settings_.backend_timeout);
+    const Millis wait = head_held ? std::min(kHeadWaitsForBody, settings_.backend_timeout) : settings_.backend_timeout;
+    ssize_t n = upstream.read(buffers_->upstream() + upstream_end_, ConnectionBuffers::kBufferBytes - upstream_end_, wait);
+    if (head_held && n == kTimeout) {  // a slow body: the head goes ahead alone
+      head_held = false;
+      continue;
+    }
     if (n == kEof) {
       response_parser_.feed_eof();  // ends a close-delimited body; anything else was cut short
       if (response_parser_.phase() == MessageParser::Phase::Done) break;
-      return {Outcome::Aborted, "backend closed mid-body"};
     }
+    if (n <= 0 && head_held) {
+      status_sent_ = 0;  // nothing reached the client
+      return {Outcome::NoResponse, "connection closed after the response head"};
+    }
+    if (n == kEof) return {Outcome::Aborted, "backend closed mid-body"};
     if (n < 0) return {Outcome::Aborted, n == kTimeout ? "backend timeout mid-body" : "backend read error"};
     upstream_end_ += static_cast<size_t>(n);
   }

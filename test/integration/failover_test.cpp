@@ -104,6 +104,27 @@ TEST_CASE("retry on timeout with the default --try-timeout", "[integration][fail
   CHECK(fast.requests() == 1);
 }
 
+// A backend that dies between its response head and its body (killed while
+// writing) has sent the client nothing yet: the head waits for the body's
+// first bytes. A GET goes to the next backend; a POST gets a clear 502 instead
+// of a response cut short.
+TEST_CASE("a backend that closes after its response head: GET retried, POST 502", "[integration][failover]") {
+  RecordingBackend dying("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
+  dying.close_after_response();
+  RecordingBackend fast;
+  LoadBalancerProcess lb({dying.url(), fast.url()}, {"--trace-header"});
+  RawResponse get = http_request(lb.port(), build_request("GET", "/"));  // round-robin: `dying` first
+  CHECK(get.status == 200);
+  CHECK(get.body == "ok");
+  CHECK(dying.requests() == 1);
+  CHECK(get.header("X-LB-Trace").value_or("").find("tried=" + dying.url()) != std::string::npos);
+  http_request(lb.port(), build_request("GET", "/"));  // `fast`: the next POST goes to `dying`
+  RawResponse post = http_request(lb.port(), build_request("POST", "/", {}, "once"));
+  CHECK(post.status == 502);
+  CHECK(json::parse(post.body)["error"] == "backend closed the connection");
+  CHECK(dying.requests() == 2);
+}
+
 // --backend-timeout bounds all tries of a request together.
 TEST_CASE("retries on timeout stay within --backend-timeout", "[integration][failover]") {
   RecordingBackend a(kOk, 5s), b(kOk, 5s), c(kOk, 5s);

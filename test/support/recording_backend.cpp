@@ -124,6 +124,7 @@ void RecordingBackend::serve(int fd) {
       const std::string& answer = health ? std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") : response_;
       if (answer.empty()) goto done;  // plays a backend that dies mid-request
       if (::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL) < 0) break;
+      if (!health && close_after_response_) goto done;
       if (!health && echo_after_response_) {
         echo(fd, pending);
         pending.clear();

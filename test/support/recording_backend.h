@@ -34,6 +34,9 @@ class RecordingBackend {
   // After answering a non-health request, echo every further byte on that
   // connection (plays a backend that switched protocols after a 101).
   void echo_after_response() { echo_after_response_ = true; }
+  // After answering a non-health request, close the connection (with a
+  // response that promises more body: plays a backend killed mid-response).
+  void close_after_response() { close_after_response_ = true; }
 
   // Everything received so far except health checks (GET /health requests).
   std::string received() const;
@@ -51,6 +54,7 @@ class RecordingBackend {
   int port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> echo_after_response_{false};
+  std::atomic<bool> close_after_response_{false};
   std::thread acceptor_;
   mutable std::mutex mutex_;
   std::string received_;             // guards: mutex_
