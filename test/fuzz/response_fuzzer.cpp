@@ -26,71 +26,14 @@
 #include "lb/http/message_rules.h"
 #include "lb/proxy/client_response_head.h"
 #include "lb/routing/header_rules.h"
+#include "test/fuzz/fuzz_checks.h"
 #include "test/support/memory_stream.h"
 
 namespace {
 
 using namespace lb;
-
+using namespace fuzz_checks;
 using test_support::MemoryStream;
-
-struct CollectBody : BodySink {
-  std::string body;
-  bool on_body(const char* data, size_t len) override {
-    body.append(data, len);
-    return true;
-  }
-};
-
-// Both a sink for the body on its way out and a record of what was decoded.
-struct TeeSink : BodySink {
-  BodyWriter* writer;
-  std::string decoded;
-  bool on_body(const char* data, size_t len) override {
-    decoded.append(data, len);
-    return writer->on_body(data, len);
-  }
-};
-
-void require(bool condition, const char* what) {
-  if (!condition) {
-    fprintf(stderr, "invariant broken: %s\n", what);
-    abort();
-  }
-}
-
-constexpr size_t kMaxHead = 8192;
-
-// Trailer fields as "name: value\n" lines; `forwarded_only` leaves out those a proxy drops.
-std::string trailer_lines(const TrailerFields& trailers, bool forwarded_only) {
-  std::string lines;
-  for (size_t i = 0; i < trailers.fields.size(); ++i) {
-    if (forwarded_only && is_forbidden_trailer(trailers.name(i))) continue;
-    lines.append(trailers.name(i)).append(": ").append(trailers.value(i)).append("\n");
-  }
-  return lines;
-}
-
-// Feeds `data` from `pos` in pieces of `piece` until the parser leaves `phase`.
-void feed_while(MessageParser& parser, MessageParser::Phase phase, const uint8_t* data, size_t size, size_t& pos,
-                size_t piece) {
-  while (parser.phase() == phase && pos < size) {
-    size_t n = std::min(piece, size - pos);
-    size_t used = parser.feed(reinterpret_cast<const char*>(data) + pos, n);
-    pos += used;
-    if (used == 0 && parser.phase() == phase) break;  // a stall would be a parser bug
-  }
-}
-
-// Whether a field that reaches the client could be read two ways.
-void require_clean_fields(const std::vector<HeaderField>& fields, const std::string& arena) {
-  for (const HeaderField& field : fields) {
-    std::string_view name = std::string_view(arena).substr(field.name.offset, field.name.length);
-    std::string_view value = std::string_view(arena).substr(field.value.offset, field.value.length);
-    require(!has_control_byte(name) && !has_control_byte(value), "no control byte in a forwarded field");
-    require(disguised_framing_name(name).empty(), "no disguised framing name in a forwarded field");
-  }
-}
 
 // Parses one message from `bytes` at `pos` with `parser` (already reset).
 void parse_one(MessageParser& parser, const std::string& bytes, size_t& pos, bool eof_ends) {
