@@ -82,7 +82,7 @@ TEST_CASE("ambiguous request heads are refused and nothing is forwarded", "[inte
   CHECK(http_request(lb.port(), build_request("GET", "/after")).status == 200);
 }
 
-// Issue 23: Debian's http-parser let a NUL through as a value's first byte,
+// Debian's non-strict http-parser let a NUL through as a value's first byte,
 // and a framing name with other characters between its letters was
 // forwarded. Every byte of every field is checked, however TCP splits it.
 TEST_CASE("NUL anywhere in a field and disguised framing names are refused", "[integration][trust]") {
@@ -153,7 +153,7 @@ TEST_CASE("ambiguous response heads become 502", "[integration][trust]") {
       "HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n",
       "HTTP/1.1 200 OK\r\nX: a\0b\r\nContent-Length: 0\r\n\r\n"s,
       "HTTP/1.1 200 OK\r\nContent-Length: 6\r\nContent-Length: 6\r\n\r\nsecret",
-      // issue 23: a NUL as a value's first byte, framing names in disguise
+      // a NUL as a value's first byte, framing names in disguise (README "What is rejected")
       "HTTP/1.1 200 OK\r\nSome-Bad-Header: \0secret\r\nContent-Length: 0\r\n\r\n"s,
       "HTTP/1.1 200 OK\r\nSome-Bad-Header:\0secret\r\nContent-Length: 0\r\n\r\n"s,
       "HTTP/1.1 200 OK\r\nTransfer---Encoding: chunked\r\nContent-Length: 0\r\n\r\n",
