@@ -1,6 +1,5 @@
 #include "lb/protection/circuit_breaker.h"
 
-#include <algorithm>
 #include <stdexcept>
 
 namespace lb {
@@ -18,11 +17,6 @@ const CircuitSettings& validated(const CircuitSettings& s) {
   return s;
 }
 
-std::chrono::steady_clock::duration width_of(std::chrono::milliseconds window, int buckets) {
-  auto width = std::chrono::duration_cast<std::chrono::steady_clock::duration>(window) / buckets;
-  return std::max(width, std::chrono::steady_clock::duration{1});
-}
-
 }  // namespace
 
 const char* to_string(CircuitState state) {
@@ -37,15 +31,13 @@ const char* to_string(CircuitState state) {
 CircuitBreaker::CircuitBreaker(CircuitSettings settings, SteadyClock clock)
     : settings_(validated(settings)),
       clock_(clock ? std::move(clock) : throw std::invalid_argument("circuit breaker needs a clock")),
-      bucket_width_(width_of(settings_.window, kBuckets)),
-      epoch_(clock_()) {}
+      window_(clock_(), settings_.window) {}
 
 void CircuitBreaker::reconfigure(CircuitSettings settings) {
   CircuitSettings checked = validated(settings);
   std::lock_guard<std::mutex> lock(mutex_);
   settings_ = checked;
-  bucket_width_ = width_of(settings_.window, kBuckets);
-  buckets_.fill(Bucket{});
+  window_.set_window(settings_.window);
 }
 
 bool CircuitBreaker::allows_traffic() const {
@@ -86,15 +78,13 @@ CircuitTicket CircuitBreaker::begin_request(CircuitTransition* transition) {
 CircuitTransition CircuitBreaker::end_request(const CircuitTicket& ticket, bool success) {
   std::lock_guard<std::mutex> lock(mutex_);
   const TimePoint now = clock_();
-  const long long slot = slot_at(now);
-  Bucket& bucket = buckets_[static_cast<std::size_t>(slot % kBuckets)];
-  if (bucket.slot != slot) bucket = Bucket{slot, 0, 0};  // reuse the bucket of a period that left the window
+  Counts& bucket = window_.at(now);
   ++bucket.requests;
   if (!success) ++bucket.failures;
 
   switch (state_) {
     case CircuitState::Closed: {
-      Counts counts = counts_at(now);
+      Counts counts = window_.sum(now);
       // Division, not multiplication: 7/25 >= 0.28 holds in doubles, 7 >= 0.28 * 25 does not.
       if (counts.requests >= settings_.min_requests &&
           static_cast<double>(counts.failures) / counts.requests >= settings_.failure_ratio) {
@@ -120,30 +110,12 @@ CircuitState CircuitBreaker::state() const {
 
 int CircuitBreaker::window_requests() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return counts_at(clock_()).requests;
+  return window_.sum(clock_()).requests;
 }
 
 int CircuitBreaker::window_failures() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return counts_at(clock_()).failures;
-}
-
-long long CircuitBreaker::slot_at(TimePoint now) const {
-  if (now <= epoch_) return 0;  // a fake clock may step back; never index negatively
-  return static_cast<long long>((now - epoch_) / bucket_width_);
-}
-
-// Sums the current slot and the kBuckets - 1 before it.
-CircuitBreaker::Counts CircuitBreaker::counts_at(TimePoint now) const {
-  const long long slot = slot_at(now);
-  Counts counts;
-  for (const Bucket& bucket : buckets_) {
-    if (bucket.slot > slot - kBuckets && bucket.slot <= slot) {
-      counts.requests += bucket.requests;
-      counts.failures += bucket.failures;
-    }
-  }
-  return counts;
+  return window_.sum(clock_()).failures;
 }
 
 // Caller holds mutex_.
@@ -155,7 +127,7 @@ CircuitTransition CircuitBreaker::move_to(CircuitState to, TimePoint now) {
     ++half_open_period_;  // from 1: a ticket's 0 means "no trial"
     trials_admitted_ = trial_successes_ = 0;
   }
-  if (to == CircuitState::Closed) buckets_.fill(Bucket{});  // a fresh window: old failures must not re-trip it
+  if (to == CircuitState::Closed) window_.clear();  // a fresh window: old failures must not re-trip it
   return change;
 }
 

@@ -10,16 +10,14 @@
 // leak, and only a trial's own outcome decides a half-open period.
 #pragma once
 
-#include <array>
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <mutex>
 
-namespace lb {
+#include "lb/protection/rolling_window.h"
+#include "lb/protection/steady_clock.h"
 
-// Returns "now"; the same alias as in rate_limiter.h (repeating it is legal C++).
-using SteadyClock = std::function<std::chrono::steady_clock::time_point()>;
+namespace lb {
 
 enum class CircuitState { Closed, Open, HalfOpen };
 
@@ -88,26 +86,21 @@ class CircuitBreaker {
 
  private:
   using TimePoint = std::chrono::steady_clock::time_point;
-  static constexpr int kBuckets = 10;
-  struct Bucket {
-    long long slot = -1;  // which bucket-width period since epoch_ these counts belong to
-    int requests = 0;
-    int failures = 0;
-  };
   struct Counts {
     int requests = 0;
     int failures = 0;
+    Counts& operator+=(const Counts& other) {
+      requests += other.requests;
+      failures += other.failures;
+      return *this;
+    }
   };
 
-  long long slot_at(TimePoint now) const;
-  Counts counts_at(TimePoint now) const;
   CircuitTransition move_to(CircuitState to, TimePoint now);
   bool open_elapsed(TimePoint now) const { return now - opened_at_ >= settings_.open_for; }
 
   CircuitSettings settings_;  // guards: mutex_ (reconfigure())
   const SteadyClock clock_;
-  std::chrono::steady_clock::duration bucket_width_;  // guards: mutex_; window / kBuckets
-  const TimePoint epoch_;                                   // slot 0 starts here
 
   mutable std::mutex mutex_;
   CircuitState state_ = CircuitState::Closed;  // guards: mutex_
@@ -115,7 +108,7 @@ class CircuitBreaker {
   uint64_t half_open_period_ = 0;              // guards: mutex_; counts the moves to half-open
   int trials_admitted_ = 0;                    // guards: mutex_; in this half-open period
   int trial_successes_ = 0;                    // guards: mutex_
-  std::array<Bucket, kBuckets> buckets_{};     // guards: mutex_; slot s lives at s % kBuckets
+  RollingWindow<Counts> window_;               // guards: mutex_; outcomes over settings_.window
 };
 
 }  // namespace lb

@@ -16,18 +16,15 @@
 
 #include <chrono>
 #include <cstddef>
-#include <functional>
 #include <list>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
-namespace lb {
+#include "lb/protection/steady_clock.h"
 
-// Returns "now"; injected so tests move time by hand. circuit_breaker.h repeats
-// this identical alias (legal C++), so neither header needs the other.
-using SteadyClock = std::function<std::chrono::steady_clock::time_point()>;
+namespace lb {
 
 // The verdict on one request, with what 429 / RateLimit-* headers need.
 struct RateDecision {

@@ -15,15 +15,13 @@
 // One mutex, held for a few additions per call, never over I/O.
 #pragma once
 
-#include <array>
 #include <chrono>
-#include <functional>
 #include <mutex>
 
-namespace lb {
+#include "lb/protection/rolling_window.h"
+#include "lb/protection/steady_clock.h"
 
-// Returns "now"; the same alias as in rate_limiter.h (repeating it is legal C++).
-using SteadyClock = std::function<std::chrono::steady_clock::time_point()>;
+namespace lb {
 
 class RetryBudget {
  public:
@@ -48,25 +46,24 @@ class RetryBudget {
 
  private:
   using TimePoint = std::chrono::steady_clock::time_point;
-  static constexpr int kBuckets = 10;  // of kWindow / kBuckets each: a deposit counts 9-10 s
-  struct Bucket {
-    long long slot = -1;  // which bucket-width period since epoch_ these counts belong to
+  struct Counts {
     long long deposits = 0;
     long long withdrawals = 0;
+    Counts& operator+=(const Counts& other) {
+      deposits += other.deposits;
+      withdrawals += other.withdrawals;
+      return *this;
+    }
   };
 
-  long long slot_at(TimePoint now) const;
-  Bucket& bucket_at(TimePoint now);          // caller holds mutex_
-  Bucket totals_at(TimePoint now) const;     // caller holds mutex_
-  void refill_floor(TimePoint now);          // caller holds mutex_
+  void refill_floor(TimePoint now);  // caller holds mutex_
 
   const SteadyClock clock_;
-  const TimePoint epoch_;  // slot 0 starts here
 
   mutable std::mutex mutex_;
-  int percent_;                          // guards: mutex_
-  std::array<Bucket, kBuckets> buckets_{};  // guards: mutex_; slot s lives at s % kBuckets
-  double floor_tokens_;                  // guards: mutex_; up to kMinRetriesPerSecond
+  int percent_;                   // guards: mutex_
+  RollingWindow<Counts> window_;  // guards: mutex_; a deposit counts for 9-10 s of kWindow
+  double floor_tokens_;           // guards: mutex_; up to kMinRetriesPerSecond
   TimePoint floor_refilled_;             // guards: mutex_
 };
 
