@@ -1,4 +1,4 @@
-// The backend's HTTP routes: the ones SPEC.md promises, and demo helpers.
+// The backend's HTTP routes: the ones README "backend_server" lists, and demo helpers.
 #pragma once
 
 #include <httplib.h>

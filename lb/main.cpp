@@ -224,7 +224,7 @@ int main(int argc, char** argv) {
         common::log_line(std::string("[Load Balancer] ") + common::stop_signal_name(signo) +
                          ": no new connections; finishing in-flight requests");
         lb::notify_service_manager("STOPPING=1");
-        server.shutdown();  // run() returns at once if it has not begun
+        server.shutdown();  // serve() returns at once if it has not begun
       },
       [&] {
         lb::notify_service_manager("RELOADING=1");
@@ -237,10 +237,10 @@ int main(int argc, char** argv) {
   std::printf("load_balancer listening on %s:%d%s\n", options.bind.c_str(), port, https ? " (HTTPS)" : "");
   std::fflush(stdout);
   // The first health round is done and the socket listens (connections wait
-  // in its backlog until run() accepts them): ready, for a Type=notify unit.
+  // in its backlog until serve() accepts them): ready, for a Type=notify unit.
   lb::notify_service_manager("READY=1");
 
-  server.run();  // returns once stopped and drained (or the drain timed out)
+  server.serve();  // returns once stopped and drained (or the drain timed out)
   signals.join();  // it called shutdown(); let it finish before anything is destroyed
   request_log.stop();  // ends the request streams, so the admin server can stop
   if (admin) admin->stop();

@@ -32,7 +32,7 @@ struct BalancingPolicy {
   std::string sticky_secret;
 };
 
-// What a pool has of its own (SPEC: per-pool settings override the top-level ones).
+// What a pool has of its own (README "Several services": per-pool settings override the top-level ones).
 struct PoolSettings {
   std::string name = "default";
   BalancingPolicy policy;  // algorithm, sticky cookie

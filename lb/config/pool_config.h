@@ -1,4 +1,4 @@
-// Pools and routes from flags and the config file (SPEC "Pools and routes"):
+// Pools and routes from flags and the config file (README "Several services (pools and routes)"):
 //
 //   -b [POOL=]URL[,weight=N]     a backend of POOL ("default" when not named)
 //   --route MATCH=POOL           MATCH: HOST, HOST/PATH or /PATH

@@ -1,6 +1,6 @@
 // What a message must look like before the proxy passes it on, and when an
-// upstream connection may carry another request (SPEC: "What is rejected, and
-// what is never reused").
+// upstream connection may carry another request (README "What is rejected,
+// and why").
 //
 // A load balancer sits between strangers and services that trust it. Anything
 // two HTTP implementations could read two ways (where a message ends, which

@@ -131,7 +131,7 @@ void AdminServer::install_routes() {
   });
 }
 
-// Fault injection (SPEC "Fault injection and the live request view"): applied
+// Fault injection (README "Fault injection"): applied
 // on our side by ProxyConnection::apply_fault() and the health checker.
 void AdminServer::install_fault_routes() {
   httplib::Server& server = http_.server();

@@ -1,4 +1,4 @@
-// The admin API's fault body (SPEC "Fault injection"), both ways:
+// The admin API's fault body (README "Fault injection"), both ways:
 //   {"abort_percent": 0-100, "abort_status": 400-599, "delay_ms": 0-60000,
 //    "delay_percent": 0-100, "fail_health": bool}
 #pragma once

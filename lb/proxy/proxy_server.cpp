@@ -43,7 +43,7 @@ ProxyServer::ProxyServer(ProxyContext& context, std::size_t max_connections, Mil
 ProxyServer::~ProxyServer() { stream_workers_->shutdown(); }
 
 void ProxyServer::shutdown() {
-  context_.registry.stop();  // first: once the listener stops, run() may return at once
+  context_.registry.stop();  // first: once the listener stops, serve() may return at once
   stop_listening();
 }
 

@@ -20,12 +20,8 @@ class ProxyServer : public common::HttpListener {
   ProxyServer(ProxyContext& context, std::size_t max_connections, Millis drain_timeout);
   ~ProxyServer() override;
 
-  // Accepts and serves until shutdown(); returns after draining (bounded).
-  // bind() first.
-  void run() { serve(); }
-
   // Stops accepting, closes idle keep-alive connections, lets busy ones finish.
-  // Safe at any time: a stop that comes before run() makes run() return at once.
+  // Safe at any time: a stop that comes before serve() makes serve() return at once.
   void shutdown();
 
  private:

@@ -1,4 +1,4 @@
-// A route's header rules (SPEC "Pools and routes"): `remove` drops every
+// A route's header rules (README "Several services"): `remove` drops every
 // field of a name, `set` replaces every field of a name with one, `add`
 // appends one. Applied while a head is written, field by field, so the head
 // is never copied twice: a field is skipped when drops() says so, and

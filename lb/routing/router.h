@@ -1,5 +1,5 @@
-// Routes: which pool a request goes to, by host and path (SPEC "Pools and
-// routes"), like nginx's server_name + location or HAProxy's use_backend.
+// Routes: which pool a request goes to, by host and path (README "Several
+// services"), like nginx's server_name + location or HAProxy's use_backend.
 //
 //   --route api.example.com=api      any path on that host
 //   --route '*.example.com/static/=files'   a host suffix and a path prefix

@@ -1,5 +1,5 @@
-// Fault injection and the live request view (SPEC "Fault injection and the
-// live request view") through the real binaries: each fault field, the 400s,
+// Fault injection and the live request view (README "Fault injection"
+// and "Admin server") through the real binaries: each fault field, the 400s,
 // and how the rest of the load balancer reacts (retries, circuit breaker,
 // ejection, health checks); then GET /requests and its event stream.
 #include <catch2/catch.hpp>

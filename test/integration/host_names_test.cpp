@@ -1,5 +1,5 @@
-// Backends named by host name (SPEC "Reload, PROXY protocol, shared limits,
-// host names"): resolved at every health check, and a name that does not
+// Backends named by host name (README "Running several
+// instances"): resolved at every health check, and a name that does not
 // resolve makes its backend unhealthy with the resolver's reason. (Following a
 // changed answer is unit-tested with a made-up resolver: health_test.cpp.)
 #include <catch2/catch.hpp>

@@ -1,4 +1,4 @@
-// HTTP/2 from clients (SPEC "HTTP/2 from clients") through the real binaries:
+// HTTP/2 from clients (README "HTTP/2 from clients") through the real binaries:
 // curl, nghttp and h2load as clients, and a small nghttp2 client of our own
 // (test/support/h2_client.h) for what they will not send (a forbidden
 // header, a flood of resets).

@@ -1,5 +1,5 @@
-// --proxy-protocol-from (SPEC "Reload, PROXY protocol, shared limits, host
-// names") through the real binaries: the client address of a v1 or v2 header
+// --proxy-protocol-from (README "Running several
+// instances") through the real binaries: the client address of a v1 or v2 header
 // from a trusted peer is the one the backend is told; a malformed header, a
 // missing one, or one from an untrusted peer closes the connection unanswered.
 #include <catch2/catch.hpp>

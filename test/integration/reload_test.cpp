@@ -1,7 +1,7 @@
-// SIGHUP applies everything but the listening and admin addresses (SPEC
-// "Reload, PROXY protocol, shared limits, host names"): a keep-alive TLS
-// client and an in-flight slow request live through a reload that swaps the
-// certificate, shortens a timeout, changes the rate limit and adds a pool.
+// SIGHUP applies everything but the listening and admin addresses (README
+// "Reload"): a keep-alive TLS client and an in-flight slow request live
+// through a reload that swaps the certificate, shortens a timeout, changes the
+// rate limit and adds a pool.
 #include <catch2/catch.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>

@@ -1,4 +1,4 @@
-// Several services behind one load balancer (SPEC "Pools and routes"), through
+// Several services behind one load balancer (README "Several services"), through
 // the real binaries: host and path routes, 404, strip-prefix, header rules on
 // both sides, request ids, per-pool algorithms and health, admin add to a
 // pool, --check, and SIGHUP changing routes under an in-flight request.

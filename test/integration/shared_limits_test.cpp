@@ -1,5 +1,5 @@
-// Several instances behaving as one (SPEC "Reload, PROXY protocol, shared
-// limits, host names"): one rate limit through a shared redis-server, the
+// Several instances behaving as one (README "Running several
+// instances"): one rate limit through a shared redis-server, the
 // local fallback while Redis is away, and sticky cookies that agree.
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-// What is rejected (SPEC "What is rejected, and what is never reused"), end to
+// What is rejected (README "What is rejected, and why"), end to
 // end: each refused request gets its status with a JSON error, its connection
 // closed and nothing forwarded; a backend's bad head is a 502 and a failure.
 #include <catch2/catch.hpp>

@@ -6,7 +6,7 @@
 using namespace lb;
 using namespace options_test;
 
-// Defaults match SPEC.md.
+// Defaults match README "All flags".
 TEST_CASE("defaults", "[options]") {
   Options o = parse({"--backend", "http://127.0.0.1:8001"});
   CHECK(o.port == 8000);

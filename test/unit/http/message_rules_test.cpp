@@ -108,7 +108,7 @@ TEST_CASE("field names and folds", "[rules]") {
         "line folding in the Connection header");
 }
 
-// SPEC: a name that differs from Content-Length or Transfer-Encoding only in
+// README "What is rejected": a name that differs from Content-Length or Transfer-Encoding only in
 // case or in the characters between the letters is refused; so are Host and
 // Connection spelled so. The real names, in any case, are the real headers.
 TEST_CASE("disguised framing names", "[rules]") {
