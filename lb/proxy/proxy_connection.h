@@ -16,8 +16,9 @@
 // A 101 Switching Protocols answer to an Upgrade request (WebSocket) turns the
 // connection into a two-way byte tunnel until either side closes.   tunnel()
 //
-// Steps 1, 2, 5, 6, 7 are in proxy_connection.cpp; the decisions (rate limit,
-// route, backend choice, breaker, faults, trace, access log, request view) in proxy_connection_policies.cpp;
+// Steps 1, 2, 5, 7 are in proxy_connection.cpp, step 6 in
+// proxy_connection_response.cpp; the decisions (rate limit, route, backend
+// choice, breaker, faults, trace, access log, request view) in proxy_connection_policies.cpp;
 // the heads it writes (with the route's header rules) in proxy_connection_heads.cpp;
 // the tunnel in proxy_connection_tunnel.cpp.
 #pragma once
