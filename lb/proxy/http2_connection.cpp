@@ -256,7 +256,7 @@ int Http2Connection::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame,
   Request& request = *found->second;
   const bool end_stream = frame->hd.flags & NGHTTP2_FLAG_END_STREAM;
   if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST && !request.refused) {
-    if (connection->going_away_ || connection->context_.registry.stopping()) {
+    if (connection->context_.registry.stopping()) {
       // Came with or after the stop: not served, and the client may send it again elsewhere.
       request.refused = true;
       nghttp2_submit_rst_stream(connection->session_, NGHTTP2_FLAG_NONE, request.id, NGHTTP2_REFUSED_STREAM);

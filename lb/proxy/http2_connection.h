@@ -80,7 +80,7 @@ class Http2Connection {
   std::map<int32_t, std::unique_ptr<Request>> requests_;
   std::chrono::steady_clock::time_point reset_window_start_;  // rapid reset: RST_STREAMs per second
   int resets_in_window_ = 0;
-  bool going_away_ = false;  // go_away() sent the GOAWAY: no stream begins any more
+  bool going_away_ = false;  // go_away() has run (it runs once)
   int32_t last_closed_started_ = 0;  // the highest stream closed after its worker was started
 };
 
