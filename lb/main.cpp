@@ -1,5 +1,5 @@
 // load_balancer: parse flags, check backends once, then listen and proxy until
-// SIGINT/SIGTERM. The request path itself starts in proxy_connection.cpp.
+// SIGINT/SIGTERM. The request path itself starts in lb/proxy/http1_connection.cpp (then lb/proxy/exchange.h).
 #include <signal.h>
 
 #include <cstdio>

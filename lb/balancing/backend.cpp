@@ -40,7 +40,7 @@ Backend::Backend(BackendSpec backend_spec, const BackendSettings& settings, std:
       slow_start_(Clock::duration(settings.slow_start).count()),
       checked_before_(joins_at_runtime),
       health_(settings.rise, settings.fall),
-      pool_(settings.max_idle_connections, settings.max_idle_time),
+      idle_connections_(settings.max_idle_connections, settings.max_idle_time),
       passive_(settings.circuit) {}
 
 bool Backend::record_check(bool passed, const std::string& detail) {
@@ -52,7 +52,7 @@ bool Backend::record_check(bool passed, const std::string& detail) {
     last_check_ = LastCheck{passed, detail, std::chrono::system_clock::now()};
     healthy_.store(health_.healthy(), std::memory_order_release);
   }
-  if (flipped && !passed) pool_.clear();
+  if (flipped && !passed) idle_connections_.clear();
   // Coming (back) into service ramps up, except at the start-up round.
   const bool first_check = !checked_before_.exchange(true);
   if (flipped && passed && !first_check) start_ramp(Clock::now());
@@ -67,7 +67,7 @@ bool Backend::mark_down(const std::string& detail) {
     last_check_ = LastCheck{false, detail, std::chrono::system_clock::now()};
     healthy_.store(false, std::memory_order_release);
   }
-  if (flipped) pool_.clear();
+  if (flipped) idle_connections_.clear();
   return flipped;
 }
 
@@ -75,7 +75,7 @@ bool Backend::eject_until(Clock::time_point until, Clock::time_point now) {
   if (!passive_.eject_until(until, now)) return false;
   ejections_total.fetch_add(1, std::memory_order_relaxed);
   ramp_from_.store(until.time_since_epoch().count(), std::memory_order_relaxed);
-  pool_.clear();  // its idle connections are as suspect as it is
+  idle_connections_.clear();  // its idle connections are as suspect as it is
   return true;
 }
 
@@ -109,7 +109,7 @@ void Backend::apply(const BackendSettings& settings) {
     std::lock_guard<std::mutex> lock(health_mutex_);
     health_.set_thresholds(settings.rise, settings.fall);
   }
-  pool_.set_max_idle(settings.max_idle_connections);
+  idle_connections_.set_max_idle(settings.max_idle_connections);
   passive_.breaker().reconfigure(settings.circuit);
 }
 
@@ -117,7 +117,7 @@ bool Backend::set_addresses(ResolvedAddresses addresses) {
   auto fresh = std::make_shared<const ResolvedAddresses>(std::move(addresses));
   auto before = std::atomic_exchange(&addresses_, fresh);
   const bool changed = before && *before != *fresh;
-  if (changed) pool_.clear();  // pooled connections lead to where the name no longer points
+  if (changed) idle_connections_.clear();  // pooled connections lead to where the name no longer points
   return changed;
 }
 

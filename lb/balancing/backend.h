@@ -19,7 +19,7 @@
 #include "lb/balancing/passive_health.h"
 #include "lb/protection/circuit_breaker.h"
 #include "lb/protection/fault_injection.h"
-#include "lb/transport/upstream_pool.h"
+#include "lb/transport/idle_connections.h"
 
 namespace lb {
 
@@ -97,7 +97,7 @@ class Backend {
   // The fault in force, if any: one atomic load on the request path when there is none.
   std::optional<FaultSettings> fault() const;
 
-  UpstreamPool& pool() { return pool_; }
+  IdleConnections& idle_connections() { return idle_connections_; }
   // Passive health: the circuit breaker and outlier ejection as one state.
   PassiveHealth& passive_health() { return passive_; }
   const PassiveHealth& passive_health() const { return passive_; }
@@ -129,7 +129,7 @@ class Backend {
   std::atomic<bool> has_fault_{false};  // fault_ is set (checked before taking fault_mutex_)
   mutable std::mutex fault_mutex_;
   FaultSettings fault_;  // guards: fault_mutex_
-  UpstreamPool pool_;
+  IdleConnections idle_connections_;  // keep-alive connections to it, not in use
   PassiveHealth passive_;
   std::shared_ptr<const ResolvedAddresses> addresses_;  // read and written with std::atomic_load/store
 };

@@ -21,7 +21,21 @@ enum class Framing {
   Close,    // raw bytes, the connection's close ends the body
 };
 
-class BodyWriter : public BodySink {
+// A message body on its way out, however the far side frames it: BodyWriter
+// below (HTTP/1.1 bytes on a Stream), or an HTTP/2 stream's DATA frames
+// (lb/proxy/http2_stream_client.h). Bytes given to on_body() may point into
+// the caller's buffer: they must be sent by the next flush().
+class BodyOutlet : public BodySink {
+ public:
+  // Sends everything queued. False when the peer is gone or too slow.
+  virtual bool flush() = 0;
+  // The body ended, with `trailers` (nullptr or empty: none): sends the rest.
+  virtual bool finish(const TrailerFields* trailers = nullptr) = 0;
+  virtual bool failed() const = 0;
+  virtual uint64_t body_bytes() const = 0;
+};
+
+class BodyWriter : public BodyOutlet {
  public:
   // Starts a message towards `out`. `max_body_bytes` 0 means unlimited.
   void start(Stream* out, Framing framing, Millis timeout, uint64_t max_body_bytes = 0);
@@ -33,13 +47,12 @@ class BodyWriter : public BodySink {
   // Queues the chunked terminator if any, with `trailers` in it (those
   // is_forbidden_trailer() names are dropped; other framings cannot carry
   // trailers, so they are lost there), then flushes.
-  bool finish(const TrailerFields* trailers = nullptr);
-  // Sends everything queued. False when the peer is gone or too slow.
-  bool flush();
+  bool finish(const TrailerFields* trailers = nullptr) override;
+  bool flush() override;
 
-  bool failed() const { return failed_; }
+  bool failed() const override { return failed_; }
   bool limit_exceeded() const { return limit_exceeded_; }
-  uint64_t body_bytes() const { return body_bytes_; }
+  uint64_t body_bytes() const override { return body_bytes_; }
 
  private:
   static constexpr int kMaxIov = 48;

@@ -23,17 +23,22 @@ const char* reason_phrase(int status) {
   }
 }
 
-std::string error_response(int status, const std::string& message, bool close,
-                           const std::string& extra_headers) {
-  std::string body = nlohmann::json{{"error", message}}.dump();
+std::string error_body(const std::string& message) { return nlohmann::json{{"error", message}}.dump(); }
+
+std::string error_head(int status, size_t body_bytes, bool close, const std::string& extra_headers) {
   std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) +
-                    "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+                    "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body_bytes) +
                     "\r\nCache-Control: no-store\r\n";
   if (close) out += "Connection: close\r\n";
   out += extra_headers;
   out += "\r\n";
-  out += body;
   return out;
+}
+
+std::string error_response(int status, const std::string& message, bool close,
+                           const std::string& extra_headers) {
+  const std::string body = error_body(message);
+  return error_head(status, body.size(), close, extra_headers) + body;
 }
 
 }  // namespace lb

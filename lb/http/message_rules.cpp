@@ -180,6 +180,9 @@ Refusal check_request_head(const MessageHead& request) {
   for (size_t i = 0; i < request.fields.size(); ++i) {
     std::string problem = check_field_name(request, i);
     if (!problem.empty()) return refuse(400, problem);
+    // MessageParser refuses these as it parses; a head built from HTTP/2
+    // HEADERS (where nghttp2 refuses only NUL, CR and LF) is checked here.
+    if (has_control_byte(request.value(i))) return refuse(400, "control byte in a header value");
     std::string_view name = request.name(i);
     if (iequals(name, "host")) {
       if (++hosts > 1) return refuse(400, "duplicate Host header");

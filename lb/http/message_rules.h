@@ -45,7 +45,8 @@ bool has_control_byte(std::string_view text);
 // not disguises.
 std::string_view disguised_framing_name(std::string_view name);
 
-// Checks a parsed request head: version, method, request-target, field names,
+// Checks a request head (parsed, or built from HTTP/2 HEADERS): version, method,
+// request-target, field names, control bytes in values,
 // Host, obs-folds and Transfer-Encoding.
 Refusal check_request_head(const MessageHead& request);
 

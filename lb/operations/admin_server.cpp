@@ -59,11 +59,12 @@ void AdminServer::install_routes() {
   server.Get("/status", [this](const httplib::Request&, httplib::Response& res) {
     reply_json(res, 200,
                status_json(*context_.balancer.current(), context_.registry.open_connections(),
-                           std::chrono::steady_clock::now() - context_.started));
+                           std::chrono::steady_clock::now() - context_.started, context_.registry.open_streams()));
   });
 
   server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics_text(*context_.balancer.current(), context_.metrics, context_.registry.open_connections()),
+    res.set_content(metrics_text(*context_.balancer.current(), context_.metrics, context_.registry.open_connections(),
+                                 context_.registry.open_streams()),
                     "text/plain; version=0.0.4");
   });
 
@@ -132,7 +133,7 @@ void AdminServer::install_routes() {
 }
 
 // Fault injection (README "Fault injection"): applied
-// on our side by ProxyConnection::apply_fault() and the health checker.
+// on our side by Exchange::apply_fault() and the health checker.
 void AdminServer::install_fault_routes() {
   httplib::Server& server = http_.server();
   server.Put(R"(/backends/([0-9a-f]+)/fault)", [this](const httplib::Request& req, httplib::Response& res) {

@@ -41,16 +41,33 @@ class ConnectionRegistry {
     std::atomic<bool> idle_{false};
   };
 
+  // One HTTP/2 stream being served (lb_open_streams), while it lives. Its
+  // connection has a Slot; a stream only counts.
+  class OpenStream {
+   public:
+    explicit OpenStream(ConnectionRegistry& registry) : registry_(registry) {
+      registry_.open_streams_.fetch_add(1, std::memory_order_relaxed);
+    }
+    ~OpenStream() { registry_.open_streams_.fetch_sub(1, std::memory_order_relaxed); }
+    OpenStream(const OpenStream&) = delete;
+    OpenStream& operator=(const OpenStream&) = delete;
+
+   private:
+    ConnectionRegistry& registry_;
+  };
+
   // From now on enter_idle() says no, idle connections are shut down so their
   // threads wake up and exit, and connections with a wake_fd are woken.
   void stop();
   bool stopping() const { return stopping_.load(); }
   std::size_t open_connections() const;
+  std::size_t open_streams() const { return open_streams_.load(std::memory_order_relaxed); }
 
  private:
   mutable std::mutex mutex_;
   std::unordered_set<Slot*> slots_;  // guards: mutex_
   std::atomic<bool> stopping_{false};
+  std::atomic<std::size_t> open_streams_{0};
 };
 
 }  // namespace lb

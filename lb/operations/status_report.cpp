@@ -65,7 +65,7 @@ nlohmann::json backend_status(const Backend& backend) {
 }
 
 nlohmann::json status_json(const Topology& topology, std::size_t open_connections,
-                           std::chrono::steady_clock::duration uptime) {
+                           std::chrono::steady_clock::duration uptime, std::size_t open_streams) {
   nlohmann::json all_backends = nlohmann::json::array();
   nlohmann::json pools = nlohmann::json::array();
   for (const auto& pool : topology.pools) {
@@ -93,13 +93,15 @@ nlohmann::json status_json(const Topology& topology, std::size_t open_connection
       {"sticky_cookie", first.sticky ? first.sticky->cookie_name() : ""},
       {"uptime_seconds", std::chrono::duration<double>(uptime).count()},
       {"open_connections", open_connections},
+      {"open_streams", open_streams},
       {"backends", all_backends},
       {"pools", pools},
       {"routes", routes},
   };
 }
 
-std::string metrics_text(const Topology& topology, const Metrics& metrics, std::size_t open_connections) {
+std::string metrics_text(const Topology& topology, const Metrics& metrics, std::size_t open_connections,
+                         std::size_t open_streams) {
   std::string out;
   auto line = [&out](const std::string& text) { out += text + "\n"; };
 
@@ -134,7 +136,9 @@ std::string metrics_text(const Topology& topology, const Metrics& metrics, std::
     line("# TYPE " + name + " " + type);
     line(name + " " + std::to_string(value));
   };
-  single("lb_open_connections", "gauge", "Client connections open now.", open_connections);
+  single("lb_open_connections", "gauge", "Client connections open now (an HTTP/2 connection counts once).",
+         open_connections);
+  single("lb_open_streams", "gauge", "HTTP/2 streams being served now.", open_streams);
   single("lb_rate_limited_total", "counter", "Requests refused with 429.", metrics.rate_limited.load());
   line("# HELP lb_retries_total Retries on another backend: answered, failed too, or refused by --retry-budget.");
   line("# TYPE lb_retries_total counter");

@@ -20,16 +20,24 @@ void RetryBudget::deposit() {
 bool RetryBudget::try_withdraw() {
   std::lock_guard<std::mutex> lock(mutex_);
   const TimePoint now = clock_();
-  refill_floor(now);
-  const Counts totals = window_.sum(now);
-  // In hundredths of a retry: each deposit earns percent_, each retry costs 100.
-  const bool within_share = totals.deposits * percent_ - (totals.withdrawals + 1) * 100 >= 0;
-  const bool within_floor = floor_tokens_ >= 1;
-  if (!within_share && !within_floor) return false;
+  if (!allows_one_more(now)) return false;
   // Every retry draws on the floor too, so the floor adds only what the share lacks.
   floor_tokens_ = std::max(0.0, floor_tokens_ - 1);
   ++window_.at(now).withdrawals;
   return true;
+}
+
+bool RetryBudget::has_room() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return allows_one_more(clock_());
+}
+
+bool RetryBudget::allows_one_more(TimePoint now) {
+  refill_floor(now);
+  const Counts totals = window_.sum(now);
+  // In hundredths of a retry: each deposit earns percent_, each retry costs 100.
+  const bool within_share = totals.deposits * percent_ - (totals.withdrawals + 1) * 100 >= 0;
+  return within_share || floor_tokens_ >= 1;
 }
 
 void RetryBudget::set_percent(int percent) {

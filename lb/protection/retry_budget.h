@@ -37,6 +37,8 @@ class RetryBudget {
   void deposit();
   // One retry: true when the budget allows it (and then it is counted).
   bool try_withdraw();
+  // Whether try_withdraw() would allow one now (nothing is counted).
+  bool has_room();
   // --retry-budget on SIGHUP; what was deposited stays.
   void set_percent(int percent);
 
@@ -57,6 +59,7 @@ class RetryBudget {
   };
 
   void refill_floor(TimePoint now);  // caller holds mutex_
+  bool allows_one_more(TimePoint now);  // caller holds mutex_
 
   const SteadyClock clock_;
 

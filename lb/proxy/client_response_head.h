@@ -3,15 +3,19 @@
 //
 // Header bytes pass through as received; hop-by-hop headers are dropped, Via
 // and our own fields added, the route's response header rules applied, and
-// the framing (Transfer-Encoding, Connection) written by us alone. Pure
-// functions, so the response fuzz target (test/fuzz/response_fuzzer.cpp) can
-// check that what they write parses back to the same response.
+// the framing (Transfer-Encoding, Connection) written by us alone. One list
+// of fields for both protocols (for_each_client_field()): HTTP/1.1 writes it
+// as text under a status line (build_client_response_head()), HTTP/2 as a
+// HEADERS frame (lb/proxy/http2_stream_client.cpp). Pure functions, so the
+// response fuzz target (test/fuzz/response_fuzzer.cpp) can check that what
+// they write parses back to the same response.
 #pragma once
 
 #include <string>
 #include <string_view>
 
 #include "lb/http/body_writer.h"
+#include "lb/http/http_headers.h"
 #include "lb/http/message_head.h"
 #include "lb/routing/header_rules.h"
 
@@ -24,19 +28,45 @@ namespace lb {
 Framing client_body_framing(const MessageHead& response, bool head_request, bool client_http11);
 
 struct ClientHeadOptions {
-  std::string_view via_header;          // "Via: 1.1 <name>\r\n", added as is ("" when a rule drops Via)
+  std::string_view via_value;           // "1.1 <name>", our Via entry ("" when a rule drops Via)
   const HeaderRules* rules = nullptr;   // the route's response-headers (nullptr: none)
   std::string_view request_id_header;   // --request-id-header: ours replaces the backend's...
   std::string_view request_id;          // ...("" when off)
   std::string_view sticky_set_cookie;   // a sticky session's cookie to set ("" when none)
-  std::string_view trace_header;        // "X-LB-Trace: ...\r\n" ("" when off)
-  bool client_http11 = true;            // the request was HTTP/1.1
+  std::string_view trace_value;         // X-LB-Trace's value ("" when off)
+  bool client_http11 = true;            // the request was HTTP/1.1 (HTTP/2 counts as 1.1)
   bool keep_client = true;              // the client connection stays open after this response
 };
 
-// Writes the head for `response` (already accepted by check_response_head())
-// into `out`, replacing what it held. A 1xx response is written as an
-// interim one (101 with Connection: Upgrade); `framing` is
+// Calls `field(name, value)` for every field the client gets, framing aside:
+// the backend's minus hop-by-hop ones and those a rule or our request id
+// replaces, then our request id, the route's rules, Via, and for a final
+// response the sticky cookie and the trace. An interim (1xx) response gets
+// only Via of ours; 101 keeps its Upgrade.
+template <typename Field>
+void for_each_client_field(const MessageHead& response, const ClientHeadOptions& options, Field&& field) {
+  const std::string connection = connection_tokens(response);
+  const bool switching = response.status == 101;
+  const HeaderRules* rules = options.rules;
+  const bool own_request_id = !options.request_id.empty();
+  for (size_t i = 0; i < response.fields.size(); ++i) {
+    const std::string_view name = response.name(i);
+    if (is_hop_by_hop(name, connection) && !(switching && iequals(name, "upgrade"))) continue;
+    if (rules && rules->drops(name)) continue;
+    if (own_request_id && iequals(name, options.request_id_header)) continue;  // ours is the one
+    field(name, response.value(i));
+  }
+  if (own_request_id) field(options.request_id_header, options.request_id);
+  if (rules) rules->for_each_added(field);
+  if ((!rules || !rules->drops("via")) && !options.via_value.empty()) field(std::string_view("Via"), options.via_value);
+  if (response.status / 100 == 1) return;
+  if (!options.sticky_set_cookie.empty()) field(std::string_view("Set-Cookie"), options.sticky_set_cookie);
+  if (!options.trace_value.empty()) field(std::string_view("X-LB-Trace"), options.trace_value);
+}
+
+// Writes the HTTP/1.1 head for `response` (already accepted by
+// check_response_head()) into `out`, replacing what it held. A 1xx response
+// is written as an interim one (101 with Connection: Upgrade); `framing` is
 // client_body_framing()'s answer for a final one (Framing::None for a HEAD
 // request still announces a chunked GET's Transfer-Encoding).
 void build_client_response_head(const MessageHead& response, Framing framing, const ClientHeadOptions& options,

@@ -7,8 +7,8 @@
 
 #include "common/log.h"
 #include "common/thread_per_connection_queue.h"
-#include "lb/http/http_headers.h"
-#include "lb/proxy/proxy_connection.h"
+#include "lb/proxy/http2_request_head.h"
+#include "lb/proxy/http2_stream_client.h"
 
 namespace lb {
 
@@ -19,68 +19,39 @@ using Clock = std::chrono::steady_clock;
 constexpr int32_t kStreamWindow = 256 * 1024;  // per stream, each way: the memory a stream may hold
 constexpr int32_t kConnectionWindow = 4 * 1024 * 1024;  // all streams' request bodies in flight together
 constexpr size_t kReadBytes = 16 * 1024;
+constexpr size_t kWriteBytes = 64 * 1024;      // frames gathered before a write
 constexpr int kResetsPerSecond = 200;          // a client cancelling more than this is attacking (rapid reset)
 
-// RFC 9113 8.2.2: these mean nothing in HTTP/2, and would change framing if forwarded.
-bool is_connection_specific(std::string_view name, std::string_view value) {
-  for (const char* banned : {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"}) {
-    if (name == banned) return true;
-  }
-  return name == "te" && value != "trailers";
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// Names and values for one HEADERS frame, alive until nghttp2 has copied them.
-// Values lose the whitespace around them, which HTTP/1.1 does not count as
-// part of a value and HTTP/2 forbids there (RFC 9113 8.2.1).
-struct HeaderBlock {
-  std::vector<std::string> names, values;
+// A HEADERS frame's name/value pairs, pointing into `fields` (nghttp2 copies them).
+std::vector<nghttp2_nv> name_values(const Http2Fields& fields) {
   std::vector<nghttp2_nv> nva;
-
-  void add(std::string name, std::string_view value) {
-    names.push_back(std::move(name));
-    values.emplace_back(common::trim_ows(value));
+  nva.reserve(fields.size());
+  for (const auto& [name, value] : fields) {
+    nva.push_back({reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
+                   reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
+                   NGHTTP2_NV_FLAG_NONE});
   }
-  const nghttp2_nv* build() {
-    nva.clear();
-    for (size_t i = 0; i < names.size(); ++i) {
-      nva.push_back({reinterpret_cast<uint8_t*>(names[i].data()), reinterpret_cast<uint8_t*>(values[i].data()),
-                     names[i].size(), values[i].size(), NGHTTP2_NV_FLAG_NONE});
-    }
-    return nva.data();
-  }
-};
+  return nva;
+}
 
 }  // namespace
 
-// One stream as this thread sees it: the request as it is being read, the
-// response as it is being written.
-struct Http2Connection::Request : BodySink {
+// One stream as this thread sees it: the request head as HEADERS bring it,
+// then the response as the worker hands it over and nghttp2 sends it.
+struct Http2Connection::StreamState {
   int32_t id = 0;
-  std::string method, path, authority, fields, cookies;
-  std::string trailers;       // the request's trailer fields, as HTTP/1.1 lines for the last chunk
-  bool has_length = false;    // the client gave content-length
-  bool refused = false;       // a connection-specific header: the stream is reset
-  bool body_chunked = false;  // the body goes to the worker chunk-framed
-  std::shared_ptr<StreamPipe> pipe;
-  MessageParser response{HTTP_RESPONSE, 1024 * 1024};
-  std::string response_bytes;  // from the worker, not yet parsed
-  std::string body;            // decoded, not yet sent
+  Http2RequestHead head;         // collected from the HEADERS frame
+  TrailerFields trailers;        // the request's trailers, if a HEADERS frame ends it
+  bool refused = false;          // reset by us: a connection-specific field, or a stop
+  std::shared_ptr<Http2Stream> stream;  // once its worker is started
+  Http2Response response;        // handed over by the worker, not yet sent
+  size_t body_sent = 0;          // bytes of response.body already in DATA frames
   bool head_submitted = false;
-  bool body_complete = false;  // the worker's response has ended
-  bool deferred = false;       // nghttp2 waits for body bytes: resume when they come
+  bool deferred = false;         // nghttp2 waits for body bytes: resume when they come
   bool trailers_submitted = false;
   bool worker_done = false;
 
-  bool on_body(const char* data, size_t len) override {
-    body.append(data, len);
-    return true;
-  }
+  size_t body_left() const { return response.body.size() - body_sent; }
 };
 
 Http2Connection::Http2Connection(ProxyContext& context, std::unique_ptr<Stream> client, const char* forwarded_proto,
@@ -89,7 +60,9 @@ Http2Connection::Http2Connection(ProxyContext& context, std::unique_ptr<Stream> 
       client_(std::move(client)),
       forwarded_proto_(forwarded_proto),
       client_ip_(std::move(client_ip)),
-      settings_(context.live.current()->proxy),
+      live_(context.live.current()),
+      live_generation_(context.live.generation()),
+      settings_(live_->proxy),
       wake_(std::make_shared<WakeUp>()),
       reset_window_start_(Clock::now()) {
   nghttp2_session_callbacks* callbacks;
@@ -113,8 +86,8 @@ Http2Connection::Http2Connection(ProxyContext& context, std::unique_ptr<Stream> 
 }
 
 Http2Connection::~Http2Connection() {
-  for (auto& [id, request] : requests_) {
-    if (request->pipe) request->pipe->reset();  // its worker's I/O fails and it ends
+  for (auto& [id, state] : streams_) {
+    if (state->stream) state->stream->reset();  // its worker's I/O fails and it ends
   }
   nghttp2_session_del(session_);
 }
@@ -130,7 +103,7 @@ void Http2Connection::serve() {
     if (!flush()) return;
     // After the GOAWAY this turns false once the last stream served has ended.
     if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)) return;
-    if (!requests_.empty()) {
+    if (!streams_.empty()) {
       idle_since = Clock::now();
     } else if (Clock::now() - idle_since > settings_.keepalive_timeout) {
       return;
@@ -158,14 +131,19 @@ void Http2Connection::serve() {
   }
 }
 
+// nghttp2 hands out a frame or so at a time: they are gathered and written
+// together, so a response's HEADERS and DATA (and other streams' frames) leave
+// in one TLS record and one send, not one each.
 bool Http2Connection::flush() {
   for (;;) {
     const uint8_t* data = nullptr;
-    ssize_t n = nghttp2_session_mem_send(session_, &data);
+    const ssize_t n = nghttp2_session_mem_send(session_, &data);
     if (n < 0) return false;
-    if (n == 0) return true;
-    if (!client_->write_all(reinterpret_cast<const char*>(data), static_cast<size_t>(n), settings_.client_timeout)) {
-      return false;
+    if (n > 0) out_.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
+    if (out_.empty()) return true;
+    if (n == 0 || out_.size() >= kWriteBytes) {
+      if (!client_->write_all(out_.data(), out_.size(), settings_.client_timeout)) return false;
+      out_.clear();
     }
   }
 }
@@ -174,12 +152,12 @@ void Http2Connection::go_away() {
   if (going_away_) return;
   going_away_ = true;
   int32_t last_served = last_closed_started_;
-  for (const auto& [id, request] : requests_) {
-    if (request->refused) continue;  // already reset
-    if (request->pipe && !request->pipe->refuse_unbegun()) {
+  for (const auto& [id, state] : streams_) {
+    if (state->refused) continue;  // already reset
+    if (state->stream && !state->stream->refuse_unbegun()) {
       last_served = std::max(last_served, id);
     } else {
-      request->refused = true;
+      state->refused = true;
       nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_REFUSED_STREAM);
     }
   }
@@ -198,10 +176,9 @@ bool Http2Connection::too_many_resets() {
 int Http2Connection::on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* self) {
   auto* connection = static_cast<Http2Connection*>(self);
   if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
-  auto request = std::make_unique<Request>();
-  request->id = frame->hd.stream_id;
-  request->response.set_body_sink(request.get());
-  connection->requests_[request->id] = std::move(request);
+  auto state = std::make_unique<StreamState>();
+  state->id = frame->hd.stream_id;
+  connection->streams_[state->id] = std::move(state);
   return 0;
 }
 
@@ -209,38 +186,21 @@ int Http2Connection::on_header(nghttp2_session* session, const nghttp2_frame* fr
                                size_t name_length, const uint8_t* value_bytes, size_t value_length, uint8_t,
                                void* self) {
   auto* connection = static_cast<Http2Connection*>(self);
-  auto found = connection->requests_.find(frame->hd.stream_id);
-  if (found == connection->requests_.end()) return 0;  // a stream already closed
-  Request& request = *found->second;
+  auto found = connection->streams_.find(frame->hd.stream_id);
+  if (found == connection->streams_.end()) return 0;  // a stream already closed
+  StreamState& state = *found->second;
   const std::string_view name(reinterpret_cast<const char*>(name_bytes), name_length);
   const std::string_view value(reinterpret_cast<const char*>(value_bytes), value_length);
-  if (frame->headers.cat == NGHTTP2_HCAT_HEADERS) {  // trailers: they end a chunked body (else they are lost)
-    if (is_connection_specific(name, value)) {
-      request.refused = true;
-      nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, request.id, NGHTTP2_PROTOCOL_ERROR);
-    } else if (request.body_chunked) {
-      append_header(request.trailers, name, value);  // the worker drops what must not be a trailer
-    }
-  } else if (name == ":method") {
-    request.method = value;
-  } else if (name == ":path") {
-    request.path = value;
-  } else if (name == ":authority") {
-    request.authority = value;
-  } else if (name == ":scheme" || name == ":protocol") {
-    // the scheme is ours to tell the backend (X-Forwarded-Proto)
-  } else if (is_connection_specific(name, value)) {
-    request.refused = true;
-    nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, request.id, NGHTTP2_PROTOCOL_ERROR);
-  } else if (name == "cookie") {
-    // RFC 9113 8.2.3: the fields become one "; "-joined field for HTTP/1.1.
-    if (!request.cookies.empty()) request.cookies += "; ";
-    request.cookies.append(value);
-  } else if (name == "host") {
-    if (request.authority.empty()) request.authority = value;
+  bool allowed;
+  if (frame->headers.cat == NGHTTP2_HCAT_HEADERS) {  // trailers: they end the body
+    allowed = !is_connection_specific(name, value);
+    if (allowed) append_field(state.trailers, name, value);  // the worker drops what must not be a trailer
   } else {
-    if (name == "content-length") request.has_length = true;
-    request.fields.append(name).append(": ").append(value).append("\r\n");
+    allowed = state.head.add(name, value);
+  }
+  if (!allowed && !state.refused) {
+    state.refused = true;
+    nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, state.id, NGHTTP2_PROTOCOL_ERROR);
   }
   return 0;
 }
@@ -251,181 +211,143 @@ int Http2Connection::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame,
     ++connection->resets_in_window_;
     return 0;
   }
-  auto found = connection->requests_.find(frame->hd.stream_id);
-  if (found == connection->requests_.end()) return 0;
-  Request& request = *found->second;
+  auto found = connection->streams_.find(frame->hd.stream_id);
+  if (found == connection->streams_.end()) return 0;
+  StreamState& state = *found->second;
   const bool end_stream = frame->hd.flags & NGHTTP2_FLAG_END_STREAM;
-  if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST && !request.refused) {
+  if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST && !state.refused) {
     if (connection->context_.registry.stopping()) {
       // Came with or after the stop: not served, and the client may send it again elsewhere.
-      request.refused = true;
-      nghttp2_submit_rst_stream(connection->session_, NGHTTP2_FLAG_NONE, request.id, NGHTTP2_REFUSED_STREAM);
+      state.refused = true;
+      nghttp2_submit_rst_stream(connection->session_, NGHTTP2_FLAG_NONE, state.id, NGHTTP2_REFUSED_STREAM);
       return 0;
     }
-    request.body_chunked = !end_stream && !request.has_length;
-    connection->start_worker(request);
+    connection->start_worker(state, /*body_follows=*/!end_stream);
   }
-  if (end_stream && request.pipe) connection->end_request_body(request);
+  if (end_stream && state.stream) state.stream->end_request(std::move(state.trailers));
   return 0;
 }
 
 int Http2Connection::on_data_chunk(nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data, size_t length,
                                    void* self) {
   auto* connection = static_cast<Http2Connection*>(self);
-  auto found = connection->requests_.find(stream_id);
-  if (found == connection->requests_.end() || !found->second->pipe) return 0;
-  Request& request = *found->second;
-  if (request.body_chunked) {
-    char size[24];
-    int n = std::snprintf(size, sizeof size, "%zx\r\n", length);
-    request.pipe->push_request(size, static_cast<size_t>(n));
-  }
-  request.pipe->push_request(reinterpret_cast<const char*>(data), length);
-  if (request.body_chunked) request.pipe->push_request("\r\n", 2);
+  auto found = connection->streams_.find(stream_id);
+  if (found == connection->streams_.end() || !found->second->stream) return 0;
+  found->second->stream->push_body(reinterpret_cast<const char*>(data), length);
   return 0;
 }
 
 int Http2Connection::on_stream_close(nghttp2_session*, int32_t stream_id, uint32_t, void* self) {
   auto* connection = static_cast<Http2Connection*>(self);
-  auto found = connection->requests_.find(stream_id);
-  if (found == connection->requests_.end()) return 0;
-  if (found->second->pipe) {
-    found->second->pipe->reset();  // a worker still running gives up
+  auto found = connection->streams_.find(stream_id);
+  if (found == connection->streams_.end()) return 0;
+  if (found->second->stream) {
+    found->second->stream->reset();  // a worker still running gives up
     connection->last_closed_started_ = std::max(connection->last_closed_started_, stream_id);
   }
-  connection->requests_.erase(found);
+  connection->streams_.erase(found);
   return 0;
 }
 
-// The HTTP/1.1 request a worker reads: the HEADERS frame's fields under a request line.
-void Http2Connection::start_worker(Request& request) {
-  std::string head = request.method + " " + (request.path.empty() ? request.authority : request.path) + " HTTP/1.1\r\n";
-  if (!request.authority.empty()) head.append("Host: ").append(request.authority).append("\r\n");
-  head.append(request.fields);
-  if (!request.cookies.empty()) head.append("Cookie: ").append(request.cookies).append("\r\n");
-  if (request.body_chunked) head.append("Transfer-Encoding: chunked\r\n");
-  head.append("Connection: close\r\n\r\n");  // one request per worker
-  request.pipe = std::make_shared<StreamPipe>(wake_);
-  request.pipe->push_request(head.data(), head.size());
-
-  auto pipe = request.pipe;
-  ProxyContext& context = context_;
-  const char* proto = forwarded_proto_;
-  std::string client_ip = client_ip_;
-  context_.stream_workers->enqueue([&context, pipe, proto, client_ip] {
-    if (pipe->begin_work()) {
-      ProxyConnection worker(context, std::make_unique<PipeEnd>(pipe), proto, client_ip);
-      worker.serve_stream();
-    }
-    pipe->worker_done();
+// The stream's head is complete: a worker serves its exchange.
+void Http2Connection::start_worker(StreamState& state, bool body_follows) {
+  state.stream = std::make_shared<Http2Stream>(wake_);
+  state.head.build(state.stream->request, body_follows);
+  state.stream->head_too_large = state.head.bytes() > settings_.max_header_bytes;
+  // Settings, pools and routes change rarely (reload, admin API): loaded only then.
+  if (live_generation_ != context_.live.generation()) {
+    live_generation_ = context_.live.generation();
+    live_ = context_.live.current();
+  }
+  if (!topology_ || topology_generation_ != context_.balancer.generation()) {
+    topology_generation_ = context_.balancer.generation();
+    topology_ = context_.balancer.current();
+  }
+  context_.stream_workers->enqueue([&context = context_, stream = state.stream, proto = forwarded_proto_,
+                                    client_ip = client_ip_, live = live_, topology = topology_] {
+    if (stream->begin_work()) Http2StreamClient(context, stream, proto, client_ip, live, topology).serve();
+    stream->worker_done();
   });
 }
 
-void Http2Connection::end_request_body(Request& request) {
-  if (request.body_chunked) {
-    const std::string last_chunk = "0\r\n" + request.trailers + "\r\n";
-    request.pipe->push_request(last_chunk.data(), last_chunk.size());
-  }
-  request.pipe->end_request();
-}
-
 void Http2Connection::pump_responses() {
-  // pump_response() may close a stream (nghttp2 callbacks erase from requests_): walk over ids.
-  std::vector<int32_t> ids;
-  for (const auto& [id, request] : requests_) ids.push_back(id);
-  for (int32_t id : ids) {
-    auto found = requests_.find(id);
-    if (found != requests_.end() && found->second->pipe) pump_response(*found->second);
+  // pump_response() may close a stream (nghttp2 callbacks erase from streams_): walk over ids.
+  pump_ids_.clear();
+  for (const auto& [id, state] : streams_) {
+    if (state->stream) pump_ids_.push_back(id);
+  }
+  for (int32_t id : pump_ids_) {
+    auto found = streams_.find(id);
+    if (found != streams_.end()) pump_response(*found->second);
   }
 }
 
-void Http2Connection::pump_response(Request& request) {
-  const size_t consumed = request.pipe->take_consumed();
-  if (consumed > 0) nghttp2_session_consume(session_, request.id, consumed);
+void Http2Connection::pump_response(StreamState& state) {
+  const size_t consumed = state.stream->take_consumed();
+  if (consumed > 0) nghttp2_session_consume(session_, state.id, consumed);
   // Take more only when the client has read what we hold: its window paces the worker.
-  if (request.body.size() < static_cast<size_t>(kStreamWindow)) {
-    request.worker_done = request.pipe->take_response(request.response_bytes);
-  }
-  size_t used = 0;
-  while (used < request.response_bytes.size() && !request.body_complete) {
-    used += request.response.feed(request.response_bytes.data() + used, request.response_bytes.size() - used);
-    const MessageParser::Phase phase = request.response.phase();
-    if (phase == MessageParser::Phase::Error) break;
-    if (phase == MessageParser::Phase::Head) break;  // more bytes needed
-    const MessageHead& head = request.response.head();
-    if (head.status / 100 == 1) {  // 100 Continue and friends: HTTP/2 clients do without
-      if (phase == MessageParser::Phase::Done) {
-        request.response.reset();
-        request.response.set_body_sink(&request);
-      }
-      continue;
+  if (state.body_left() < static_cast<size_t>(kStreamWindow)) {
+    if (state.body_sent > 0) {
+      state.response.body.erase(0, state.body_sent);
+      state.body_sent = 0;
     }
-    if (!request.head_submitted) submit_response_head(request);
-    if (phase == MessageParser::Phase::Done) request.body_complete = true;
+    state.worker_done = state.stream->collect(state.response);
   }
-  request.response_bytes.erase(0, used);
-  if (request.response.phase() == MessageParser::Phase::Error ||
-      (request.worker_done && !request.body_complete && request.response_bytes.empty())) {
-    // Our own HTTP/1.1 could not be read back, or the response broke off: this stream only.
-    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, request.id, NGHTTP2_INTERNAL_ERROR);
+  if (state.refused) return;
+  if (state.response.has_head && !state.head_submitted) submit_response_head(state);
+  if (state.worker_done && !state.response.complete) {
+    // The response broke off (or never came): this stream only.
+    state.refused = true;
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, state.id, NGHTTP2_INTERNAL_ERROR);
     return;
   }
-  if (request.deferred && (!request.body.empty() || request.body_complete)) {
-    request.deferred = false;
-    nghttp2_session_resume_data(session_, request.id);
+  if (state.deferred && (state.body_left() > 0 || state.response.complete)) {
+    state.deferred = false;
+    nghttp2_session_resume_data(session_, state.id);
   }
 }
 
-void Http2Connection::submit_response_head(Request& request) {
-  request.head_submitted = true;
-  const MessageHead& head = request.response.head();
-  const std::string connection = connection_tokens(head);
-  HeaderBlock block;
-  block.add(":status", std::to_string(head.status));
-  for (size_t i = 0; i < head.fields.size(); ++i) {
-    if (!is_hop_by_hop(head.name(i), connection)) block.add(lower(head.name(i)), head.value(i));
-  }
+void Http2Connection::submit_response_head(StreamState& state) {
+  state.head_submitted = true;
+  Http2Response& response = state.response;
+  Http2Fields fields;
+  fields.reserve(response.fields.size() + 1);
+  fields.emplace_back(":status", std::to_string(response.status));
+  for (auto& field : response.fields) fields.push_back(std::move(field));
   // A response already complete with trailers still needs the data provider: it sends them.
-  const bool bodiless = request.method == "HEAD" || head.status == 204 || head.status == 304 ||
-                        (request.response.phase() == MessageParser::Phase::Done && request.response.trailers().empty());
+  const bool bodiless =
+      response.bodiless || (response.complete && response.body.empty() && response.trailers.empty());
   nghttp2_data_provider body;
-  body.source.ptr = &request;
+  body.source.ptr = &state;
   body.read_callback = read_response_body;
-  const nghttp2_nv* nva = block.build();
-  nghttp2_submit_response(session_, request.id, nva, block.names.size(), bodiless ? nullptr : &body);
+  const std::vector<nghttp2_nv> nva = name_values(fields);
+  nghttp2_submit_response(session_, state.id, nva.data(), nva.size(), bodiless ? nullptr : &body);
 }
 
 // The response's trailers as a HEADERS frame that ends the stream (RFC 9113
 // 8.1), from inside the data callback as nghttp2 asks; false when there are
-// none to send (all dropped), so the last DATA frame ends the stream instead.
-// The worker's BodyWriter already dropped what must not be a trailer; names
-// are lowercased for HTTP/2.
-bool Http2Connection::submit_trailers(nghttp2_session* session, Request& request) {
-  request.trailers_submitted = true;
-  const TrailerFields& trailers = request.response.trailers();
-  HeaderBlock block;
-  for (size_t i = 0; i < trailers.fields.size(); ++i) {
-    if (!is_forbidden_trailer(trailers.name(i))) block.add(lower(trailers.name(i)), trailers.value(i));
-  }
-  if (block.names.empty()) return false;
-  const nghttp2_nv* nva = block.build();
-  return nghttp2_submit_trailer(session, request.id, nva, block.names.size()) == 0;
+// none, so the last DATA frame ends the stream instead.
+bool Http2Connection::submit_trailers(nghttp2_session* session, StreamState& state) {
+  state.trailers_submitted = true;
+  if (state.response.trailers.empty()) return false;
+  const std::vector<nghttp2_nv> nva = name_values(state.response.trailers);
+  return nghttp2_submit_trailer(session, state.id, nva.data(), nva.size()) == 0;
 }
 
 ssize_t Http2Connection::read_response_body(nghttp2_session* session, int32_t, uint8_t* buf, size_t length,
                                             uint32_t* data_flags, nghttp2_data_source* source, void*) {
-  auto* request = static_cast<Request*>(source->ptr);
-  if (request->body.empty() && !request->body_complete) {
-    request->deferred = true;
+  auto* state = static_cast<StreamState*>(source->ptr);
+  if (state->body_left() == 0 && !state->response.complete) {
+    state->deferred = true;
     return NGHTTP2_ERR_DEFERRED;
   }
-  const size_t n = std::min(length, request->body.size());
-  std::memcpy(buf, request->body.data(), n);
-  request->body.erase(0, n);
-  if (request->body.empty() && request->body_complete) {
+  const size_t n = std::min(length, state->body_left());
+  std::memcpy(buf, state->response.body.data() + state->body_sent, n);
+  state->body_sent += n;
+  if (state->body_left() == 0 && state->response.complete) {
     *data_flags |= NGHTTP2_DATA_FLAG_EOF;
     // With trailers, their HEADERS frame carries END_STREAM, not this DATA frame.
-    if (!request->trailers_submitted && submit_trailers(session, *request)) {
+    if (!state->trailers_submitted && submit_trailers(session, *state)) {
       *data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
     }
   }

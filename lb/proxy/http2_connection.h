@@ -3,19 +3,20 @@
 //
 //   connection thread (this class)            worker thread (one per stream, pooled)
 //   ------------------------------            --------------------------------------
-//   owns the socket and nghttp2 session        ProxyConnection::serve() over a StreamPipe:
-//   HEADERS -> an HTTP/1.1 head  ---------->   the same request path as HTTP/1.1
-//   DATA    -> request bytes     ---------->   (route, select, forward, copy back)
-//   HEADERS + DATA  <-- parse <-- response bytes, wake-up (eventfd)
-//   (+ trailers: a HEADERS frame that ends the stream)
+//   owns the socket and nghttp2 session        Http2StreamClient::serve(): an Exchange,
+//   HEADERS -> a MessageHead     ---------->   the same request path as HTTP/1.1
+//   DATA    -> body bytes        ---------->   (route, choose, forward, relay)
+//   HEADERS + DATA (+ trailers)  <----------   status, fields, body bytes, trailers
+//                                              (Http2Response), wake-up (eventfd)
 //
 // The connection thread polls the socket and the eventfd together, so a
 // slow backend on one stream holds up no other; a stream's error resets only
-// that stream. No lock is held over I/O: each StreamPipe has its own, taken
-// only to move bytes. Limits: --h2-max-streams concurrent streams, the
-// HTTP/1.1 head limits (the worker's parser), per-stream flow-control windows
-// that bound buffered bytes both ways, and a client resetting streams faster
-// than they finish (rapid reset, CVE-2023-44487) gets GOAWAY and is closed.
+// that stream. No lock is held over I/O: each Http2Stream has its own, taken
+// only to hand parts over. Limits: --h2-max-streams concurrent streams,
+// --max-header-size for a HEADERS frame's fields (431), per-stream
+// flow-control windows that bound buffered bytes both ways, and a client
+// resetting streams faster than they finish (rapid reset, CVE-2023-44487)
+// gets GOAWAY and is closed.
 // A stop is graceful (RFC 9113 6.8, 8.7): streams a worker has begun finish,
 // the others are refused with REFUSED_STREAM, and the GOAWAY names the last
 // stream served, so a client knows which requests it may safely send again.
@@ -28,8 +29,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
-#include "lb/http/http_message_parser.h"
 #include "lb/proxy/http2_stream.h"
 #include "lb/proxy/proxy_context.h"
 
@@ -47,7 +48,7 @@ class Http2Connection {
   void serve();
 
  private:
-  struct Request;  // one stream's state on this thread
+  struct StreamState;  // one stream's state on this thread
 
   // nghttp2 callbacks, on this thread only.
   static int on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* self);
@@ -60,12 +61,11 @@ class Http2Connection {
   static ssize_t read_response_body(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t length,
                                     uint32_t* data_flags, nghttp2_data_source* source, void* self);
 
-  void start_worker(Request& request);
-  void end_request_body(Request& request);
-  void pump_responses();        // worker output -> HEADERS / DATA, window given back
-  void pump_response(Request& request);
-  void submit_response_head(Request& request);
-  static bool submit_trailers(nghttp2_session* session, Request& request);
+  void start_worker(StreamState& state, bool body_follows);
+  void pump_responses();  // workers' responses -> HEADERS / DATA, window given back
+  void pump_response(StreamState& state);
+  void submit_response_head(StreamState& state);
+  static bool submit_trailers(nghttp2_session* session, StreamState& state);
   bool flush();                 // nghttp2's pending frames -> the socket
   bool too_many_resets();
   void go_away();               // a stop: refuse the streams no worker began, GOAWAY(last served)
@@ -74,10 +74,17 @@ class Http2Connection {
   std::unique_ptr<Stream> client_;
   const char* forwarded_proto_;
   const std::string client_ip_;
-  const ProxySettings settings_;  // taken once: a reload applies to the streams' workers, and to new connections
+  // The streams' settings, pools and routes: reloaded when their generation moves.
+  std::shared_ptr<const LiveSettings> live_;
+  uint64_t live_generation_;
+  std::shared_ptr<const Topology> topology_;
+  uint64_t topology_generation_ = 0;
+  const ProxySettings settings_;  // the connection's own, taken once: a reload applies to new streams and connections
   std::shared_ptr<WakeUp> wake_;  // workers write, this thread polls; shared so a late worker never writes a reused fd
   nghttp2_session* session_ = nullptr;
-  std::map<int32_t, std::unique_ptr<Request>> requests_;
+  std::map<int32_t, std::unique_ptr<StreamState>> streams_;
+  std::string out_;  // frames gathered by flush(), written together
+  std::vector<int32_t> pump_ids_;  // pump_responses()'s list, kept to reuse its memory
   std::chrono::steady_clock::time_point reset_window_start_;  // rapid reset: RST_STREAMs per second
   int resets_in_window_ = 0;
   bool going_away_ = false;  // go_away() has run (it runs once)

@@ -1,13 +1,11 @@
 #include "lb/proxy/http2_stream.h"
 
 #include <sys/eventfd.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
-#include <utility>
 
 namespace lb {
 
@@ -29,74 +27,105 @@ void WakeUp::drain() const {
   (void)ignored;
 }
 
-ssize_t StreamPipe::read(char* buf, size_t len, Millis timeout) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  if (!changed_.wait_for(lock, timeout, [this] { return !request_.empty() || request_ended_ || reset_; })) {
-    return kTimeout;
+void Http2Response::take_from(Http2Response& more) {
+  if (more.has_head) {
+    has_head = true;
+    status = more.status;
+    fields = std::move(more.fields);
+    bodiless = more.bodiless;
+    more.has_head = false;
+    more.fields.clear();
   }
-  if (reset_) return kIoError;
-  if (request_.empty()) return kEof;
-  const size_t n = std::min(len, request_.size());
-  std::memcpy(buf, request_.data(), n);
-  request_.erase(0, n);
-  consumed_ += n;
-  lock.unlock();
-  wake_->signal();  // the connection thread can open the client's window by `n`
-  return static_cast<ssize_t>(n);
+  if (body.empty()) {
+    body.swap(more.body);  // no copy for the common single hand-off
+  } else {
+    body.append(more.body);
+  }
+  more.body.clear();
+  if (!more.trailers.empty()) trailers = std::move(more.trailers);
+  more.trailers.clear();
+  complete = complete || more.complete;
+  more.complete = false;
 }
 
-bool StreamPipe::write_all(struct iovec* iov, int count, Millis timeout) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  for (int i = 0; i < count; ++i) {
-    // Backpressure: the client's flow control decides how fast we may go.
-    if (!changed_.wait_for(lock, timeout, [this] { return response_.size() < kMaxUntakenResponse || reset_; })) {
-      return false;
-    }
-    if (reset_) return false;
-    response_.append(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
-  }
-  lock.unlock();
-  wake_->signal();
-  return true;
-}
-
-bool StreamPipe::begin_work() {
+bool Http2Stream::begin_work() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (work_ == Work::Waiting) work_ = Work::Begun;
   return work_ == Work::Begun;
 }
 
-bool StreamPipe::refuse_unbegun() {
+ssize_t Http2Stream::read_body(char* buf, size_t len, Millis timeout) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (!changed_.wait_for(lock, timeout, [this] { return !body_in_.empty() || request_ended_ || reset_; })) {
+    return kTimeout;
+  }
+  if (reset_) return kIoError;
+  if (body_in_.empty()) return kEof;
+  const size_t n = std::min(len, body_in_.size());
+  std::memcpy(buf, body_in_.data(), n);
+  body_in_.erase(0, n);
+  consumed_ += n;
+  const bool worth_a_wake_up = consumed_ >= kWindowWorthAWakeUp;
+  lock.unlock();
+  if (worth_a_wake_up) wake_->signal();  // the connection thread can open the client's window
+  return static_cast<ssize_t>(n);
+}
+
+TrailerFields Http2Stream::take_trailers() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return std::move(trailers_);
+}
+
+bool Http2Stream::deliver(Http2Response& part, Millis timeout) {
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    // Backpressure: the client's flow control decides how fast we may go.
+    if (!changed_.wait_for(lock, timeout, [this] { return response_.body.size() < kMaxUntakenBody || reset_; })) {
+      return false;
+    }
+    if (reset_) return false;
+    response_.take_from(part);
+  }
+  wake_->signal();
+  return true;
+}
+
+void Http2Stream::worker_done() {
+  bool wake;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    worker_done_ = true;
+    // A complete response already woke the connection thread, which ends the
+    // stream without waiting for this; only an unfinished one needs the news.
+    wake = !response_.complete;
+  }
+  if (wake) wake_->signal();
+}
+
+bool Http2Stream::refuse_unbegun() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (work_ == Work::Waiting) work_ = Work::Refused;
   return work_ == Work::Refused;
 }
 
-void StreamPipe::worker_done() {
+void Http2Stream::push_body(const char* data, size_t len) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    worker_done_ = true;
-  }
-  wake_->signal();
-}
-
-void StreamPipe::push_request(const char* data, size_t len) {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    request_.append(data, len);
+    body_in_.append(data, len);
   }
   changed_.notify_all();
 }
 
-void StreamPipe::end_request() {
+void Http2Stream::end_request(TrailerFields trailers) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     request_ended_ = true;
+    trailers_ = std::move(trailers);
   }
   changed_.notify_all();
 }
 
-void StreamPipe::reset() {
+void Http2Stream::reset() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     reset_ = true;
@@ -104,19 +133,20 @@ void StreamPipe::reset() {
   changed_.notify_all();
 }
 
-bool StreamPipe::take_response(std::string& out) {
+bool Http2Stream::collect(Http2Response& into) {
   bool done;
+  bool had_body;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    out.append(response_);
-    response_.clear();
+    had_body = response_.body.size() >= kMaxUntakenBody;
+    into.take_from(response_);
     done = worker_done_;
   }
-  changed_.notify_all();  // a worker waiting for room may go on
+  if (had_body) changed_.notify_all();  // a worker waiting for room may go on
   return done;
 }
 
-size_t StreamPipe::take_consumed() {
+size_t Http2Stream::take_consumed() {
   std::lock_guard<std::mutex> lock(mutex_);
   return std::exchange(consumed_, 0);
 }

@@ -1,21 +1,20 @@
 // One HTTP/2 stream, between the connection's thread (which owns the nghttp2
-// session and the socket) and the worker thread that proxies it.
+// session and the socket: lb/proxy/http2_connection.h) and the worker thread
+// that serves its exchange (lb/proxy/http2_stream_client.h).
 //
-// The worker runs an ordinary ProxyConnection over a StreamPipe: it reads the
-// request as HTTP/1.1 bytes (the connection thread writes the head it built
-// from the HEADERS frame, then the DATA as they arrive, chunked) and writes
-// the response as HTTP/1.1 bytes, which the connection thread parses back
-// into HEADERS and DATA. So an HTTP/2 request takes exactly the path of an
-// HTTP/1.1 one: strict parsing, routes, selection, retries, rate limit,
-// header rules, access log, trace, metrics.
+// Nothing is turned into HTTP/1.1 text: the request head is a MessageHead
+// built from the HEADERS frame (http2_request_head.h) before the worker
+// starts, and read-only after; the body goes as DATA bytes; the response
+// comes back as a status, fields, body bytes and trailers (Http2Response).
 //
-// Hand-offs, one mutex per stream, never held over I/O:
-//   connection thread -> worker: request bytes (bounded by the stream's flow
-//     control window: the connection thread gives the client more window only
-//     as the worker takes bytes), the end of the request, a reset;
-//   worker -> connection thread: response bytes (bounded: the worker waits
-//     while 256 KB are not taken yet), the worker's end; each wakes the
-//     connection thread through its eventfd, which it polls with the socket.
+// Hand-offs, under this stream's one mutex, never held over I/O:
+//   connection thread -> worker: request body bytes (bounded by the stream's
+//     flow-control window: the client gets more window only as the worker
+//     takes bytes), the request's end with its trailers, a reset;
+//   worker -> connection thread: response parts (bounded: the worker waits
+//     while 256 KB of body are not taken yet), the worker's end; each wakes
+//     the connection thread through its eventfd (WakeUp), which it polls
+//     with the socket. A small response is one hand-off and one wake-up.
 #pragma once
 
 #include <condition_variable>
@@ -24,7 +23,10 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "lb/http/message_head.h"
 #include "lb/transport/stream.h"
 
 namespace lb {
@@ -44,58 +46,70 @@ class WakeUp {
   int fd_;
 };
 
-class StreamPipe {
- public:
-  explicit StreamPipe(std::shared_ptr<WakeUp> wake) : wake_(std::move(wake)) {}
+using Http2Fields = std::vector<std::pair<std::string, std::string>>;  // lower-case names
 
-  // --- the worker's side (through PipeEnd, a ProxyConnection's client) ---
+// The response, or the part of it not yet handed over.
+struct Http2Response {
+  bool has_head = false;
+  int status = 0;
+  Http2Fields fields;
+  bool bodiless = false;  // HEAD, 204, 304: HEADERS ends the stream
+  std::string body;
+  Http2Fields trailers;
+  bool complete = false;  // the body has ended (the trailers, if any, are in)
+
+  // Moves what `more` holds onto the end of this one; `more` is left empty.
+  void take_from(Http2Response& more);
+};
+
+class Http2Stream {
+ public:
+  explicit Http2Stream(std::shared_ptr<WakeUp> wake) : wake_(std::move(wake)) {}
+
+  // Written by the connection thread before the worker starts; read-only after.
+  MessageHead request;
+  bool head_too_large = false;  // its fields passed --max-header-size: answered 431
+
+  // --- the worker's side ---
   // Before the worker serves the stream: false when the connection thread
   // refused it first (a stop came while the stream waited for a worker).
   bool begin_work();
-  ssize_t read(char* buf, size_t len, Millis timeout);
-  bool write_all(struct iovec* iov, int count, Millis timeout);
-  // The worker's ProxyConnection returned: no more response bytes.
+  // Request body bytes: > 0 read, kEof at its end, kTimeout, kIoError once reset.
+  ssize_t read_body(char* buf, size_t len, Millis timeout);
+  // After kEof: the request's trailer fields.
+  TrailerFields take_trailers();
+  // Hands `part` over (it is left empty). False once the stream is reset, or
+  // when the client takes nothing for `timeout`.
+  bool deliver(Http2Response& part, Millis timeout);
+  // The worker has finished: no more response parts.
   void worker_done();
 
   // --- the connection thread's side ---
   // At a stop: true when no worker has begun the stream, which then never
   // will (the stream is refused); false when one has, and will finish it.
   bool refuse_unbegun();
-  void push_request(const char* data, size_t len);  // request bytes, in order
-  void end_request();                               // the client sent END_STREAM
-  void reset();                                     // the stream is gone: the worker's I/O fails
-  // Moves the response bytes written so far into `out`; true once the worker is done
-  // and everything was taken.
-  bool take_response(std::string& out);
+  void push_body(const char* data, size_t len);  // DATA bytes, in order
+  void end_request(TrailerFields trailers);      // the client sent END_STREAM
+  void reset();                                  // the stream is gone: the worker's I/O fails
+  // Moves what the worker delivered into `into`; true once the worker is done.
+  bool collect(Http2Response& into);
   // Request bytes the worker read since the last call (to give back as window).
   size_t take_consumed();
 
  private:
-  static constexpr size_t kMaxUntakenResponse = 256 * 1024;
+  static constexpr size_t kMaxUntakenBody = 256 * 1024;
+  static constexpr size_t kWindowWorthAWakeUp = 16 * 1024;  // read this much: tell the connection thread
   const std::shared_ptr<WakeUp> wake_;
   std::mutex mutex_;
   std::condition_variable changed_;
-  std::string request_;           // guards: mutex_; not yet read by the worker
+  std::string body_in_;           // guards: mutex_; request bytes not yet read by the worker
   bool request_ended_ = false;    // guards: mutex_
+  TrailerFields trailers_;        // guards: mutex_
   size_t consumed_ = 0;           // guards: mutex_; read by the worker, not yet given back as window
-  std::string response_;          // guards: mutex_; written by the worker, not yet taken
+  Http2Response response_;        // guards: mutex_; delivered by the worker, not yet collected
   bool worker_done_ = false;      // guards: mutex_
   bool reset_ = false;            // guards: mutex_
   enum class Work { Waiting, Begun, Refused } work_ = Work::Waiting;  // guards: mutex_; who decided first
-};
-
-// The worker's end of a pipe, as the Stream a ProxyConnection reads and writes.
-class PipeEnd : public Stream {
- public:
-  explicit PipeEnd(std::shared_ptr<StreamPipe> pipe) : pipe_(std::move(pipe)) {}
-  ssize_t read(char* buf, size_t len, Millis timeout) override { return pipe_->read(buf, len, timeout); }
-  bool write_all(struct iovec* iov, int count, Millis timeout) override { return pipe_->write_all(iov, count, timeout); }
-  using Stream::write_all;
-  int fd() const override { return -1; }
-  bool idle_and_open() override { return false; }
-
- private:
-  std::shared_ptr<StreamPipe> pipe_;
 };
 
 }  // namespace lb

@@ -13,7 +13,7 @@
 #include "common/thread_per_connection_queue.h"
 #include "lb/http/error_response.h"
 #include "lb/proxy/http2_connection.h"
-#include "lb/proxy/proxy_connection.h"
+#include "lb/proxy/http1_connection.h"
 #include "lb/transport/proxy_protocol.h"
 #include "lb/transport/tls_stream.h"
 
@@ -24,7 +24,7 @@ namespace {
 constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 // Small enough for 10,000 connections (only touched pages count: ~12 KB each,
-// the ProxyConnection included), large enough for OpenSSL's handshake.
+// the Http1Connection included), large enough for OpenSSL's handshake.
 constexpr std::size_t kConnectionStackBytes = 256 * 1024;
 }  // namespace
 
@@ -69,7 +69,7 @@ bool ProxyServer::process_and_close_socket(socket_t sock) {
     }
     if (!header.source.empty()) client_ip = header.source;
   } else if (proxy_protocol && tls && peeks_proxy_header(sock, live->proxy.header_timeout)) {
-    // Plain HTTP refuses it at its first bytes (ProxyConnection); TLS must before the handshake.
+    // Plain HTTP refuses it at its first bytes (Http1Connection); TLS must before the handshake.
     context_.proxy_header_refusals.note(client_ip, "PROXY header", "peer not in --proxy-protocol-from");
     ::close(sock);
     return true;
@@ -106,7 +106,7 @@ bool ProxyServer::process_and_close_socket(socket_t sock) {
   // goes when the thread goes, and leaves no heap fragments behind.
   try {
     // A peer that may not send a PROXY header is refused if it does.
-    ProxyConnection connection(context_, std::move(client), tls ? "https" : "http", client_ip,
+    Http1Connection connection(context_, std::move(client), tls ? "https" : "http", client_ip,
                                /*refuse_proxy_header=*/proxy_protocol && !expects_proxy_header);
     connection.serve();
   } catch (const std::bad_alloc&) {

@@ -1,6 +1,6 @@
 // The listening side: the common accept loop (common/http_listener.h) with
 // the thread-per-connection task queue; it hands every accepted socket to a
-// ProxyConnection instead of httplib's own request handling (which rewrites
+// Http1Connection instead of httplib's own request handling (which rewrites
 // header bytes: README "Architecture").
 #pragma once
 

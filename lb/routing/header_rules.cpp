@@ -15,8 +15,7 @@ bool HeaderRules::drops(std::string_view name) const {
 }
 
 void HeaderRules::append_to(std::string& head) const {
-  for (const auto& [name, value] : set) append_header(head, name, value);
-  for (const auto& [name, value] : add) append_header(head, name, value);
+  for_each_added([&head](std::string_view name, std::string_view value) { append_header(head, name, value); });
 }
 
 std::string header_rule_refusal(std::string_view name, std::string_view value) {

@@ -23,6 +23,12 @@ struct HeaderRules {
   bool drops(std::string_view name) const;
   // Appends the `set` and `add` fields, in that order, as "Name: value\r\n".
   void append_to(std::string& head) const;
+  // Calls `field(name, value)` for the `set` and `add` fields, in that order.
+  template <typename Field>
+  void for_each_added(Field&& field) const {
+    for (const auto& [name, value] : set) field(name, value);
+    for (const auto& [name, value] : add) field(name, value);
+  }
 };
 
 // Why a rule may not name `name` or write `value`, or "" when it may: hop-by-hop

@@ -56,13 +56,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool with_rules = (size & 32) != 0;
   const bool with_request_id = (size & 64) != 0;
 
-  // What the backend sends, read as ProxyConnection::read_response_head() does.
+  // What the backend sends, read as Exchange::read_response_head() does.
   MessageParser response(HTTP_RESPONSE, kMaxHead);
   response.reset(head_request);
   MemoryStream client;
   std::vector<int> interim_statuses;  // the 1xx responses passed on to the client
   ClientHeadOptions options;
-  options.via_header = "Via: 1.1 fuzz\r\n";
+  options.via_value = "1.1 fuzz";
   // A route's rules touch the backend's fields and ours, never the framing (the config refuses that).
   static const HeaderRules rules{{"server", "x-request-id"}, {{"X-Env", "prod"}}, {{"X-Tag", "lb"}}};
   if (with_rules) options.rules = &rules;

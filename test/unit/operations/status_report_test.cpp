@@ -211,7 +211,7 @@ TEST_CASE("metrics_text counters and gauges", "[metrics]") {
   metrics.rate_limited = 4;
   metrics.retries_succeeded = 3;
   metrics.retries_over_budget = 1;
-  std::string text = metrics_text(pool, metrics, 9);
+  std::string text = metrics_text(pool, metrics, 9, 5);
 
   CHECK(has_line(text, R"(lb_responses_total{class="1xx"} 0)"));
   CHECK(has_line(text, R"(lb_responses_total{class="2xx"} 2)"));
@@ -219,6 +219,7 @@ TEST_CASE("metrics_text counters and gauges", "[metrics]") {
   CHECK(has_line(text, R"(lb_responses_total{class="4xx"} 1)"));
   CHECK(has_line(text, R"(lb_responses_total{class="5xx"} 1)"));
   CHECK(has_line(text, "lb_open_connections 9"));
+  CHECK(has_line(text, "lb_open_streams 5"));
   CHECK(has_line(text, "lb_rate_limited_total 4"));
   CHECK(has_line(text, R"(lb_retries_total{result="success"} 3)"));
   CHECK(has_line(text, R"(lb_retries_total{result="failure"} 0)"));

@@ -24,7 +24,7 @@ struct ParsedResponse {
 
 std::string client_head(const std::string& response, Framing framing, ClientHeadOptions options = {}) {
   ParsedResponse parsed(response);
-  if (options.via_header.empty()) options.via_header = "Via: 1.1 lb\r\n";
+  if (options.via_value.empty()) options.via_value = "1.1 lb";
   std::string out;
   build_client_response_head(parsed.head(), framing, options, out);
   return out;
@@ -72,7 +72,7 @@ TEST_CASE("client head: pass-through and framing written by us", "[client-head]"
 // keeps its Upgrade and says Connection: Upgrade.
 TEST_CASE("client head: interim responses", "[client-head]") {
   ClientHeadOptions options;
-  options.trace_header = "X-LB-Trace: t\r\n";
+  options.trace_value = "t";
   CHECK(client_head("HTTP/1.1 100 Continue\r\n\r\n", Framing::None, options) ==
         "HTTP/1.1 100 Continue\r\nVia: 1.1 lb\r\n\r\n");
   CHECK(client_head("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
@@ -91,7 +91,7 @@ TEST_CASE("client head: our fields and the route's rules", "[client-head]") {
   options.request_id_header = "X-Request-ID";
   options.request_id = "abc";
   options.sticky_set_cookie = "lb=1; Path=/";
-  options.trace_header = "X-LB-Trace: t\r\n";
+  options.trace_value = "t";
   CHECK(client_head("HTTP/1.1 200 OK\r\nServer: b\r\nx-request-id: theirs\r\nX-Env: dev\r\nContent-Length: 0\r\n\r\n",
                     Framing::Length, options) ==
         "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Request-ID: abc\r\nX-Env: prod\r\nSet-Cookie: lb=1; Path=/\r\n"

@@ -16,9 +16,9 @@
 
 namespace lb {
 
-class UpstreamPool {
+class IdleConnections {
  public:
-  UpstreamPool(std::size_t max_idle, std::chrono::milliseconds max_idle_time)
+  IdleConnections(std::size_t max_idle, std::chrono::milliseconds max_idle_time)
       : max_idle_time_(max_idle_time), max_idle_(max_idle) {}
 
   // A live idle connection, or nullptr when none is left (the caller connects).

@@ -1,8 +1,8 @@
-#include "lb/transport/upstream_pool.h"
+#include "lb/transport/idle_connections.h"
 
 namespace lb {
 
-std::unique_ptr<Stream> UpstreamPool::acquire() {
+std::unique_ptr<Stream> IdleConnections::acquire() {
   const auto now = std::chrono::steady_clock::now();
   for (;;) {
     Idle candidate;
@@ -20,7 +20,7 @@ std::unique_ptr<Stream> UpstreamPool::acquire() {
   }
 }
 
-void UpstreamPool::release(std::unique_ptr<Stream> connection) {
+void IdleConnections::release(std::unique_ptr<Stream> connection) {
   std::unique_ptr<Stream> evicted;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -33,7 +33,7 @@ void UpstreamPool::release(std::unique_ptr<Stream> connection) {
   }
 }
 
-void UpstreamPool::clear() {
+void IdleConnections::clear() {
   std::vector<Idle> closing;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -41,7 +41,7 @@ void UpstreamPool::clear() {
   }
 }
 
-void UpstreamPool::set_max_idle(std::size_t max_idle) {
+void IdleConnections::set_max_idle(std::size_t max_idle) {
   std::vector<Idle> closing;  // closed outside the lock
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -1,4 +1,4 @@
-// UpstreamPool: idle keep-alive connections to one backend, on socket pairs
+// IdleConnections: idle keep-alive connections to one backend, on socket pairs
 // standing in for backend connections (the far end plays the backend).
 #include <catch2/catch.hpp>
 #include <sys/socket.h>
@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "lb/transport/stream.h"
-#include "lb/transport/upstream_pool.h"
+#include "lb/transport/idle_connections.h"
 
 using namespace std::chrono_literals;
 
@@ -42,7 +42,7 @@ struct Connection {
 }  // namespace
 
 TEST_CASE("upstream pool: the most recent idle connection is reused first", "[unit][pool]") {
-  lb::UpstreamPool pool(8, 60s);
+  lb::IdleConnections pool(8, 60s);
   CHECK(pool.acquire() == nullptr);
   Connection a, b;
   pool.release(std::move(a.ours));
@@ -57,7 +57,7 @@ TEST_CASE("upstream pool: the most recent idle connection is reused first", "[un
 }
 
 TEST_CASE("upstream pool: connections the backend closed or wrote on are dropped", "[unit][pool]") {
-  lb::UpstreamPool pool(8, 60s);
+  lb::IdleConnections pool(8, 60s);
   Connection alive, closed, out_of_sync;
   pool.release(std::move(alive.ours));
   pool.release(std::move(closed.ours));
@@ -74,7 +74,7 @@ TEST_CASE("upstream pool: connections the backend closed or wrote on are dropped
 }
 
 TEST_CASE("upstream pool: beyond max_idle the oldest is closed; 0 pools nothing", "[unit][pool]") {
-  lb::UpstreamPool pool(1, 60s);
+  lb::IdleConnections pool(1, 60s);
   Connection older, newer;
   pool.release(std::move(older.ours));
   pool.release(std::move(newer.ours));
@@ -83,7 +83,7 @@ TEST_CASE("upstream pool: beyond max_idle the oldest is closed; 0 pools nothing"
   REQUIRE(got);
   CHECK(got->fd() == newer.our_fd);
 
-  lb::UpstreamPool none(0, 60s);
+  lb::IdleConnections none(0, 60s);
   Connection c;
   none.release(std::move(c.ours));
   CHECK(c.closed_by_pool());
@@ -91,7 +91,7 @@ TEST_CASE("upstream pool: beyond max_idle the oldest is closed; 0 pools nothing"
 }
 
 TEST_CASE("upstream pool: clear() closes every idle connection", "[unit][pool]") {
-  lb::UpstreamPool pool(8, 60s);
+  lb::IdleConnections pool(8, 60s);
   Connection a, b;
   pool.release(std::move(a.ours));
   pool.release(std::move(b.ours));

@@ -1,0 +1,223 @@
+// Exchange, part 1: the request's path, top to bottom (the steps are listed
+// in exchange.h). The attempt on one backend is in exchange_attempt.cpp, the
+// response's relay in exchange_relay.cpp, what is recorded in exchange_record.cpp.
+#include "lb/proxy/exchange.h"
+
+#include <algorithm>
+
+#include "common/log.h"
+#include "lb/balancing/event_log.h"
+#include "lb/http/http_headers.h"
+#include "lb/http/message_rules.h"
+#include "lb/http/request_id.h"
+#include "lb/proxy/retry_policy.h"
+
+namespace lb {
+
+Exchange::Exchange(const ExchangeSetup& setup, ClientSide& client, UpstreamScratch& scratch)
+    : setup_(setup),
+      context_(setup.context),
+      settings_(setup.live.proxy),
+      client_(client),
+      request_(client.request()),
+      scratch_(scratch) {}
+
+bool Exchange::run() {
+  const auto started = Clock::now();
+  const std::string started_text = context_.access_log ? access_log_time() : std::string();
+  const auto started_wall =
+      context_.request_log ? std::chrono::system_clock::now() : std::chrono::system_clock::time_point();
+  const bool keep = serve();
+  account(started, started_wall, started_text);
+  return keep;
+}
+
+// Step 1, then 2 and 3, before any backend is involved.
+bool Exchange::serve() {
+  note_request_id();  // first, so that every answer from here on carries it
+  if (Refusal refusal = check_request_head(request_)) return reply(refusal.status, refusal.reason, true);
+  if (settings_.max_body_bytes != 0 && request_.content_length != kNoContentLength &&
+      request_.content_length > settings_.max_body_bytes) {
+    return reply(413, "request body larger than " + std::to_string(settings_.max_body_bytes) + " bytes", true);
+  }
+  risky_body_ = body_framing_is_risky(request_);
+  bool expect_found = false;
+  const std::string_view expect = find_header(request_, "expect", &expect_found);
+  expects_continue_ =
+      expect_found && iequals(expect, "100-continue") && request_.has_body() && request_.http_minor >= 1;
+  replayable_ = is_replayable(request_.view(request_.method), request_.has_body());
+
+  const RateDecision rate = rate_limit();
+  if (!rate.allowed) {
+    context_.metrics.rate_limited.fetch_add(1, std::memory_order_relaxed);
+    return reply(429, "too many requests", !client_.request_fully_read(),
+                 {{"Retry-After", std::to_string(rate.retry_after_seconds)},
+                  {"RateLimit-Limit", std::to_string(rate.limit)},
+                  {"RateLimit-Remaining", std::to_string(rate.remaining)},
+                  {"RateLimit-Reset", std::to_string(rate.reset_seconds)}});
+  }
+  if (!route()) return reply(404, "no route for this request", !client_.request_fully_read());
+  return forward_with_retries();
+}
+
+// Step 2: the client's token bucket (--rate-limit), keyed by its address, or
+// by the one X-Forwarded-For names when the peer is a trusted proxy.
+RateDecision Exchange::rate_limit() {
+  const LiveSettings& live = setup_.live;
+  if (!live.rate_limiter) return RateDecision{true, 0, 0, 0, 0};
+  std::string forwarded_for;
+  if (!live.trusted_proxies.empty()) {
+    for (size_t i = 0; i < request_.fields.size(); ++i) {
+      if (!iequals(request_.name(i), "x-forwarded-for")) continue;
+      if (!forwarded_for.empty()) forwarded_for += ",";
+      forwarded_for.append(request_.value(i));
+    }
+  }
+  return live.rate_limiter->admit(client_address(std::string(setup_.client_ip), forwarded_for, live.trusted_proxies));
+}
+
+// Step 3: the first route matching the request's host and path names its
+// pool; without routes every request goes to the pool "default".
+bool Exchange::route() {
+  const Topology& topology = *setup_.topology;
+  if (topology.router.empty()) {  // the tutorial's set-up: one pool, no routes
+    pool_ = topology.default_pool;
+    return pool_ != nullptr;
+  }
+  route_ = topology.router.match(request_host(request_), request_.view(request_.target));
+  if (!route_) return false;
+  pool_ = topology.pools[route_->pool_index].get();
+  if (route_->strip_prefix && !route_->path.empty()) {
+    routed_target_ = strip_path_prefix(request_.view(request_.target), route_->path);
+  }
+  trace_.set_route(route_->match_text(), pool_->settings.name);
+  return true;
+}
+
+// Steps 4 to 7, once per backend tried: choose, attempt, judge, and then
+// either the client has its answer or the judge sends the request elsewhere.
+bool Exchange::forward_with_retries() {
+  bool cookie_seen = false;
+  const std::shared_ptr<Backend> pinned = pinned_backend(cookie_seen);
+  context_.retry_budget.deposit();
+  const Clock::time_point deadline =
+      Clock::now() + all_tries_timeout(settings_.backend_timeout, settings_.try_timeout, settings_.retries);
+  SelectionContext selection;
+  int attempts_left = settings_.retries;
+  bool budgeted_retry = false;  // this try is a retry the budget paid for (counted in /metrics)
+  Verdict last_failure;
+  for (;;) {
+    selection.now = Clock::now();
+    const Choice choice = choose(selection, pinned, cookie_seen);
+    if (!choice.backend) {
+      if (last_failure.status == 0) return reply(503, "no healthy backend available", !client_.request_fully_read());
+      return reply(last_failure.status, last_failure.message, last_failure.close_client);
+    }
+    Backend& backend = *choice.backend;
+    ActiveRequestGuard in_flight(backend);
+    const auto upstream_started = Clock::now();
+    // The judge's facts about time and budget (the budget's lock only after a failure).
+    const auto judge = [&](AttemptFacts& facts) {
+      facts.deadline_passed = Clock::now() >= deadline;
+      facts.attempts_left = attempts_left;
+      facts.budget_left = facts.end == AttemptEnd::Answered || context_.retry_budget.has_room();
+      return judge_attempt(facts);
+    };
+    AttemptFacts facts = attempt(backend, choice, first_byte_wait(deadline), /*fresh_connection=*/false);
+    Verdict verdict = judge(facts);
+    if (verdict.next == Verdict::Next::SameBackendAgain) {
+      facts = attempt(backend, choice, first_byte_wait(deadline), /*fresh_connection=*/true);
+      verdict = judge(facts);
+    }
+    upstream_seconds_ += std::chrono::duration<double>(Clock::now() - upstream_started).count();
+    answered_by_ = backend.url;
+    release(backend, choice, facts, verdict, budgeted_retry);
+    switch (verdict.next) {
+      case Verdict::Next::Done:
+        return !verdict.close_client && client_.keeps_connection();
+      case Verdict::Next::Reply:
+      case Verdict::Next::SameBackendAgain:  // (never twice)
+        if (verdict.over_budget) context_.metrics.retries_over_budget.fetch_add(1, std::memory_order_relaxed);
+        return reply(verdict.status, verdict.message, verdict.close_client);
+      case Verdict::Next::AnotherBackend:
+        break;
+    }
+    if (verdict.budgeted && !context_.retry_budget.try_withdraw()) {  // spent since the judge looked
+      context_.metrics.retries_over_budget.fetch_add(1, std::memory_order_relaxed);
+      return reply(verdict.status, verdict.message, verdict.close_client);
+    }
+    budgeted_retry = verdict.budgeted;
+    last_failure = verdict;
+    selection.avoid.push_back(&backend);
+    --attempts_left;
+    common::log_line("[Proxy] " + backend.url + " failed (" + facts.detail + "); trying another backend");
+  }
+}
+
+// How long this try waits for a first response byte: a replayable request
+// --try-timeout (jittered), then it is tried elsewhere; others all of
+// --backend-timeout, for they cannot be.
+Millis Exchange::first_byte_wait(Clock::time_point deadline) {
+  if (!replayable_) return settings_.backend_timeout;
+  const Millis left = std::chrono::duration_cast<Millis>(deadline - Clock::now());
+  const Millis try_wait = settings_.try_timeout < settings_.backend_timeout
+                              ? jittered_try_timeout(settings_.try_timeout, unit_random_(setup_.random))
+                              : settings_.try_timeout;
+  return std::max(Millis(1), std::min(try_wait, left));
+}
+
+// The backend the client's sticky cookie names, if any (forged or stale: none).
+std::shared_ptr<Backend> Exchange::pinned_backend(bool& cookie_seen) const {
+  if (!pool_->sticky) return nullptr;
+  for (size_t i = 0; i < request_.fields.size(); ++i) {
+    if (!iequals(request_.name(i), "cookie")) continue;
+    const std::string_view value = pool_->sticky->find_in(request_.value(i));
+    if (!value.empty()) {
+      cookie_seen = true;
+      return pool_->sticky->backend_for(value);
+    }
+  }
+  return nullptr;
+}
+
+// Step 4: the pinned backend while it can take the request, else the
+// algorithm's choice; then the backend's circuit breaker must admit it.
+Exchange::Choice Exchange::choose(SelectionContext& selection, const std::shared_ptr<Backend>& pinned,
+                                  bool cookie_seen) {
+  for (;;) {
+    if (settings_.trace_header || context_.request_log) trace_.note_candidates(*pool_, selection);
+    Choice choice;
+    choice.backend = pinned && is_eligible(*pinned, selection) ? pinned : pool_->selector->pick(selection);
+    if (pool_->sticky) {
+      trace_.set_sticky(!cookie_seen                 ? "miss (no cookie)"
+                        : !pinned                    ? "miss (unknown value)"
+                        : choice.backend == pinned   ? "hit"
+                                                     : "miss (pinned backend unavailable)");
+    }
+    if (!choice.backend) return choice;
+    CircuitTransition transition;
+    choice.ticket = choice.backend->passive_health().admit(&transition);
+    if (transition.changed) log_circuit_change(*choice.backend, transition);
+    if (!choice.ticket) {  // another thread took the last half-open trial slot
+      selection.avoid.push_back(choice.backend.get());
+      continue;
+    }
+    trace_.note_chosen(*choice.backend);
+    if (pool_->sticky && choice.backend != pinned) {
+      choice.set_cookie = pool_->sticky->set_cookie_value(*choice.backend, setup_.forwarded_proto == "https");
+    }
+    return choice;
+  }
+}
+
+// Step 1's request id (--request-id-header): the client's is kept; a request
+// without one gets a fresh random id, which the backend is sent too.
+void Exchange::note_request_id() {
+  if (settings_.request_id_header.empty()) return;
+  request_id_ = std::string(find_header(request_, settings_.request_id_header));
+  request_id_is_new_ = request_id_.empty();
+  if (request_id_is_new_) request_id_ = random_request_id();
+  trace_.set_request_id(request_id_);
+}
+
+}  // namespace lb

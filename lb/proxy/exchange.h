@@ -1,0 +1,129 @@
+// One request, from its parsed head to its release, whichever protocol
+// brought it: an HTTP/1.1 connection (lb/proxy/http1_connection.h) and an
+// HTTP/2 stream's worker (lb/proxy/http2_stream_client.h) both drive it
+// through a ClientSide (lb/proxy/client_side.h). In order, one function each:
+//
+//   1 check   the head by the message rules, the size limit  -> 400/413/...  serve()
+//   2 limit   the client's rate                              -> 429          rate_limit()
+//   3 route   the pool for the request's host and path       -> 404          route()
+//   4 choose  a backend of that pool: sticky cookie, selector,
+//             circuit breaker                                -> 503          choose()
+//   5 attempt forward the head and streamed body on a pooled connection,
+//             read the response head (exchange_attempt.cpp)                  attempt()
+//   6 judge   failed? mark down? retry elsewhere? which status
+//             (lb/proxy/attempt_judge.h)                     -> 502/504      forward_with_retries()
+//   7 relay   the response body back (exchange_relay.cpp)                    relay_response()
+//   8 release the backend learns the outcome; metrics and logs
+//             (exchange_record.cpp)                                          release(), account()
+//
+// Its state is this one object, made per request; what it decides, each
+// step returns (a Choice, AttemptFacts, a Verdict). What it reuses from the
+// request before it (parsers, buffers) is in UpstreamScratch.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "lb/http/http_message_parser.h"
+#include "lb/operations/decision_trace.h"
+#include "lb/proxy/attempt_judge.h"
+#include "lb/proxy/client_side.h"
+#include "lb/proxy/proxy_context.h"
+
+namespace lb {
+
+// Who asks and with which settings: the same for every request on a
+// connection (HTTP/2: on each of its streams).
+struct ExchangeSetup {
+  ProxyContext& context;
+  const LiveSettings& live;                 // the settings this request runs with
+  std::shared_ptr<const Topology> topology;  // pools and routes in service when it began
+  std::string_view client_ip;               // the peer's address, or the one its PROXY header gave
+  std::string_view forwarded_proto;         // "http" or "https": what the client used to reach us
+  std::string_view via_header;              // "Via: 1.1 <name>\r\n", for the backend
+  std::string_view via_value;               // "1.1 <name>", for the client
+  std::minstd_rand& random;                 // jitter of --try-timeout, injected faults
+};
+
+// What an exchange reuses from the one before it on the same connection (or
+// worker thread), so a warm connection allocates nothing per request.
+struct UpstreamScratch {
+  explicit UpstreamScratch(size_t max_head_bytes) : response_parser(HTTP_RESPONSE, max_head_bytes) {}
+  MessageParser response_parser;
+  BodyWriter request_writer;  // the request head and body towards the backend
+  std::string request_head;
+  char* buffer = nullptr;     // backend bytes, ConnectionBuffers::kBufferBytes of them
+  size_t begin = 0;           // read but not yet parsed: buffer[begin, end)
+  size_t end = 0;
+};
+
+class Exchange {
+ public:
+  Exchange(const ExchangeSetup& setup, ClientSide& client, UpstreamScratch& scratch);
+  // Serves the request and accounts for it. True when the client connection
+  // may carry another request.
+  bool run();
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  // Step 4's answer: the backend, its breaker's admission, the sticky cookie to set.
+  struct Choice {
+    std::shared_ptr<Backend> backend;
+    CircuitTicket ticket;
+    std::string set_cookie;  // empty when the client is pinned to it already
+  };
+
+  bool serve();                 // steps 1-8 but the accounting
+  RateDecision rate_limit();    // step 2
+  bool route();                 // step 3: sets route_, pool_, routed_target_
+  bool forward_with_retries();  // steps 4-7, as often as the judge allows
+  std::shared_ptr<Backend> pinned_backend(bool& cookie_seen) const;
+  Choice choose(SelectionContext& selection, const std::shared_ptr<Backend>& pinned, bool cookie_seen);
+  Millis first_byte_wait(Clock::time_point deadline);
+  AttemptFacts attempt(Backend& backend, const Choice& choice, Millis first_byte_wait, bool fresh_connection);
+  bool apply_fault(Backend& backend, Millis& first_byte_wait, AttemptFacts& ended);
+  std::unique_ptr<Stream> connect(Backend& backend, bool fresh_connection, AttemptFacts& failed);
+  AttemptFacts send_request(Stream& upstream);
+  AttemptFacts read_response_head(Stream& upstream, Millis first_byte_wait);
+  AttemptFacts relay_response(Stream& upstream, const Choice& choice);
+  void release(Backend& backend, const Choice& choice, const AttemptFacts& facts, const Verdict& verdict,
+               bool budgeted_retry);
+  bool reply(int status, const std::string& message, bool close, ExtraFields fields = {});
+  ClientHeadOptions response_options(const std::string& set_cookie) const;
+  std::string trace_value() const;
+  void note_request_id();
+  void account(Clock::time_point started, std::chrono::system_clock::time_point started_wall,
+               const std::string& started_text);
+  void write_access_log(const std::string& time, double seconds);
+  void record_request(std::chrono::system_clock::time_point time, double seconds);
+
+  // Given by the connection.
+  const ExchangeSetup& setup_;
+  ProxyContext& context_;
+  const ProxySettings& settings_;
+  ClientSide& client_;
+  const MessageHead& request_;
+  UpstreamScratch& scratch_;
+  std::uniform_real_distribution<double> unit_random_{0.0, 1.0};
+
+  // This request's facts, as the steps learn them.
+  bool replayable_ = false;       // is_replayable(): may be sent to a second backend
+  bool risky_body_ = false;       // body_framing_is_risky(): Connection: close upstream, never pooled
+  bool expects_continue_ = false; // Expect: 100-continue with a body
+  bool continue_sent_ = false;
+  const Route* route_ = nullptr;       // the route that matched; nullptr: no routes
+  const BackendPool* pool_ = nullptr;  // the pool it routed to
+  std::string routed_target_;          // the target after strip-prefix; "" when sent as received
+  std::string request_id_;             // --request-id-header: this request's id
+  bool request_id_is_new_ = false;     // we made it up: it goes to the backend too
+  DecisionTrace trace_;
+  // What it ended as, for metrics and logs.
+  int status_sent_ = 0;
+  uint64_t body_bytes_sent_ = 0;
+  std::string answered_by_;            // URL of the backend that answered
+  double upstream_seconds_ = 0;        // time spent with backends
+};
+
+}  // namespace lb
