@@ -3,18 +3,19 @@
 // HTTP/2 stream's worker (lb/proxy/http2_stream_client.h) both drive it
 // through a ClientSide (lb/proxy/client_side.h). In order, one function each:
 //
-//   1 check   the head by the message rules, the size limit  -> 400/413/...  serve()
-//   2 limit   the client's rate                              -> 429          rate_limit()
-//   3 route   the pool for the request's host and path       -> 404          route()
-//   4 choose  a backend of that pool: sticky cookie, selector,
-//             circuit breaker                                -> 503          choose()
-//   5 attempt forward the head and streamed body on a pooled connection,
-//             read the response head (exchange_attempt.cpp)                  attempt()
-//   6 judge   failed? mark down? retry elsewhere? which status
-//             (lb/proxy/attempt_judge.h)                     -> 502/504      forward_with_retries()
-//   7 relay   the response body back (exchange_relay.cpp)                    relay_response()
-//   8 release the backend learns the outcome; metrics and logs
-//             (exchange_record.cpp)                                          release(), account()
+//   1 check   the head by the message rules     -> 400/405/501  check_request_head() (lb/http/message_rules.h)
+//   2 limit   the client's rate                 -> 429          rate_limit()
+//   3 route   the pool for its host and path    -> 404          route()
+//   4 choose  a backend of that pool: sticky
+//             cookie, selector, circuit breaker -> 503          choose()
+//   5 attempt forward the head and the streamed body on a pooled
+//             connection, read the response head                attempt() (exchange_attempt.cpp)
+//   6 relay   the response body back, once its head is good    relay_response() (exchange_relay.cpp)
+//   7 judge   how the attempt ended: failed? mark down? retry
+//             elsewhere? which status           -> 502/504      judge_attempt() (lb/proxy/attempt_judge.h)
+//   8 release the backend learns the outcome                    release() (exchange_record.cpp)
+// serve() runs 1-3, forward_with_retries() 4-8 for each backend tried;
+// run() accounts for the request afterwards (metrics, logs: account()).
 //
 // Its state is this one object, made per request; what it decides, each
 // step returns (a Choice, AttemptFacts, a Verdict). What it reuses from the

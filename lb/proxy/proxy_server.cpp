@@ -93,28 +93,34 @@ bool ProxyServer::process_and_close_socket(socket_t sock) {
         return true;
     }
   }
-  // HTTP/2: chosen by ALPN on TLS, or by its preface on a plain --h2c listener.
+  serve_client(std::move(client), *live, tls != nullptr, std::move(client_ip),
+               /*refuse_proxy_header=*/proxy_protocol && !expects_proxy_header);
+  return true;  // the stream closed the socket
+}
+
+// HTTP/2 (chosen by ALPN on TLS, or by its preface on a plain --h2c
+// listener) or HTTP/1.1, on this thread until the connection ends. A peer
+// that may not send a PROXY header is refused if it does.
+void ProxyServer::serve_client(std::unique_ptr<Stream> client, const LiveSettings& live, bool tls,
+                               std::string client_ip, bool refuse_proxy_header) {
   auto* tls_client = dynamic_cast<TlsStream*>(client.get());
   const bool http2 = tls_client ? tls_client->alpn() == "h2"
-                                : live->proxy.h2c && peeks_prefix(sock, kHttp2Preface, live->proxy.header_timeout);
+                                : live.proxy.h2c && peeks_prefix(client->fd(), kHttp2Preface, live.proxy.header_timeout);
   if (http2) {
     Http2Connection connection(context_, std::move(client), tls ? "https" : "http", client_ip);
     connection.serve();
-    return true;
+    return;
   }
   // On this thread's stack (~3 KB; the buffers have their own mapping): it
   // goes when the thread goes, and leaves no heap fragments behind.
   try {
-    // A peer that may not send a PROXY header is refused if it does.
-    Http1Connection connection(context_, std::move(client), tls ? "https" : "http", client_ip,
-                               /*refuse_proxy_header=*/proxy_protocol && !expects_proxy_header);
+    Http1Connection connection(context_, std::move(client), tls ? "https" : "http", client_ip, refuse_proxy_header);
     connection.serve();
   } catch (const std::bad_alloc&) {
     // No memory for this connection's buffers: it closes (the stream closed
     // the socket on the way out), the server and its other connections go on.
     common::log_line("[Proxy] out of memory for a new connection; closed it");
   }
-  return true;  // the stream closed the socket
 }
 
 }  // namespace lb

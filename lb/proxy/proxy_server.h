@@ -25,7 +25,9 @@ class ProxyServer : public common::HttpListener {
   void shutdown();
 
  private:
-  bool process_and_close_socket(socket_t sock) override;
+  bool process_and_close_socket(socket_t sock) override;  // PROXY header, TLS handshake, then serve_client()
+  void serve_client(std::unique_ptr<Stream> client, const LiveSettings& live, bool tls, std::string client_ip,
+                    bool refuse_proxy_header);
 
   ProxyContext& context_;
   std::unique_ptr<httplib::TaskQueue> stream_workers_;  // HTTP/2 streams' worker threads

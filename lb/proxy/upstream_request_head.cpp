@@ -6,12 +6,49 @@
 
 namespace lb {
 
+namespace {
+
+// Ours to add unless the route's rules remove or replace it.
+bool ours(const UpstreamHeadOptions& options, std::string_view name) {
+  return !options.rules || !options.rules->drops(name);
+}
+
+// X-Forwarded-For/-Proto/-Host (the client's X-Forwarded-For list with its
+// address appended) and RFC 7239 Forwarded, as the flags ask.
+void append_forwarding_fields(const UpstreamHeadOptions& options, std::string_view host, bool has_host,
+                              std::string_view prior_forwarded_for, std::string& out) {
+  if (options.x_forwarded_headers) {
+    if (ours(options, "x-forwarded-for")) {
+      out.append("X-Forwarded-For: ");
+      if (!prior_forwarded_for.empty()) out.append(prior_forwarded_for).append(", ");
+      out.append(options.client_ip).append("\r\n");
+    }
+    if (ours(options, "x-forwarded-proto")) append_header(out, "X-Forwarded-Proto", options.forwarded_proto);
+    if (has_host && ours(options, "x-forwarded-host")) append_header(out, "X-Forwarded-Host", host);
+  } else if (!prior_forwarded_for.empty()) {
+    append_header(out, "X-Forwarded-For", prior_forwarded_for);  // not ours to drop
+  }
+  if (options.forwarded_header && ours(options, "forwarded")) {
+    // RFC 7239: a new element after any the client sent (Forwarded lines are kept above).
+    const bool ipv6 = options.client_ip.find(':') != std::string_view::npos;
+    out.append("Forwarded: for=");
+    if (ipv6) {
+      out.append("\"[").append(options.client_ip).append("]\"");
+    } else {
+      out.append(options.client_ip);
+    }
+    out.append(";proto=").append(options.forwarded_proto);
+    if (has_host) out.append(";host=\"").append(host).append("\"");
+    out.append("\r\n");
+  }
+}
+
+}  // namespace
+
 void build_upstream_head(const MessageHead& request, const UpstreamHeadOptions& options, std::string& out) {
   out.clear();
   const std::string_view target = options.target.empty() ? request.view(request.target) : options.target;
   out.append(request.view(request.method)).append(" ").append(target).append(" HTTP/1.1\r\n");
-  // Ours to add unless the route's rules remove or replace it.
-  auto ours = [&](std::string_view name) { return !options.rules || !options.rules->drops(name); };
 
   const std::string connection = connection_tokens(request);
   const std::string_view host = request_host(request);
@@ -20,7 +57,7 @@ void build_upstream_head(const MessageHead& request, const UpstreamHeadOptions& 
   for (size_t i = 0; i < request.fields.size(); ++i) {
     std::string_view name = request.name(i);
     std::string_view value = request.value(i);
-    if (!ours(name)) continue;  // the rules never name Host or framing
+    if (!ours(options, name)) continue;  // the rules never name Host or framing
     if (is_hop_by_hop(name, connection)) {
       if (request.upgrade && iequals(name, "upgrade")) append_header(out, name, value);  // asked to tunnel
       continue;
@@ -48,33 +85,10 @@ void build_upstream_head(const MessageHead& request, const UpstreamHeadOptions& 
   }
   // An HTTP/1.0 request may lack Host; HTTP/1.1 to the backend requires one.
   if (!has_host) append_header(out, "Host", host.empty() ? options.fallback_host : host);
-  if (options.x_forwarded_headers) {
-    if (ours("x-forwarded-for")) {
-      out.append("X-Forwarded-For: ");
-      if (!prior_forwarded_for.empty()) out.append(prior_forwarded_for).append(", ");
-      out.append(options.client_ip).append("\r\n");
-    }
-    if (ours("x-forwarded-proto")) append_header(out, "X-Forwarded-Proto", options.forwarded_proto);
-    if (has_host && ours("x-forwarded-host")) append_header(out, "X-Forwarded-Host", host);
-  } else if (!prior_forwarded_for.empty()) {
-    append_header(out, "X-Forwarded-For", prior_forwarded_for);  // not ours to drop
-  }
-  if (options.forwarded_header && ours("forwarded")) {
-    // RFC 7239: a new element after any the client sent (Forwarded lines are kept above).
-    const bool ipv6 = options.client_ip.find(':') != std::string_view::npos;
-    out.append("Forwarded: for=");
-    if (ipv6) {
-      out.append("\"[").append(options.client_ip).append("]\"");
-    } else {
-      out.append(options.client_ip);
-    }
-    out.append(";proto=").append(options.forwarded_proto);
-    if (has_host) out.append(";host=\"").append(host).append("\"");
-    out.append("\r\n");
-  }
+  append_forwarding_fields(options, host, has_host, prior_forwarded_for, out);
   if (!options.request_id.empty()) append_header(out, options.request_id_header, options.request_id);
   if (options.rules) options.rules->append_to(out);
-  if (ours("via")) out.append(options.via_header);
+  if (ours(options, "via")) out.append(options.via_header);
   if (request.upgrade) {
     out.append("Connection: Upgrade\r\n");
   } else if (options.close_connection) {

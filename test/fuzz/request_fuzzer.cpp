@@ -1,4 +1,4 @@
-// libFuzzer target: the request side of the proxy path, as ProxyConnection
+// libFuzzer target: the request side of the proxy path, as an HTTP/1.1 connection and its exchange
 // drives it. Bytes from a client are parsed in pieces (as TCP reads would
 // split them), checked by message_rules, and forwarded as our own head plus
 // the body re-framed by BodyWriter. What we would send a backend is then
@@ -58,7 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
 
-  // What ProxyConnection would send: our head, then the body as it arrives.
+  // What an exchange would send: our head, then the body as it arrives.
   const bool risky = body_framing_is_risky(head);
   UpstreamHeadOptions options;
   options.client_ip = (size & 16) ? "::1" : "10.1.2.3";
@@ -90,7 +90,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   TeeSink tee;
   tee.writer = &writer;
   request.set_body_sink(&tee);
-  // A bodiless head may still be paused at its end: finish it as ProxyConnection does.
+  // A bodiless head may still be paused at its end: finish it as Http1Connection::read_request_head() does.
   if (request.phase() == MessageParser::Phase::Body && !head.has_body()) {
     pos += request.feed(reinterpret_cast<const char*>(data) + pos, size - pos);
   }

@@ -1,4 +1,4 @@
-// libFuzzer target: the response side of the proxy path, as ProxyConnection
+// libFuzzer target: the response side of the proxy path, as an exchange
 // drives it (read_response_head(), relay_response()). Bytes from a backend
 // are parsed in pieces (as TCP reads would split them) and checked by
 // check_response_head(); 1xx interim responses are passed on and the next
