@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 namespace lb {
 
@@ -35,6 +36,13 @@ struct AttemptFacts {
   bool budget_left = true;   // the retry budget has room for one more retry
   bool request_fully_read = true;  // the client's request body is all read (else the reply closes)
   uint64_t max_body_bytes = 0;     // --max-body-size, for BodyTooLarge's message
+
+  static AttemptFacts ended(AttemptEnd end, std::string detail) {
+    AttemptFacts facts;
+    facts.end = end;
+    facts.detail = std::move(detail);
+    return facts;
+  }
 };
 
 struct Verdict {

@@ -2,9 +2,12 @@
 
 namespace lb {
 
+bool response_is_bodiless(const MessageHead& response, bool head_request) {
+  return head_request || response.status / 100 == 1 || response.status == 204 || response.status == 304;
+}
+
 Framing client_body_framing(const MessageHead& response, bool head_request, bool client_http11) {
-  const bool bodiless = head_request || response.status / 100 == 1 || response.status == 204 || response.status == 304;
-  if (bodiless) return Framing::None;
+  if (response_is_bodiless(response, head_request)) return Framing::None;
   if (response.content_length != kNoContentLength) return Framing::Length;
   return client_http11 ? Framing::Chunked : Framing::Close;
 }

@@ -21,6 +21,10 @@
 
 namespace lb {
 
+// True when a response carries no body whatever its fields say: the answer
+// to a HEAD request, a 1xx, 204 or 304 (RFC 9110 6.4.1).
+bool response_is_bodiless(const MessageHead& response, bool head_request);
+
 // How a final response's body reaches the client: none for HEAD, 1xx, 204
 // and 304; its Content-Length when it has one; otherwise (chunked or
 // close-delimited from the backend) chunked to an HTTP/1.1 client, which

@@ -14,17 +14,6 @@
 
 namespace lb {
 
-namespace {
-
-AttemptFacts ended(AttemptEnd end, std::string detail) {
-  AttemptFacts facts;
-  facts.end = end;
-  facts.detail = std::move(detail);
-  return facts;
-}
-
-}  // namespace
-
 AttemptFacts Exchange::attempt(Backend& backend, const Choice& choice, Millis first_byte_wait, bool fresh_connection) {
   AttemptFacts facts;
   std::unique_ptr<Stream> upstream;
@@ -69,14 +58,14 @@ bool Exchange::apply_fault(Backend& backend, Millis& first_byte_wait, AttemptFac
     trace_.note_delay(backend, plan.delay);
     std::this_thread::sleep_until(plan.times_out ? first_byte_deadline : plan.forward_at);
     if (plan.times_out) {
-      facts = ended(AttemptEnd::Timeout, "timeout (injected delay)");
+      facts = AttemptFacts::ended(AttemptEnd::Timeout, "timeout (injected delay)");
       return true;
     }
     first_byte_wait = std::max(Millis(1), first_byte_wait - plan.delay);
   }
   if (!plan.abort) return false;
   backend.faults_aborted.fetch_add(1, std::memory_order_relaxed);
-  facts = ended(AttemptEnd::InjectedAbort, "injected fault (" + std::to_string(plan.abort_status) + ")");
+  facts = AttemptFacts::ended(AttemptEnd::InjectedAbort, "injected fault (" + std::to_string(plan.abort_status) + ")");
   facts.status = plan.abort_status;
   return true;
 }
@@ -98,14 +87,14 @@ std::unique_ptr<Stream> Exchange::connect(Backend& backend, bool fresh_connectio
                              error);
     }
     if (!upstream) {
-      failed = ended(AttemptEnd::CannotConnect, error);
+      failed = AttemptFacts::ended(AttemptEnd::CannotConnect, error);
       return nullptr;
     }
   }
   // A backend is reachable: now tell a waiting client to send its body.
   if (expects_continue_ && !continue_sent_) {
     if (!client_.send_continue()) {
-      failed = ended(AttemptEnd::CutShort, "client gone");
+      failed = AttemptFacts::ended(AttemptEnd::CutShort, "client gone");
       return nullptr;
     }
     continue_sent_ = true;
@@ -139,17 +128,17 @@ AttemptFacts Exchange::send_request(Stream& upstream) {
   std::string problem;
   switch (client_.pass_request_body(writer, problem)) {
     case BodyPass::Done:
-      return ended(AttemptEnd::Answered, "");  // so far
+      return AttemptFacts::ended(AttemptEnd::Answered, "");  // so far
     case BodyPass::TooLarge:
-      return ended(AttemptEnd::BodyTooLarge, "");
+      return AttemptFacts::ended(AttemptEnd::BodyTooLarge, "");
     case BodyPass::Invalid:
-      return ended(AttemptEnd::BadRequestBody, problem);
+      return AttemptFacts::ended(AttemptEnd::BadRequestBody, problem);
     case BodyPass::ClientGone:
-      return ended(AttemptEnd::CutShort, "client stopped sending its body");
+      return AttemptFacts::ended(AttemptEnd::CutShort, "client stopped sending its body");
     case BodyPass::UpstreamFailed:
       break;
   }
-  return ended(AttemptEnd::NoResponse, "write to backend failed");
+  return AttemptFacts::ended(AttemptEnd::NoResponse, "write to backend failed");
 }
 
 // Reads the final response head; interim (1xx) responses are passed on.
@@ -163,16 +152,16 @@ AttemptFacts Exchange::read_response_head(Stream& upstream, Millis first_byte_wa
   for (;;) {
     if (scratch_.begin < scratch_.end) {
       scratch_.begin += parser.feed(scratch_.buffer + scratch_.begin, scratch_.end - scratch_.begin);
-      if (parser.phase() == MessageParser::Phase::Error) return ended(AttemptEnd::BadGateway, parser.error_text());
+      if (parser.phase() == MessageParser::Phase::Error) return AttemptFacts::ended(AttemptEnd::BadGateway, parser.error_text());
       const MessageHead& response = parser.head();
       if (parser.phase() != MessageParser::Phase::Head) {
         std::string problem = check_response_head(response);
-        if (!problem.empty()) return ended(AttemptEnd::BadGateway, problem);
-        if (response.status / 100 != 1 || response.status == 101) return ended(AttemptEnd::Answered, "");
+        if (!problem.empty()) return AttemptFacts::ended(AttemptEnd::BadGateway, problem);
+        if (response.status / 100 != 1 || response.status == 101) return AttemptFacts::ended(AttemptEnd::Answered, "");
         // 1xx: complete it (it has no body), pass it on to HTTP/1.1 clients, read on.
         if (parser.phase() != MessageParser::Phase::Done) continue;
         if (request_.http_minor >= 1 && !expects_continue_ && !client_.send_interim(response, response_options(""))) {
-          return ended(AttemptEnd::CutShort, "client gone");
+          return AttemptFacts::ended(AttemptEnd::CutShort, "client gone");
         }
         parser.reset(head_request);
         continue;
@@ -181,10 +170,10 @@ AttemptFacts Exchange::read_response_head(Stream& upstream, Millis first_byte_wa
     if (scratch_.begin == scratch_.end) scratch_.begin = scratch_.end = 0;
     const ssize_t n = upstream.read(scratch_.buffer + scratch_.end, ConnectionBuffers::kBufferBytes - scratch_.end,
                                     got_bytes ? settings_.backend_timeout : first_byte_wait);
-    if (n == kTimeout) return ended(AttemptEnd::Timeout, "timeout");
+    if (n == kTimeout) return AttemptFacts::ended(AttemptEnd::Timeout, "timeout");
     if (n <= 0) {
-      return got_bytes ? ended(AttemptEnd::BadGateway, "connection closed mid-response")
-                       : ended(AttemptEnd::NoResponse, "connection closed");
+      return got_bytes ? AttemptFacts::ended(AttemptEnd::BadGateway, "connection closed mid-response")
+                       : AttemptFacts::ended(AttemptEnd::NoResponse, "connection closed");
     }
     got_bytes = true;
     scratch_.end += static_cast<size_t>(n);

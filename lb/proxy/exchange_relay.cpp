@@ -13,19 +13,12 @@ namespace {
 // goes to the client alone.
 constexpr Millis kHeadWaitsForBody{50};
 
-AttemptFacts ended(AttemptEnd end, std::string detail) {
-  AttemptFacts facts;
-  facts.end = end;
-  facts.detail = std::move(detail);
-  return facts;
-}
-
 }  // namespace
 
 AttemptFacts Exchange::relay_response(Stream& upstream, const Choice& choice) {
   MessageParser& parser = scratch_.response_parser;
   const MessageHead& response = parser.head();
-  if (response.status == 101 && !request_.upgrade) return ended(AttemptEnd::BadGateway, "101 without an Upgrade request");
+  if (response.status == 101 && !request_.upgrade) return AttemptFacts::ended(AttemptEnd::BadGateway, "101 without an Upgrade request");
   ClientHeadOptions options = response_options(choice.set_cookie);
   const std::string trace = trace_value();
   options.trace_value = trace;
@@ -42,12 +35,12 @@ AttemptFacts Exchange::relay_response(Stream& upstream, const Choice& choice) {
       scratch_.begin += parser.feed(scratch_.buffer + scratch_.begin, scratch_.end - scratch_.begin);
     }
     if (parser.phase() == MessageParser::Phase::Error) {
-      return ended(AttemptEnd::CutShort, writer.failed() ? "client gone" : "invalid response body");
+      return AttemptFacts::ended(AttemptEnd::CutShort, writer.failed() ? "client gone" : "invalid response body");
     }
     if (parser.phase() == MessageParser::Phase::Done) break;
     if (head_held && writer.body_bytes() > 0) head_held = false;
     // Queued bytes point into the upstream buffer: send them before reusing it.
-    if (!head_held && !writer.flush()) return ended(AttemptEnd::CutShort, "client gone");
+    if (!head_held && !writer.flush()) return AttemptFacts::ended(AttemptEnd::CutShort, "client gone");
     if (scratch_.begin == scratch_.end) scratch_.begin = scratch_.end = 0;
     const Millis wait = head_held ? std::min(kHeadWaitsForBody, settings_.backend_timeout) : settings_.backend_timeout;
     const ssize_t n =
@@ -62,20 +55,20 @@ AttemptFacts Exchange::relay_response(Stream& upstream, const Choice& choice) {
     }
     if (n <= 0 && head_held) {
       status_sent_ = 0;  // nothing reached the client
-      return ended(AttemptEnd::NoResponse, "connection closed after the response head");
+      return AttemptFacts::ended(AttemptEnd::NoResponse, "connection closed after the response head");
     }
-    if (n == kEof) return ended(AttemptEnd::CutShort, "backend closed mid-body");
-    if (n < 0) return ended(AttemptEnd::CutShort, n == kTimeout ? "backend timeout mid-body" : "backend read error");
+    if (n == kEof) return AttemptFacts::ended(AttemptEnd::CutShort, "backend closed mid-body");
+    if (n < 0) return AttemptFacts::ended(AttemptEnd::CutShort, n == kTimeout ? "backend timeout mid-body" : "backend read error");
     scratch_.end += static_cast<size_t>(n);
   }
-  if (!writer.finish(&parser.trailers())) return ended(AttemptEnd::CutShort, "client gone");
+  if (!writer.finish(&parser.trailers())) return AttemptFacts::ended(AttemptEnd::CutShort, "client gone");
   body_bytes_sent_ = writer.body_bytes();
   if (response.status == 101) {
     client_.tunnel(upstream, scratch_.buffer + scratch_.begin, scratch_.end - scratch_.begin);
     scratch_.begin = scratch_.end = 0;
-    return ended(AttemptEnd::CutShort, "tunnel closed");  // neither connection can carry HTTP again
+    return AttemptFacts::ended(AttemptEnd::CutShort, "tunnel closed");  // neither connection can carry HTTP again
   }
-  return ended(AttemptEnd::Answered, "");
+  return AttemptFacts::ended(AttemptEnd::Answered, "");
 }
 
 }  // namespace lb

@@ -87,7 +87,7 @@ BodyOutlet& Http2StreamClient::start_response(const MessageHead& response, Clien
   for_each_client_field(response, options,
                         [this](std::string_view name, std::string_view value) { add_field(pending_.fields, name, value); });
   const MessageHead& request = stream_->request;
-  pending_.bodiless = request.view(request.method) == "HEAD" || response.status == 204 || response.status == 304;
+  pending_.bodiless = response_is_bodiless(response, request.view(request.method) == "HEAD");
   return *this;
 }
 
