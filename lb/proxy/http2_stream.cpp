@@ -50,7 +50,7 @@ void Http2Response::take_from(Http2Response& more) {
 
 bool Http2Stream::begin_work() {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (work_ == Work::Waiting) work_ = Work::Begun;
+  if (work_ == Work::Waiting) work_ = reset_ ? Work::Refused : Work::Begun;  // a stream already cancelled: no backend
   return work_ == Work::Begun;
 }
 

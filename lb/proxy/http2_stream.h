@@ -72,7 +72,8 @@ class Http2Stream {
 
   // --- the worker's side ---
   // Before the worker serves the stream: false when the connection thread
-  // refused it first (a stop came while the stream waited for a worker).
+  // refused it first (a stop came while the stream waited for a worker), or
+  // the client reset it meanwhile (nothing is sent to a backend then).
   bool begin_work();
   // Request body bytes: > 0 read, kEof at its end, kTimeout, kIoError once reset.
   ssize_t read_body(char* buf, size_t len, Millis timeout);
