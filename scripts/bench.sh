@@ -25,10 +25,11 @@
 #      and upload (time, peak RSS growth), 10,000 idle keep-alive connections
 #      held while new requests are timed (latency, RSS).
 # CPU is utime+stime of the proxy's whole process tree (nginx's and Apache's
-# workers, Varnish's child) over the run. Prints markdown tables, the goals of
-# issue 14 as met or not, and writes them to build-bench/bench-results.md (raw
-# numbers in bench-raw.tsv, the load_balancer's log in bench-load_balancer.log).
-# Everything it starts is stopped on exit, by PID.
+# workers, Varnish's child) over the run. Prints markdown tables, the
+# performance goals (the README's Performance section) as met or not, and writes
+# them to build-bench/bench-results.md (raw numbers in bench-raw.tsv, the
+# load_balancer's log in bench-load_balancer.log). Everything it starts is
+# stopped on exit, by PID and process group.
 #
 # Environment: LB_BIN (benchmark this load_balancer binary instead of building),
 # BENCH_OUT_DIR (default build-bench), BENCH_TARGETS (a subset of "direct
@@ -38,8 +39,18 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HELPERS=$ROOT/scripts/bench
-# shellcheck source=bench/apt_install.sh
-source "$HELPERS/apt_install.sh"
+# shellcheck source=lib/ports.sh
+source "$ROOT/scripts/lib/ports.sh"
+# shellcheck source=lib/processes.sh
+source "$ROOT/scripts/lib/processes.sh"
+# shellcheck source=lib/wait.sh
+source "$ROOT/scripts/lib/wait.sh"
+# shellcheck source=lib/parse.sh
+source "$ROOT/scripts/lib/parse.sh"
+# shellcheck source=lib/packages.sh
+source "$ROOT/scripts/lib/packages.sh"
+# shellcheck source=lib/machine.sh
+source "$ROOT/scripts/lib/machine.sh"
 # shellcheck source=bench/measure.sh
 source "$HELPERS/measure.sh"
 # shellcheck source=bench/peers.sh
@@ -95,29 +106,12 @@ RESULTS=$OUT_DIR/bench-results.md
 
 # ---------------------------------------------------------------- clean-up ---
 TMP=
-PIDS=()
-declare -A PID_NAME=()
-
-stop_pid() {  # PID [grace seconds]: TERM, wait, then KILL; only our own children
-  local pid=$1 grace=${2:-15} i
-  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < grace * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "${PID_NAME[$pid]:-pid $pid} did not stop within ${grace}s of SIGTERM; sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
-  local status=$? i
+  local status=$?
   trap - EXIT INT TERM
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[$i]}" 15; done
-  if ((POLICY_RC_CREATED)); then rm -f /usr/sbin/policy-rc.d; fi
+  stop_all_processes 15
+  remove_policy_rc
   if [[ -n $TMP && -d $TMP ]]; then rm -rf "$TMP"; fi
   exit "$status"
 }
@@ -129,41 +123,18 @@ TMP=$(mktemp -d /tmp/lb-bench.XXXXXX)
 chmod 755 "$TMP"  # Apache's and Varnish's workers drop root and read their config here
 
 # ------------------------------------------------------------ dependencies ---
-SUDO=()
-if ((EUID != 0)); then SUDO=(sudo); fi
-
-pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-
-install_missing() {
-  local need=() p
-  command -v wrk >/dev/null || need+=(wrk)
-  command -v ab >/dev/null || need+=(apache2-utils)
-  command -v h2load >/dev/null || need+=(nghttp2-client)
-  command -v nginx >/dev/null || need+=(NGINX)
-  command -v haproxy >/dev/null || need+=(haproxy)
-  command -v apache2 >/dev/null || need+=(apache2)
-  command -v varnishd >/dev/null || need+=(varnish)
-  command -v caddy >/dev/null || need+=(caddy)
-  command -v openssl >/dev/null || need+=(openssl)
-  command -v curl >/dev/null || need+=(curl)
-  command -v python3 >/dev/null || need+=(python3)
-  command -v taskset >/dev/null || need+=(util-linux)
-  command -v getconf >/dev/null || need+=(libc-bin)
-  if [[ -z ${LB_BIN:-} ]]; then
-    for p in cmake g++ make pkg-config libcpp-httplib-dev nlohmann-json3-dev libcli11-dev libssl-dev \
-      libhttp-parser-dev; do
-      pkg_installed "$p" || need+=("$p")
-    done
-  fi
-  apt_install_quietly "${need[@]}"
-}
-install_missing
+mapfile -t NEED < <(packages_for_missing_commands wrk=wrk ab=apache2-utils h2load=nghttp2-client nginx=NGINX \
+  haproxy=haproxy apache2=apache2 varnishd=varnish caddy=caddy openssl=openssl curl=curl python3=python3 \
+  taskset=util-linux getconf=libc-bin)
+if [[ -z ${LB_BIN:-} ]]; then
+  mapfile -t -O "${#NEED[@]}" NEED < <(missing_packages cmake g++ make pkg-config libcpp-httplib-dev \
+    nlohmann-json3-dev libcli11-dev libssl-dev libhttp-parser-dev)
+fi
+apt_install_quietly "${NEED[@]}"
 
 # nginx, haproxy, apache2 and varnishd live in /usr/sbin, which a non-login root shell may lack.
 PATH=$PATH:/usr/sbin:/sbin
-for tool in wrk ab nginx haproxy apache2 varnishd caddy openssl curl python3 taskset getconf; do
-  command -v "$tool" >/dev/null || die "$tool not found after installation"
-done
+require_commands wrk ab nginx haproxy apache2 varnishd caddy openssl curl python3 taskset getconf || exit 1
 
 # ------------------------------------------------------------------ build ---
 if [[ -n ${LB_BIN:-} ]]; then
@@ -209,10 +180,7 @@ read -r B1 B2 B3 P_LB P_LB_TLS P_NGINX P_NGINX_TLS P_HAPROXY P_HAPROXY_TLS P_APA
 
 # How busy the machine is before anything of ours runs: other people's work
 # on a shared machine skews every number below.
-read -r BUSY0 TOTAL0 < <(machine_ticks)
-sleep 2
-read -r BUSY1 TOTAL1 < <(machine_ticks)
-BACKGROUND_TEXT="$(awk -v b=$((BUSY1 - BUSY0)) -v t=$((TOTAL1 - TOTAL0)) 'BEGIN { printf "%.0f%%", t ? 100 * b / t : 0 }') of all CPUs busy in the 2 s before start, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+measure_background_load
 log "background load: $BACKGROUND_TEXT"
 
 # ---------------------------------------------------------------- targets ---
@@ -232,10 +200,10 @@ for t in "${TARGETS[@]}"; do
 done
 for t in "${TARGETS[@]}"; do
   pid=${PID[$t]}
-  wait_http "${PID_NAME[$pid]}" "$pid" "http://127.0.0.1:${PORT[$t]}/"
+  wait_for_http_200 "$pid" "http://127.0.0.1:${PORT[$t]}/" 10 || exit 1
   if [[ -n ${TLS_PORT[$t]:-} ]]; then
     pid=${TLS_PID[$t]:-$pid}
-    wait_http "${PID_NAME[$pid]}" "$pid" "https://127.0.0.1:${TLS_PORT[$t]}/"
+    wait_for_http_200 "$pid" "https://127.0.0.1:${TLS_PORT[$t]}/" 10 || exit 1
   fi
   log "target $t: port ${PORT[$t]}${TLS_PORT[$t]:+, TLS ${TLS_PORT[$t]}}, pid ${PID[$t]}"
 done
@@ -248,12 +216,14 @@ declare -A DEAD=()
 NOTES=()
 
 check_alive() {  # TARGET WHAT: records a crash once
-  local t=$1 pid=${PID[$1]} code=0
+  local t=$1 pid=${PID[$1]} code logfile
   [[ -n ${DEAD[$t]:-} ]] && return 1
-  alive "$pid" && return 0
-  wait "$pid" 2>/dev/null || code=$?
+  process_alive "$pid" && return 0
+  logfile=${PROCESS_LOG[$pid]:-/dev/null}
+  stop_process "$pid" 1  # its workers too, if any are left; reaps it
+  code=$PROCESS_STATUS
   DEAD[$t]=1
-  NOTES+=("**$t (pid $pid) died** (exit status $code) during: $2. Last log lines: \`$(tail -5 "$TMP/${PID_NAME[$pid]}.log" | tr '\n' ' ' | cut -c1-600)\`")
+  NOTES+=("**$t (pid $pid) died** (exit status $code) during: $2. Last log lines: \`$(tail -5 "$logfile" | tr '\n' ' ' | cut -c1-600)\`")
   log "$t (pid $pid) DIED (exit status $code) during $2"
   return 1
 }
@@ -310,7 +280,7 @@ run_load() {  # ROW TARGET SECONDS ROUND(0 = warm-up, not recorded)
   other=$(awk -v b=$((busy1 - busy0)) -v t=$((total1 - total0)) -v o=$((ours1 - ours0)) -v k0="$kids0" -v k1="$kids1" \
     -v hz="$CLK_TCK" 'BEGIN { x = t ? 100 * (b - o - (k1 - k0) * hz) / t : 0; printf "%.1f", x < 0 ? 0 : x }')
   case $kind in
-    ka | tls-ka) read -r req rps p50 p99 err < <(parse_wrk "$out") ;;
+    ka | tls-ka) read -r req rps p50 p99 err _ < <(parse_wrk "$out") ;;
     h2) read -r req rps p50 p99 err < <(parse_h2load "$out" "$TMP/h2.log") ;;
     *) read -r req rps p50 p99 err < <(parse_ab "$out") ;;
   esac
@@ -347,7 +317,7 @@ for row in "${ROWS[@]}"; do
     done
   done
   ri=$((ri + 1))
-  if alive "${PID[load_balancer]:-0}"; then
+  if process_alive "${PID[load_balancer]:-0}"; then
     log "load_balancer after $row: threads $(status_kb "${PID[load_balancer]}" Threads), RSS $(status_kb "${PID[load_balancer]}" VmRSS) kB"
   fi
 done

@@ -19,7 +19,7 @@
 # /metrics counters give requests sent to backends per request answered.
 # Prints markdown tables and writes them to build-chaos/chaos-results.md, with
 # every wrk output and proxy log next to it. Everything it starts is stopped on
-# exit, by PID (SIGCONT first, for frozen ones).
+# exit, by PID and process group (SIGCONT first, for frozen ones).
 #
 # Options: --duration SEC (default 30, at least 10), --only "LIST" (a subset of
 # "load_balancer nginx haproxy"), -h/--help.
@@ -39,8 +39,19 @@ DEFAULT_LB_CHAOS_FLAGS="--eject-after 5 --eject-seconds 10 --retry-budget 20"
 # ------------------------------------------------------------------------------
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# shellcheck source=bench/apt_install.sh
-source "$ROOT/scripts/bench/apt_install.sh"
+CHAOS_DIR=$ROOT/scripts/chaos  # count.lua (the wrk script), lb_counters.py
+# shellcheck source=lib/ports.sh
+source "$ROOT/scripts/lib/ports.sh"
+# shellcheck source=lib/processes.sh
+source "$ROOT/scripts/lib/processes.sh"
+# shellcheck source=lib/wait.sh
+source "$ROOT/scripts/lib/wait.sh"
+# shellcheck source=lib/parse.sh
+source "$ROOT/scripts/lib/parse.sh"
+# shellcheck source=lib/packages.sh
+source "$ROOT/scripts/lib/packages.sh"
+# shellcheck source=lib/machine.sh
+source "$ROOT/scripts/lib/machine.sh"
 START_SECONDS=$SECONDS
 
 DURATION=30
@@ -83,55 +94,12 @@ RESULTS=$OUT_DIR/chaos-results.md
 
 # ---------------------------------------------------------------- clean-up ---
 TMP=
-PIDS=()  # every process we started and have not reaped yet
-declare -A PID_NAME=()
-
-# Alive and not a zombie (kill -0 succeeds on an unreaped zombie). Not
-# $(<file): under set -e, bash 5.2 exits when that file is missing.
-alive() {
-  local stat
-  { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
-  stat=${stat##*) }
-  [[ ${stat%% *} != Z ]]
-}
-
-forget_pid() {  # PID: reaped, so no longer ours to signal (the number may be reused)
-  local keep=() p
-  for p in "${PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
-  PIDS=("${keep[@]}")
-  unset "PID_NAME[$1]"
-}
-
-stop_pid() {  # PID [grace seconds]: CONT (it may be frozen), TERM, wait, then KILL
-  local pid=$1 grace=${2:-10} i
-  if alive "$pid"; then
-    kill -CONT "$pid" 2>/dev/null || true
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < grace * 10; i++)); do
-      alive "$pid" || break
-      sleep 0.1
-    done
-    if alive "$pid"; then
-      log "${PID_NAME[$pid]:-pid $pid} did not stop within ${grace}s of SIGTERM; sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
-  wait "$pid" 2>/dev/null || true
-  forget_pid "$pid"
-}
-
-kill_now() {  # PID: SIGKILL and reap (a chaos event, not a shutdown)
-  kill -KILL "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-  forget_pid "$1"
-}
 
 cleanup() {
-  local status=$? i
+  local status=$?
   trap - EXIT INT TERM
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do kill -CONT "${PIDS[$i]}" 2>/dev/null || true; done
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[$i]}" 10; done
-  if ((POLICY_RC_CREATED)); then rm -f /usr/sbin/policy-rc.d; fi
+  stop_all_processes 10
+  remove_policy_rc
   if [[ -n $TMP && -d $TMP ]]; then rm -rf "$TMP"; fi
   exit "$status"
 }
@@ -142,171 +110,42 @@ trap 'exit 143' TERM
 TMP=$(mktemp -d /tmp/lb-chaos.XXXXXX)
 
 # ------------------------------------------------------------ dependencies ---
-SUDO=()
-if ((EUID != 0)); then SUDO=(sudo); fi
 PATH=$PATH:/usr/sbin:/sbin  # nginx and haproxy live in /usr/sbin
-
-install_missing() {
-  local need=()
-  command -v wrk >/dev/null || need+=(wrk)
-  command -v nginx >/dev/null || need+=(NGINX)
-  command -v haproxy >/dev/null || need+=(haproxy)
-  command -v curl >/dev/null || need+=(curl)
-  command -v python3 >/dev/null || need+=(python3)
-  apt_install_quietly "${need[@]}"
-}
-install_missing
-for tool in wrk nginx haproxy curl python3 timeout; do
-  command -v "$tool" >/dev/null || die "$tool not found after installation"
-done
+mapfile -t NEED < <(packages_for_missing_commands wrk=wrk nginx=NGINX haproxy=haproxy curl=curl python3=python3)
+apt_install_quietly "${NEED[@]}"
+require_commands wrk nginx haproxy curl python3 timeout || exit 1
 
 # --------------------------------------------------------------- helpers ---
-# N distinct free loopback ports outside the kernel's ephemeral range: a port
-# from that range, once free, can be taken as the local port of anyone's
-# outgoing connection (wrk's, a proxy's, another job's) before a backend
-# binds or re-binds it.
-free_ports() {
-  python3 - "$1" <<'EOF'
-import random, socket, sys
-lo, hi = (int(x) for x in open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
-pool = list(range(20000, lo)) if lo > 21000 else list(range(hi + 1, 65536))
-random.shuffle(pool)
-picked = []
-for port in pool:
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    picked.append(port)
-    if len(picked) == int(sys.argv[1]):
-        break
-print(" ".join(map(str, picked)))
-EOF
-}
-
-start_bg() {  # NAME CMD...: start in the background, output to $TMP/NAME.log; sets LAST_PID
-  local name=$1
-  shift
-  "$@" >>"$TMP/$name.log" 2>&1 </dev/null &
-  LAST_PID=$!
-  PIDS+=("$LAST_PID")
-  PID_NAME[$LAST_PID]=$name
-}
-
-wait_http() {  # NAME PID URL: until it answers 200 (10 s at most)
-  local i
-  for ((i = 0; i < 100; i++)); do
-    alive "$2" || { tail -20 "$TMP/$1.log" >&2; die "$1 exited during start-up"; }
-    [[ $(curl -s -o /dev/null -m 1 -w '%{http_code}' "$3" || true) == 200 ]] && return 0
-    sleep 0.1
-  done
-  tail -20 "$TMP/$1.log" >&2
-  die "$1 did not answer 200 on $3 within 10 s"
-}
-
-machine_ticks() { awk '/^cpu / { b = $2 + $3 + $4 + $9; print b, b + $5 + $6 + $7 + $8 }' /proc/stat; }
-read -r BUSY0 TOTAL0 < <(machine_ticks)
-sleep 2
-read -r BUSY1 TOTAL1 < <(machine_ticks)
-BACKGROUND_TEXT="$(awk -v b=$((BUSY1 - BUSY0)) -v t=$((TOTAL1 - TOTAL0)) 'BEGIN { printf "%.0f%%", t ? 100 * b / t : 0 }') of all CPUs busy in the 2 s before start, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+measure_background_load
 log "background load: $BACKGROUND_TEXT"
-
-# wrk script: requests sent, answers, non-2xx by status, printed by done().
-cat >"$TMP/count.lua" <<'EOF'
--- Per thread: sent, answers, non2xx, seen ("502,504") and s<STATUS> = its count.
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args) sent = 0; answers = 0; non2xx = 0; seen = "" end
-function request() sent = sent + 1; return wrk.request() end
-function response(status, headers, body)
-  answers = answers + 1
-  if status < 200 or status > 299 then
-    non2xx = non2xx + 1
-    local key = "s" .. status
-    local n = _G[key]
-    if n == nil then
-      seen = seen == "" and tostring(status) or (seen .. "," .. status)
-      n = 0
-    end
-    _G[key] = n + 1
-  end
-end
-function done(summary, latency, requests)
-  local s, a, n, by = 0, 0, 0, {}
-  for _, t in ipairs(threads) do
-    s = s + t:get("sent"); a = a + t:get("answers"); n = n + t:get("non2xx")
-    for st in string.gmatch(t:get("seen") or "", "%d+") do
-      by[st] = (by[st] or 0) + (t:get("s" .. st) or 0)
-    end
-  end
-  local parts = {}
-  for st, c in pairs(by) do table.insert(parts, st .. "x" .. c) end
-  table.sort(parts)
-  io.write(string.format("CHAOS sent=%d answers=%d non2xx=%d statuses=%s\n", s, a, n,
-    #parts > 0 and table.concat(parts, " ") or "-"))
-end
-EOF
-
-# Prints: requests sent answers non2xx wrk_non2xx3xx connect read write timeout p99_ms max_ms statuses...
-parse_wrk() {
-  awk '
-    function ms(v,   n, u) {
-      n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
-      if (u == "us") return n / 1000; if (u == "ms") return n; if (u == "s") return n * 1000
-      if (u == "m") return n * 60000; return n
-    }
-    BEGIN { st = "-" }
-    /^ +Latency +[0-9]/ { mx = ms($4) }
-    /^ +99% / { p99 = ms($2) }
-    / requests in / { req = $1 }
-    /^ +Socket errors:/ { gsub(/,/, ""); c = $4; r = $6; w = $8; t = $10 }
-    /^ +Non-2xx or 3xx responses:/ { n3 = $NF }
-    /^CHAOS / {
-      for (i = 2; i <= NF; i++) {
-        split($i, kv, "=")
-        if (kv[1] == "sent") sent = kv[2]; else if (kv[1] == "answers") ans = kv[2]; else if (kv[1] == "non2xx") n2 = kv[2]
-      }
-      st = $0; sub(/.*statuses=/, "", st)
-    }
-    END { printf "%d %d %d %d %d %d %d %d %d %.1f %.1f %s\n", req, sent, ans, n2, n3, c, r, w, t, p99, mx, st }' "$1"
-}
 
 run_wrk() {  # SECONDS OUTFILE: wrk in the background against $PROXY_URL; sets WRK_PID
   # Bounded even if wrk hangs: timeout sends TERM 20 s late, KILL 5 s after that.
-  timeout -k 5 $(($1 + 20)) wrk -t2 -c"$CONNS" -d"$1s" --timeout "${WRK_TIMEOUT}s" --latency \
-    -s "$TMP/count.lua" "$PROXY_URL" >"$2" 2>&1 </dev/null &
-  WRK_PID=$!
-  PIDS+=("$WRK_PID")
-  PID_NAME[$WRK_PID]=wrk
+  start_process wrk "$2" timeout -k 5 $(($1 + 20)) wrk -t2 -c"$CONNS" -d"$1s" --timeout "${WRK_TIMEOUT}s" --latency \
+    -s "$CHAOS_DIR/count.lua" "$PROXY_URL"
+  WRK_PID=$LAST_PID
 }
 
 finish_wrk() {  # wait for $WRK_PID, then forget it
   wait "$WRK_PID" 2>/dev/null || log "wrk exited with status $? (see its output)"
-  forget_pid "$WRK_PID"
+  forget_process "$WRK_PID"
 }
 
 # ---------------------------------------------------------------- backends ---
 declare -A BPID=() BPORT=()
 
-start_backend() {  # N: backend N on BPORT[N]; fails (no exit) when it cannot start
-  local n=$1 i
-  : >"$TMP/backend$n.log"
-  start_bg "backend$n" "$BACKEND_BIN" "${BPORT[$n]}" --host 127.0.0.1 --id "backend$n"
+start_backend() {  # N: backend N on BPORT[N]; fails (no exit) when it exits during start-up
+  local n=$1 status=0
+  start_process "backend$n" "$TMP/backend$n.log" "$BACKEND_BIN" "${BPORT[$n]}" --host 127.0.0.1 --id "backend$n"
   BPID[$n]=$LAST_PID
-  for ((i = 0; i < 100; i++)); do
-    if ! alive "${BPID[$n]}"; then
-      log "backend$n on port ${BPORT[$n]} exited during start-up: $(tr '\n' ' ' <"$TMP/backend$n.log")"
-      stop_pid "${BPID[$n]}"
-      BPID[$n]=
-      return 1
-    fi
-    grep -q 'listening on' "$TMP/backend$n.log" && break
-    sleep 0.1
-  done
-  wait_http "backend$n" "${BPID[$n]}" "http://127.0.0.1:${BPORT[$n]}/health"
+  # Either way wait_for_http_200 has said why (with the backend's log).
+  wait_for_http_200 "${BPID[$n]}" "http://127.0.0.1:${BPORT[$n]}/health" 10 || status=$?
+  ((status != 2)) || exit 1  # alive but not answering
+  if ((status)); then        # exited (its port taken?)
+    stop_process "${BPID[$n]}"
+    BPID[$n]=
+    return 1
+  fi
 }
 
 start_backends() {  # three fresh backends on free ports (a port taken meanwhile: another one)
@@ -324,7 +163,7 @@ start_backends() {  # three fresh backends on free ports (a port taken meanwhile
 stop_backends() {
   local n
   for n in 1 2 3; do
-    if [[ -n ${BPID[$n]:-} ]]; then stop_pid "${BPID[$n]}" 5; fi
+    if [[ -n ${BPID[$n]:-} ]]; then stop_process "${BPID[$n]}" 5; fi
     BPID[$n]=
   done
 }
@@ -356,7 +195,7 @@ start_proxy() {  # PROXY: starts it in front of BPORT[1..3]; sets PROXY_PID, PRO
         --health-interval 0.5 --retries 1 --backend-timeout 2 --admin-port "$ADMIN_PORT" "${LB_EXTRA[@]}")
       "$LB_BIN" --check "${LB_ARGS[@]}" >"$TMP/lb-check.log" 2>&1 ||
         { cat "$TMP/lb-check.log" >&2; die "load_balancer refused its flags (LB_CHAOS_FLAGS='$LB_CHAOS_FLAGS')"; }
-      start_bg load_balancer "$LB_BIN" "${LB_ARGS[@]}"
+      start_process load_balancer "$TMP/load_balancer.log" "$LB_BIN" "${LB_ARGS[@]}"
       ;;
     nginx)
       mkdir -p "$TMP/nginx"
@@ -394,7 +233,7 @@ http {
   }
 }
 EOF
-      start_bg nginx nginx -p "$TMP/nginx" -e "$TMP/nginx/error.log" -c "$TMP/nginx/nginx.conf"
+      start_process nginx "$TMP/nginx.log" nginx -p "$TMP/nginx" -e "$TMP/nginx/error.log" -c "$TMP/nginx/nginx.conf"
       ;;
     haproxy)
       cat >"$TMP/haproxy.cfg" <<EOF
@@ -428,41 +267,17 @@ backend be
 EOF
       haproxy -c -q -f "$TMP/haproxy.cfg" >"$TMP/haproxy-check.log" 2>&1 ||
         { cat "$TMP/haproxy-check.log" >&2; die "haproxy rejected its configuration"; }
-      start_bg haproxy haproxy -db -f "$TMP/haproxy.cfg"
+      start_process haproxy "$TMP/haproxy.log" haproxy -db -f "$TMP/haproxy.cfg"
       ;;
   esac
   PROXY_PID=$LAST_PID
-  wait_http "$p" "$PROXY_PID" "$PROXY_URL"
+  wait_for_http_200 "$PROXY_PID" "$PROXY_URL" 10 || exit 1
   sleep 1.5  # health checks (every 0.5 s) see all three backends up
 }
 
 # ---------------------------------------------------- load_balancer counters ---
-# Prints: answered relayed relayed_5xx failures sent active healthy
-#   answered = Σ lb_responses_total (every response the LB sent a client, its own errors included)
-#   relayed  = Σ lb_backend_requests_total (backend answers relayed, all classes); relayed_5xx = class="5xx"
-#   failures = Σ lb_backend_failures_total; active = Σ lb_backend_active_requests;
-#   healthy  = Σ lb_backend_healthy; sent = Σ backends[].requests of /status (requests sent to backends)
-lb_counters() {
-  python3 - "$ADMIN_PORT" <<'EOF'
-import json, re, sys, urllib.request
-base = "http://127.0.0.1:%s" % sys.argv[1]
-text = urllib.request.urlopen(base + "/metrics", timeout=5).read().decode()
-status = json.loads(urllib.request.urlopen(base + "/status", timeout=5).read())
-sums = {}
-for line in text.splitlines():
-    m = re.match(r'^([a-zA-Z_:]+)(\{[^}]*\})?\s+(\S+)$', line)
-    if not m:
-        continue
-    name, labels, value = m.group(1), m.group(2) or "", float(m.group(3))
-    sums[name] = sums.get(name, 0) + value
-    if name == "lb_backend_requests_total" and 'class="5xx"' in labels:
-        sums["relayed_5xx"] = sums.get("relayed_5xx", 0) + value
-sent = sum(b.get("requests", 0) for b in status["backends"])
-print("%d %d %d %d %d %d %d" % (sums.get("lb_responses_total", 0), sums.get("lb_backend_requests_total", 0),
-      sums.get("relayed_5xx", 0), sums.get("lb_backend_failures_total", 0), sent,
-      sums.get("lb_backend_active_requests", 0), sums.get("lb_backend_healthy", 0)))
-EOF
-}
+# Prints: answered relayed relayed_5xx failures sent active healthy (see lb_counters.py)
+lb_counters() { python3 "$CHAOS_DIR/lb_counters.py" "$ADMIN_PORT"; }
 
 lb_wait() {  # FIELD(6 = active, 7 = healthy) VALUE SECONDS: poll the counters until FIELD == VALUE
   local i c
@@ -480,7 +295,7 @@ OUTAGE_ROWS=()
 NOTES=()
 
 check_proxy() {  # PROXY WHEN
-  if ! alive "$PROXY_PID"; then
+  if ! process_alive "$PROXY_PID"; then
     NOTES+=("**$1 (pid $PROXY_PID) died** during $2; last log lines: \`$(tail -5 "$TMP/$1.log" | tr '\n' ' ' | cut -c1-400)\`")
     log "$1 DIED during $2"
     return 1
@@ -495,7 +310,7 @@ outage() {  # KIND(frozen|refused): one total-outage phase for load_balancer
     log "outage (frozen): backend1 dead, backend2 and backend3 SIGSTOPped; wrk for ${OUTAGE}s"
   else
     for n in 1 2 3; do
-      if [[ -n ${BPID[$n]} ]]; then kill_now "${BPID[$n]}"; BPID[$n]=; fi
+      if [[ -n ${BPID[$n]} ]]; then kill_process_now "${BPID[$n]}"; BPID[$n]=; fi
     done
     log "outage (refused): every backend killed; wrk for ${OUTAGE}s"
   fi
@@ -509,7 +324,8 @@ outage() {  # KIND(frozen|refused): one total-outage phase for load_balancer
   if [[ $kind == frozen ]]; then
     for n in 2 3; do if [[ -n ${BPID[$n]} ]]; then kill -CONT "${BPID[$n]}"; fi; done
   fi
-  read -r req sent ans n2 n3 c r w t p99 mx st < <(parse_wrk "$out")
+  read -r req _ _ p99 _ mx n3 c r w t < <(parse_wrk "$out")
+  read -r sent ans n2 st < <(parse_wrk_lua_counts "$out")
   OUTAGE_ROWS+=("$(awk -v k="$kind" -v sent="$sent" -v ans="$ans" -v a=$((a1 - a0)) -v s=$((s1 - s0)) \
     -v l=$((l1 - l0)) -v f=$((f1 - f0)) -v c="$c" -v r="$r" -v w="$w" -v t="$t" -v st="$st" -v p99="$p99" 'BEGIN {
       printf "| %s | %d | %d | %d | %s | %d | %d | %s | %d/%d/%d/%d | %.0f ms |\n", k, sent, a, s,
@@ -521,7 +337,6 @@ run_proxy() {  # PROXY: the whole scenario against one proxy, fresh backends
   local p=$1 n
   local out=$OUT_DIR/chaos-$p-wrk.txt
   local req sent ans n2 n3 c r w t p99 mx st lost
-  : >"$TMP/$p.log"
   start_backends
   start_proxy "$p"
   log "$p: pid $PROXY_PID on $PROXY_URL, backends ${BPORT[1]} ${BPORT[2]} ${BPORT[3]} (pids ${BPID[1]} ${BPID[2]} ${BPID[3]}); wrk for ${DURATION}s"
@@ -529,7 +344,7 @@ run_proxy() {  # PROXY: the whole scenario against one proxy, fresh backends
   T0=$EPOCHREALTIME
   run_wrk "$DURATION" "$out"
   sleep_until "$(at 5)"
-  kill_now "${BPID[1]}"
+  kill_process_now "${BPID[1]}"
   event "SIGKILL backend1 (pid ${BPID[1]})"
   sleep_until "$(at 8)"
   if start_backend 1; then
@@ -546,14 +361,15 @@ run_proxy() {  # PROXY: the whole scenario against one proxy, fresh backends
   event "SIGCONT backend2"
   sleep_until "$(at 22)"
   if [[ -n ${BPID[1]} ]]; then
-    kill_now "${BPID[1]}"
+    kill_process_now "${BPID[1]}"
     event "SIGKILL backend1 again (pid ${BPID[1]}), stays dead"
     BPID[1]=
   fi
   finish_wrk
   check_proxy "$p" "the chaos run" || true
 
-  read -r req sent ans n2 n3 c r w t p99 mx st < <(parse_wrk "$out")
+  read -r req _ _ p99 _ mx n3 c r w t < <(parse_wrk "$out")
+  read -r sent ans n2 st < <(parse_wrk_lua_counts "$out")
   lost=$((n2 + c + r + w + t))
   ROW[$p]=$(awk -v p="$p" -v req="$req" -v lost="$lost" -v n2="$n2" -v c="$c" -v r="$r" -v w="$w" -v t="$t" \
     -v st="$st" -v p99="$p99" -v mx="$mx" -v sent="$sent" -v ans="$ans" 'BEGIN {
@@ -563,7 +379,7 @@ run_proxy() {  # PROXY: the whole scenario against one proxy, fresh backends
   if ((n3 != n2)); then NOTES+=("$p: wrk counted $n3 'Non-2xx or 3xx' (status > 399) vs $n2 non-2xx counted by the Lua script"); fi
   NOTE[$p]="${EVENTS[*]}"
 
-  if [[ $p == load_balancer ]] && alive "$PROXY_PID"; then
+  if [[ $p == load_balancer ]] && process_alive "$PROXY_PID"; then
     lb_wait 7 2 10 || NOTES+=("load_balancer did not report backend2 and backend3 healthy again within 10 s before the outage phase")
     outage frozen
     if lb_wait 7 2 15; then
@@ -581,7 +397,7 @@ run_proxy() {  # PROXY: the whole scenario against one proxy, fresh backends
     nginx) cp "$TMP/nginx/error.log" "$OUT_DIR/chaos-nginx-error.log" ;;
     haproxy) cp "$TMP/haproxy.log" "$OUT_DIR/chaos-haproxy.log" ;;
   esac
-  stop_pid "$PROXY_PID" 10
+  stop_process "$PROXY_PID" 10
   stop_backends
 }
 

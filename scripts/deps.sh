@@ -3,6 +3,8 @@
 # Runs as root (CI) or through sudo; does nothing when all are present.
 # Usage: scripts/deps.sh [--test]
 set -euo pipefail
+# shellcheck source=lib/packages.sh
+source "$(dirname "$0")/lib/packages.sh"
 
 PACKAGES=(
   build-essential cmake pkg-config
@@ -17,24 +19,14 @@ if [[ "${1:-}" == --test ]]; then
   PACKAGES+=(chromium clang libclang-rt-14-dev redis-server nghttp2-client)
 fi
 
-missing=()
-for pkg in "${PACKAGES[@]}"; do
-  status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
-  if [[ "$status" != "installed" ]]; then
-    missing+=("$pkg")
-  fi
-done
+mapfile -t missing < <(missing_packages "${PACKAGES[@]}")
 
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "deps: all packages present"
   exit 0
 fi
 
-if [[ $(id -u) -eq 0 ]]; then
-  SUDO=()
-elif command -v sudo >/dev/null 2>&1; then
-  SUDO=(sudo)
-else
+if ! choose_sudo; then
   echo "deps: missing packages (${missing[*]}) and not root, no sudo: install them first" >&2
   exit 1
 fi

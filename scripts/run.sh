@@ -7,9 +7,23 @@
 # make failures visible, and light traffic (scripts/traffic.sh), so a room can
 # break backends from the dashboard and watch every request decide:
 #   scripts/run.sh --workshop
-# Ctrl+C stops everything this script started.
+# Ctrl+C stops everything this script started. `scripts/run.sh --help` prints
+# this text; build/bin/load_balancer --help lists the load balancer's flags.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/processes.sh
+source scripts/lib/processes.sh
+# shellcheck source=lib/wait.sh
+source scripts/lib/wait.sh
+# shellcheck disable=SC2317  # called by scripts/lib/processes.sh
+log() { echo "run.sh: $*" >&2; }
+
+for arg in "$@"; do
+  if [[ "$arg" == -h || "$arg" == --help ]]; then
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' scripts/run.sh
+    exit 0
+  fi
+done
 
 scripts/deps.sh
 scripts/build.sh build
@@ -50,52 +64,31 @@ if [[ "$workshop" == yes ]]; then
              --trace-header)
 fi
 
-pids=()
+# Every program below runs in its own process group and writes to this
+# terminal; on exit each gets SIGTERM (its whole group), SIGKILL after 10 s.
+# shellcheck disable=SC2317  # called by the EXIT trap
 stop_all() {
   trap - EXIT INT TERM
-  for pid in "${pids[@]}"; do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  for pid in "${pids[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
+  stop_all_processes 10
 }
 trap stop_all EXIT
 trap 'echo; echo "Stopping..."; exit 0' INT TERM
 
-# Waits (up to 20 s) until 127.0.0.1:$1 accepts connections; fails early if
-# process $2 has exited (for example because the port was busy).
-wait_for_port() {
-  local port=$1 pid=$2
-  for _ in $(seq 200); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      echo "run.sh: the process for port $port exited; see its message above" >&2
-      return 1
-    fi
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  echo "run.sh: nothing listening on port $port after 20 s" >&2
-  return 1
-}
-
+backend_pids=()
 for port in "${BACKEND_PORTS[@]}"; do
-  "$BIN/backend_server" "$port" &
-  pids+=($!)
+  start_process "backend_server $port" "" "$BIN/backend_server" "$port"
+  backend_pids+=("$LAST_PID")
 done
+# Up to 20 s each; a program that exits first (its port busy?) fails the run.
 for i in "${!BACKEND_PORTS[@]}"; do
-  wait_for_port "${BACKEND_PORTS[$i]}" "${pids[$i]}"
+  wait_for_port "${backend_pids[$i]}" "${BACKEND_PORTS[$i]}" 20 || exit 1
 done
 
 for port in "${BACKEND_PORTS[@]}"; do
   lb_flags+=(--backend "http://127.0.0.1:$port")
 done
-"$BIN/load_balancer" "${lb_flags[@]}" ${args[@]+"${args[@]}"} &
-lb_pid=$!
-pids+=("$lb_pid")
-wait_for_port "$lb_port" "$lb_pid"
+start_process load_balancer "" "$BIN/load_balancer" "${lb_flags[@]}" ${args[@]+"${args[@]}"}
+wait_for_port "$LAST_PID" "$lb_port" 20 || exit 1
 
 curl_flags=""
 [[ "$scheme" == https ]] && curl_flags="-k "
@@ -115,8 +108,7 @@ Press Ctrl+C to stop everything.
 HELP
 
 if [[ "$workshop" == yes ]]; then
-  scripts/traffic.sh "$scheme://127.0.0.1:$lb_port" 4 &
-  pids+=($!)
+  start_process traffic.sh "" scripts/traffic.sh "$scheme://127.0.0.1:$lb_port" 4
   cat <<WORKSHOP
 Workshop mode: about 4 requests a second are flowing (scripts/traffic.sh).
 
@@ -130,7 +122,7 @@ fi
 
 # Until Ctrl+C, or until any of the programs exits on its own.
 set +e
-wait -n "${pids[@]}"
+wait -n "${PIDS[@]}"
 status=$?
 set -e
 echo "run.sh: a process exited (status $status); stopping the rest" >&2

@@ -4,7 +4,9 @@
 #   idle_test TARGET                  sets CELL: the idle-connection cells, '|'-separated
 #
 # Expects PORT, PID, TMP, BIG_BYTES, BIG_MB, TRANSFER_REPS, IDLE_CONNS, HELPERS,
-# PIN_CLIENT, NOTES and check_alive from the caller, and the measure.sh functions.
+# PIN_CLIENT, NOTES and check_alive from the caller, the measure.sh functions,
+# and those of scripts/lib/processes.sh and parse.sh.
+# shellcheck shell=bash disable=SC2034  # CELL is read by bench.sh
 
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
@@ -48,9 +50,9 @@ transfer() {  # TARGET KIND(download|upload): sets CELL to "0.31 s (323 MB/s), +
 }
 
 latency_c1() {  # TARGET SECONDS: "p50 / p99 ms, N req/s, errors"
-  local t=$1 req rps p50 p99 err
+  local t=$1 rps p50 p99 err
   "${PIN_CLIENT[@]}" wrk -t1 -c1 -d"$2s" --latency "http://127.0.0.1:${PORT[$t]}/" >"$TMP/wrk1.out" 2>&1 || true
-  read -r req rps p50 p99 err < <(parse_wrk "$TMP/wrk1.out")
+  read -r _ rps p50 p99 err _ < <(parse_wrk "$TMP/wrk1.out")
   printf '%.3f / %.3f ms, %.0f req/s%s' "$p50" "$p99" "$rps" "$( ((err)) && echo ", $err errors")"
 }
 
@@ -66,11 +68,10 @@ idle_test() {  # TARGET: sets CELL to the idle-connection cells separated by '|'
   "${PIN_CLIENT[@]}" python3 "$HELPERS/idle_conns.py" 127.0.0.1 "${PORT[$t]}" "$IDLE_CONNS" \
     >"$TMP/idle.out" 2>"$TMP/idle.err" </dev/null &
   ipid=$!
-  PIDS+=("$ipid")
-  PID_NAME[$ipid]=idle_conns
+  track_process "$ipid" idle_conns "$TMP/idle.err"
   for ((i = 0; i < 1200; i++)); do
     grep -q '^READY' "$TMP/idle.out" && break
-    if ! alive "$ipid"; then
+    if ! process_alive "$ipid"; then
       log "idle-connection client for $t exited early: $(tr '\n' ' ' <"$TMP/idle.err" | cut -c1-300)"
       break
     fi
@@ -89,8 +90,7 @@ idle_test() {  # TARGET: sets CELL to the idle-connection cells separated by '|'
   else
     loaded="n/a (dead)"
   fi
-  kill -TERM "$ipid" 2>/dev/null || true
-  wait "$ipid" 2>/dev/null || true
+  stop_process "$ipid" 15  # SIGTERM: it prints DONE, closes its connections and exits
   done_line=$(grep '^DONE' "$TMP/idle.out" || echo "DONE ?")
   if [[ -s $TMP/idle.err ]]; then NOTES+=("$t idle client stderr: $(tail -3 "$TMP/idle.err" | tr '\n' ' ')"); fi
   if ((failed > 0)); then NOTES+=("$t: $failed of $IDLE_CONNS idle connections failed ($errs)"); fi

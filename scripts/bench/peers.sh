@@ -8,11 +8,19 @@
 #                             in the TLS rows also set TLS_PORT[t] (and TLS_PID[t]
 #                             when a second process serves it)
 #
-# Expects TMP, NOFILE, IDLE_CONNS, BIG_MB, LB_BIN and the measure.sh functions.
+# Expects TMP, NOFILE, IDLE_CONNS, BIG_MB, LB_BIN, PIN_SERVER and the functions of
+# scripts/lib/processes.sh and wait.sh.
+# shellcheck shell=bash disable=SC2034  # PORT, PID, TLS_PORT and TLS_PID are read by bench.sh
 
 declare -A PORT=() PID=() TLS_PORT=() TLS_PID=()
 
-make_certificate() {  # ECDSA P-256, as the TLS rows of the issue measured
+start_server() {  # NAME CMD...: start_process on the server CPU (--pin), output in $TMP/NAME.log; sets LAST_PID
+  local name=$1
+  shift
+  start_process "$name" "$TMP/$name.log" "${PIN_SERVER[@]}" "$@"
+}
+
+make_certificate() {  # ECDSA P-256: the certificate of every TLS row
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=127.0.0.1 \
     -keyout "$TMP/key.pem" -out "$TMP/cert.pem" >/dev/null 2>&1 || die "openssl could not make a certificate"
   cat "$TMP/cert.pem" "$TMP/key.pem" >"$TMP/cert+key.pem"
@@ -73,20 +81,20 @@ EOF
     done
     echo "}"
   } >"$TMP/backends/nginx.conf"
-  start_bg backends nginx -p "$TMP/backends" -e "$TMP/backends/error.log" -c "$TMP/backends/nginx.conf"
+  start_server backends nginx -p "$TMP/backends" -e "$TMP/backends/error.log" -c "$TMP/backends/nginx.conf"
   PID[direct]=$LAST_PID
   PORT[direct]=$B1
-  for port in "$B1" "$B2" "$B3"; do wait_http backends "$LAST_PID" "http://127.0.0.1:$port/"; done
+  for port in "$B1" "$B2" "$B3"; do wait_for_http_200 "$LAST_PID" "http://127.0.0.1:$port/" 10 || exit 1; done
 }
 
 start_load_balancer() {
   local backends=(--backend "http://127.0.0.1:$B1" --backend "http://127.0.0.1:$B2" --backend "http://127.0.0.1:$B3")
   LB_ARGS=(--bind 127.0.0.1 "${backends[@]}" --health-interval 5 --max-connections 20000)
-  start_bg load_balancer "$LB_BIN" --port "$P_LB" "${LB_ARGS[@]}"
+  start_server load_balancer "$LB_BIN" --port "$P_LB" "${LB_ARGS[@]}"
   PID[load_balancer]=$LAST_PID
   PORT[load_balancer]=$P_LB
-  wait_line load_balancer "$LAST_PID" "load_balancer listening on 127.0.0.1:$P_LB"
-  start_bg load_balancer_tls "$LB_BIN" --port "$P_LB_TLS" "${LB_ARGS[@]}" \
+  wait_for_log_line "$LAST_PID" "load_balancer listening on 127.0.0.1:$P_LB" 30 || exit 1
+  start_server load_balancer_tls "$LB_BIN" --port "$P_LB_TLS" "${LB_ARGS[@]}" \
     --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem"
   TLS_PID[load_balancer]=$LAST_PID
   TLS_PORT[load_balancer]=$P_LB_TLS
@@ -122,7 +130,7 @@ start_nginx() {  # 2 workers, upstream keepalive
 }
 EOF
   } >"$TMP/nginx-proxy/nginx.conf"
-  start_bg nginx nginx -p "$TMP/nginx-proxy" -e "$TMP/nginx-proxy/error.log" -c "$TMP/nginx-proxy/nginx.conf"
+  start_server nginx nginx -p "$TMP/nginx-proxy" -e "$TMP/nginx-proxy/error.log" -c "$TMP/nginx-proxy/nginx.conf"
   PID[nginx]=$LAST_PID
   PORT[nginx]=$P_NGINX
   TLS_PORT[nginx]=$P_NGINX_TLS
@@ -158,7 +166,7 @@ backend be
   server s2 127.0.0.1:$B2
   server s3 127.0.0.1:$B3
 EOF
-  start_bg haproxy haproxy -db -f "$TMP/haproxy.cfg"
+  start_server haproxy haproxy -db -f "$TMP/haproxy.cfg"
   PID[haproxy]=$LAST_PID
   PORT[haproxy]=$P_HAPROXY
   TLS_PORT[haproxy]=$P_HAPROXY_TLS
@@ -200,7 +208,7 @@ ProxyPass "/" "balancer://backends/"
 EOF
   } >"$dir/httpd.conf"
   chmod 755 "$dir"
-  start_bg apache apache2 -f "$dir/httpd.conf" -DFOREGROUND
+  start_server apache apache2 -f "$dir/httpd.conf" -DFOREGROUND
   PID[apache]=$LAST_PID
   PORT[apache]=$P_APACHE
 }
@@ -225,7 +233,7 @@ sub vcl_recv {
   return (pass);
 }
 EOF
-  start_bg varnish varnishd -F -a "127.0.0.1:$P_VARNISH" -f "$dir/bench.vcl" -n "$dir/work" -s malloc,64m \
+  start_server varnish varnishd -F -a "127.0.0.1:$P_VARNISH" -f "$dir/bench.vcl" -n "$dir/work" -s malloc,64m \
     -p thread_pools=2 -p thread_pool_min=200 -p thread_pool_max=2000 -p timeout_idle=120
   PID[varnish]=$LAST_PID
   PORT[varnish]=$P_VARNISH
@@ -245,7 +253,7 @@ http://127.0.0.1:$P_CADDY {
   }
 }
 EOF
-  start_bg caddy env XDG_DATA_HOME="$dir" XDG_CONFIG_HOME="$dir" caddy run --config "$dir/Caddyfile" --adapter caddyfile
+  start_server caddy env XDG_DATA_HOME="$dir" XDG_CONFIG_HOME="$dir" caddy run --config "$dir/Caddyfile" --adapter caddyfile
   PID[caddy]=$LAST_PID
   PORT[caddy]=$P_CADDY
 }

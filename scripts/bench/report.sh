@@ -1,8 +1,10 @@
 # Sourced by bench.sh: write_report prints the markdown results: the rows, the
-# goals of issue 14 as met or not, the extras and notes.
+# performance goals (the README's Performance section) as met or not, the extras
+# and notes.
 #
 # Expects RAW (row target round requests rps p50 p99 errors cpu other all),
 # ROWS, TARGETS, TLS_TARGETS, DEAD, NOTES, EXTRA_ROWS and the run's settings.
+# shellcheck shell=bash
 
 row_title() {
   case ${1%%:*} in
@@ -33,7 +35,7 @@ goal() {
 
 goals_table() {
   local c row
-  echo "| goal (issue 14) | load_balancer vs peer | ratio | |"
+  echo "| performance goal | load_balancer vs peer | ratio | |"
   echo "|---|---|---:|---|"
   for c in $CONNS; do
     row=ka:$c
@@ -82,7 +84,7 @@ versions() {
 }
 
 write_report() {
-  local t e f n
+  local t f n
   echo "# Load balancer benchmark"
   echo
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); run took ${ELAPSED} s ($(((ELAPSED + 30) / 60)) min)"
@@ -124,7 +126,7 @@ write_report() {
   echo
   echo "## Notes"
   echo
-  if alive "${PID[load_balancer]:-0}"; then
+  if process_alive "${PID[load_balancer]:-0}"; then
     echo "- load_balancer at the end: alive, $(status_kb "${PID[load_balancer]}" Threads) threads, RSS $(status_kb "${PID[load_balancer]}" VmRSS | awk '{ printf "%.1f", $1 / 1024 }') MB; its log has $(wc -l <"$TMP/load_balancer.log") lines (bench-load_balancer.log)"
   fi
   for f in "$TMP"/errors-*.out; do

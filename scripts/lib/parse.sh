@@ -1,0 +1,70 @@
+# Parsers for the load generators' output, numbers on one line for `read -r`:
+# wrk --latency, ab, h2load (with its --log-file), and the counts line that
+# scripts/chaos/count.lua adds to wrk's output. Latencies are in milliseconds.
+# shellcheck shell=bash
+#
+#   parse_wrk FILE           requests rps p50 p99 errors max non2xx3xx connect read write timeout
+#   parse_ab FILE            requests rps p50 p99 errors
+#   parse_h2load FILE LOG    requests rps p50 p99 errors
+#   parse_wrk_lua_counts FILE   sent answers non2xx statuses ("502x3 503x10", or "-")
+#
+# The first five fields are alike for all three tools: errors = non-2xx/3xx
+# answers + socket errors (wrk), failed + non-2xx requests (ab), failed +
+# errored requests (h2load).
+
+parse_wrk() {
+  awk '
+    function ms(v,   n, u) {
+      n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+      if (u == "us") return n / 1000; if (u == "ms") return n; if (u == "s") return n * 1000
+      if (u == "m") return n * 60000; return n
+    }
+    /^ +Latency +[0-9]/ { mx = ms($4) }
+    /^ +50% / { p50 = ms($2) }
+    /^ +99% / { p99 = ms($2) }
+    / requests in / { req = $1 }
+    /^ +Socket errors:/ { gsub(/,/, ""); c = $4; r = $6; w = $8; t = $10 }
+    /^ +Non-2xx or 3xx responses:/ { n3 = $NF }
+    /^Requests\/sec:/ { rps = $2 }
+    END {
+      printf "%d %.2f %.3f %.3f %d %.3f %d %d %d %d %d\n", req, rps, p50, p99, n3 + c + r + w + t, mx, n3, c, r, w, t
+    }' "$1"
+}
+
+parse_ab() {  # ab's percentiles are whole milliseconds
+  awk '
+    /^Complete requests:/ { req = $3 }
+    /^Failed requests:/ { failed = $3 }
+    /^Non-2xx responses:/ { n2 = $3 }
+    /^Requests per second:/ { rps = $4 }
+    /^ +50% / { p50 = $2 }
+    /^ +99% / { p99 = $2 }
+    END { printf "%d %.2f %.3f %.3f %d\n", req, rps, p50, p99, failed + n2 }' "$1"
+}
+
+parse_h2load() {  # OUTPUT LOG: h2load's summary, and its per-request log (start, status, microseconds)
+  local p50 p99
+  read -r p50 p99 < <(cut -f3 "$2" 2>/dev/null | sort -n | awk '{ v[NR] = $1 } END {
+    if (NR == 0) { print "nan nan"; exit }
+    i = int(NR * 0.5); j = int(NR * 0.99)
+    if (i < 1) i = 1
+    if (j < 1) j = 1
+    printf "%.3f %.3f\n", v[i] / 1000, v[j] / 1000 }')
+  awk -v p50="$p50" -v p99="$p99" '
+    /^finished in/ { for (i = 1; i <= NF; ++i) if ($(i + 1) ~ /^req\/s/) rps = $i }
+    /^requests:/ { ok = $8; failed = $10; errored = $12 }
+    END { gsub(",", "", rps); printf "%d %.2f %s %s %d\n", ok, rps, p50, p99, failed + errored }' "$1"
+}
+
+parse_wrk_lua_counts() {
+  awk '
+    BEGIN { st = "-" }
+    /^CHAOS / {
+      for (i = 2; i <= NF; i++) {
+        split($i, kv, "=")
+        if (kv[1] == "sent") sent = kv[2]; else if (kv[1] == "answers") ans = kv[2]; else if (kv[1] == "non2xx") n2 = kv[2]
+      }
+      st = $0; sub(/.*statuses=/, "", st)
+    }
+    END { printf "%d %d %d %s\n", sent, ans, n2, st }' "$1"
+}
