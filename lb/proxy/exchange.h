@@ -51,7 +51,9 @@ struct ExchangeSetup {
 // What an exchange reuses from the one before it on the same connection (or
 // worker thread), so a warm connection allocates nothing per request.
 struct UpstreamScratch {
-  explicit UpstreamScratch(size_t max_head_bytes) : response_parser(HTTP_RESPONSE, max_head_bytes) {}
+  explicit UpstreamScratch(size_t max_head_bytes)
+      : max_head_bytes(max_head_bytes), response_parser(HTTP_RESPONSE, max_head_bytes) {}
+  const size_t max_head_bytes;  // the response head's limit the parser was built with
   MessageParser response_parser;
   BodyWriter request_writer;  // the request head and body towards the backend
   std::string request_head;

@@ -99,6 +99,7 @@ void Http2Connection::serve() {
   auto idle_since = Clock::now();
   for (;;) {
     if (context_.registry.stopping()) go_away();
+    wake_->take_news();
     pump_responses();
     if (!flush()) return;
     // After the GOAWAY this turns false once the last stream served has ended.
@@ -110,9 +111,10 @@ void Http2Connection::serve() {
     }
     if (!client_->has_buffered_input()) {
       struct pollfd waits[2] = {{client_->fd(), POLLIN, 0}, {wake_->fd(), POLLIN, 0}};
-      int ready = ::poll(waits, 2, 1000);  // a second at most, to look at the idle and stop conditions
+      // Asleep a second at most, to look at the idle and stop conditions; not at all with news waiting.
+      const int ready = ::poll(waits, 2, wake_->ready_to_sleep() ? 1000 : 0);
+      wake_->woke(waits[1].revents != 0);
       if (ready < 0 && errno != EINTR) return;
-      if (waits[1].revents) wake_->drain();
       if (!(waits[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
     }
     ssize_t n = client_->read(buffer, sizeof buffer, Millis(1));

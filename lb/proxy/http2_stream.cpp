@@ -15,15 +15,31 @@ WakeUp::WakeUp() : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
 
 WakeUp::~WakeUp() { ::close(fd_); }
 
-void WakeUp::signal() const {
+// Sequentially consistent: if signal() stores its news after
+// ready_to_sleep() looked, its exchange comes after ready_to_sleep()'s store
+// of `sleeping_`, sees it, and writes the eventfd. No news is slept through.
+void WakeUp::signal() {
+  news_.store(true);
+  if (!sleeping_.exchange(false)) return;
   const uint64_t one = 1;
   ssize_t ignored = ::write(fd_, &one, sizeof one);  // adds to a counter: never blocks in practice
   (void)ignored;
 }
 
-void WakeUp::drain() const {
+void WakeUp::take_news() { news_.store(false); }
+
+bool WakeUp::ready_to_sleep() {
+  sleeping_.store(true);
+  if (!news_.load()) return true;
+  sleeping_.store(false);
+  return false;
+}
+
+void WakeUp::woke(bool readable) {
+  sleeping_.store(false);
+  if (!readable) return;
   uint64_t count;
-  ssize_t ignored = ::read(fd_, &count, sizeof count);  // non-blocking: EAGAIN when nothing was signalled
+  ssize_t ignored = ::read(fd_, &count, sizeof count);  // non-blocking: EAGAIN when nothing was written
   (void)ignored;
 }
 

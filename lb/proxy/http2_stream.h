@@ -17,6 +17,7 @@
 //     with the socket. A small response is one hand-off and one wake-up.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -31,7 +32,10 @@
 
 namespace lb {
 
-// The connection thread's eventfd: workers signal(), it polls fd() and drain()s.
+// The connection thread's wake-up: an eventfd it polls with its socket.
+// Workers signal() news (a response part, window to give back); the eventfd
+// is written only while the connection thread sleeps in poll (or is about
+// to), so a busy connection thread costs its workers no system call.
 class WakeUp {
  public:
   WakeUp();
@@ -39,11 +43,21 @@ class WakeUp {
   WakeUp(const WakeUp&) = delete;
   WakeUp& operator=(const WakeUp&) = delete;
   int fd() const { return fd_; }
-  void signal() const;
-  void drain() const;
+  // A worker's news.
+  void signal();
+  // The connection thread is about to look at every stream: news from now
+  // on is new.
+  void take_news();
+  // Before poll: true when it may sleep; false when news came since
+  // take_news() (it polls without waiting instead).
+  bool ready_to_sleep();
+  // After poll: awake again; `readable`: the eventfd was written, and is emptied.
+  void woke(bool readable);
 
  private:
   int fd_;
+  std::atomic<bool> news_{false};      // signal() since take_news()
+  std::atomic<bool> sleeping_{false};  // between ready_to_sleep() and woke(): signal() writes the eventfd
 };
 
 using Http2Fields = std::vector<std::pair<std::string, std::string>>;  // lower-case names

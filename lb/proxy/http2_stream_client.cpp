@@ -56,9 +56,13 @@ void Http2StreamClient::serve() {
     return;
   }
   ConnectionBuffers::Handle buffers = ConnectionBuffers::for_connection();  // this worker thread's spare set
-  UpstreamScratch upstream(settings.max_header_bytes);
-  upstream.buffer = buffers->upstream();
-  Exchange exchange(setup, *this, upstream);
+  // The worker thread's own, kept for its next stream: no parser built per stream.
+  thread_local std::unique_ptr<UpstreamScratch> upstream;
+  if (!upstream || upstream->max_head_bytes != settings.max_header_bytes) {
+    upstream = std::make_unique<UpstreamScratch>(settings.max_header_bytes);
+  }
+  upstream->buffer = buffers->upstream();
+  Exchange exchange(setup, *this, *upstream);
   exchange.run();
 }
 
