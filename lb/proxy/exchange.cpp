@@ -79,7 +79,7 @@ RateDecision Exchange::rate_limit() {
 // Step 3: the first route matching the request's host and path names its
 // pool; without routes every request goes to the pool "default".
 bool Exchange::route() {
-  const Topology& topology = *setup_.topology;
+  const Topology& topology = setup_.topology;
   if (topology.router.empty()) {  // the tutorial's set-up: one pool, no routes
     pool_ = topology.default_pool;
     return pool_ != nullptr;

@@ -40,7 +40,7 @@ namespace lb {
 struct ExchangeSetup {
   ProxyContext& context;
   const LiveSettings& live;                 // the settings this request runs with
-  std::shared_ptr<const Topology> topology;  // pools and routes in service when it began
+  const Topology& topology;                 // pools and routes in service when it began (the caller holds them)
   std::string_view client_ip;               // the peer's address, or the one its PROXY header gave
   std::string_view forwarded_proto;         // "http" or "https": what the client used to reach us
   std::string_view via_header;              // "Via: 1.1 <name>\r\n", for the backend

@@ -61,7 +61,7 @@ bool Http1Connection::serve_request() {
     topology_ = context_.balancer.current();
   }
   const std::string_view via_value(via_header_.data() + 5, via_header_.size() - 7);  // "Via: " ... "\r\n"
-  const ExchangeSetup setup{context_, *live_, topology_, client_ip_, forwarded_proto_, via_header_, via_value, random_};
+  const ExchangeSetup setup{context_, *live_, *topology_, client_ip_, forwarded_proto_, via_header_, via_value, random_};
   Exchange exchange(setup, *this, upstream_);
   return exchange.run();
 }

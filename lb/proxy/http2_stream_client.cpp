@@ -49,7 +49,7 @@ void Http2StreamClient::serve() {
   const ProxySettings& settings = live_->proxy;
   const std::string via_header = "Via: 1.1 " + settings.via_name + "\r\n";
   const std::string_view via_value(via_header.data() + 5, via_header.size() - 7);  // "Via: " ... "\r\n"
-  const ExchangeSetup setup{context_,        *live_,     topology_, client_ip_, forwarded_proto_,
+  const ExchangeSetup setup{context_,        *live_,     *topology_, client_ip_, forwarded_proto_,
                             via_header, via_value, thread_random()};
   if (stream_->head_too_large) {  // as an HTTP/1.1 head would be (no exchange: nothing to account)
     reply(431, error_body("request header fields too large"), true, {{"via", std::string(via_value)}});
