@@ -39,18 +39,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HELPERS=$ROOT/scripts/bench
-# shellcheck source=lib/ports.sh
-source "$ROOT/scripts/lib/ports.sh"
-# shellcheck source=lib/processes.sh
-source "$ROOT/scripts/lib/processes.sh"
-# shellcheck source=lib/wait.sh
-source "$ROOT/scripts/lib/wait.sh"
-# shellcheck source=lib/parse.sh
-source "$ROOT/scripts/lib/parse.sh"
-# shellcheck source=lib/packages.sh
-source "$ROOT/scripts/lib/packages.sh"
-# shellcheck source=lib/machine.sh
-source "$ROOT/scripts/lib/machine.sh"
+# shellcheck source=lib/all.sh
+source "$ROOT/scripts/lib/all.sh"
 # shellcheck source=bench/measure.sh
 source "$HELPERS/measure.sh"
 # shellcheck source=bench/peers.sh

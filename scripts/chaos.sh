@@ -40,18 +40,8 @@ DEFAULT_LB_CHAOS_FLAGS="--eject-after 5 --eject-seconds 10 --retry-budget 20"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CHAOS_DIR=$ROOT/scripts/chaos  # count.lua (the wrk script), lb_counters.py
-# shellcheck source=lib/ports.sh
-source "$ROOT/scripts/lib/ports.sh"
-# shellcheck source=lib/processes.sh
-source "$ROOT/scripts/lib/processes.sh"
-# shellcheck source=lib/wait.sh
-source "$ROOT/scripts/lib/wait.sh"
-# shellcheck source=lib/parse.sh
-source "$ROOT/scripts/lib/parse.sh"
-# shellcheck source=lib/packages.sh
-source "$ROOT/scripts/lib/packages.sh"
-# shellcheck source=lib/machine.sh
-source "$ROOT/scripts/lib/machine.sh"
+# shellcheck source=lib/all.sh
+source "$ROOT/scripts/lib/all.sh"
 START_SECONDS=$SECONDS
 
 DURATION=30
