@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "test/support/backend_process.h"
+#include "test/support/eventually.h"
 #include "test/support/h2_client.h"
 #include "test/support/load_balancer_process.h"
 #include "test/support/raw_http.h"
@@ -160,6 +161,47 @@ TEST_CASE("HTTP/2: every Set-Cookie, and our errors as JSON", "[integration][htt
   REQUIRE(lb.process().wait_for_line(backend.url() + " is UNHEALTHY", 5s));
   auto [down_status, down] = shell(base + "/ -w ' %{http_code}'");
   CHECK_THAT(down, Catch::Contains("\"error\":\"no healthy backend available\"") && Catch::EndsWith(" 503"));
+}
+
+// A stream is checked by the same rules as an HTTP/1.1 request (its head is
+// built from HEADERS, not parsed from text), counted in lb_open_streams while
+// it is served, and logged as HTTP/2.0.
+TEST_CASE("HTTP/2: streams meet the HTTP/1.1 rules and limits and are counted as streams", "[integration][http2][h2-rules]") {
+  BackendProcess backend;
+  const std::string log = "/tmp/lb_h2_access_" + std::to_string(::getpid()) + ".log";
+  {
+    LoadBalancerProcess lb({backend.url()},
+                           {"--h2c", "--admin-port", "0", "--max-header-size", "4096", "--access-log", log});
+    H2Client client(lb.port());
+    const int32_t slow = client.get("/slow?ms=1000");
+    REQUIRE(client.flush());
+    REQUIRE(backend.process().wait_for_line("/slow?ms=1000: waiting", 10s));
+    const std::string metrics = http_request(lb.admin_port(), build_request("GET", "/metrics")).body;
+    CHECK_THAT(metrics, Catch::Contains("\nlb_open_streams 1\n") && Catch::Contains("\nlb_open_connections 1\n"));
+
+    const int32_t control_byte = client.get("/", {{"x-note", "a\x01" "b"}});
+    const int32_t disguised = client.get("/", {{"content_length", "0"}});
+    const int32_t too_large = client.get("/", {{"x-big", std::string(5000, 'a')}});
+    REQUIRE(client.run_until([&] {
+      return client.responses[slow].closed && client.responses[control_byte].closed &&
+             client.responses[disguised].closed && client.responses[too_large].closed;
+    }));
+    CHECK(client.responses[slow].status == 200);
+    // This nghttp2 resets the stream itself; one that let the byte through would meet check_request_head()'s 400.
+    const H2Client::Response& control = client.responses[control_byte];
+    CHECK((control.error == NGHTTP2_PROTOCOL_ERROR ||
+           (control.status == 400 && control.body.find("control byte") != std::string::npos)));
+    CHECK(client.responses[disguised].status == 400);
+    CHECK(client.responses[too_large].status == 431);
+    CHECK(eventually([&] {
+      return http_request(lb.admin_port(), build_request("GET", "/metrics")).body.find("\nlb_open_streams 0\n") !=
+             std::string::npos;
+    }));
+    lb.process().signal(SIGTERM);
+    REQUIRE(lb.process().wait_exit(10s) == 0);
+  }
+  CHECK_THAT(shell("cat " + log).second, Catch::Contains("\"GET /slow?ms=1000 HTTP/2.0\" 200"));
+  std::remove(log.c_str());
 }
 
 // A stop while a stream is under way (RFC 9113 6.8, 8.7): that stream
