@@ -1,8 +1,11 @@
 #include "common/thread_per_connection_queue.h"
 
 #include <pthread.h>
+#include <semaphore.h>
+#include <time.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <utility>
 
@@ -10,11 +13,19 @@
 
 namespace common {
 
-// One thread's mailbox: the connection it serves next.
+// One thread's mailbox: the connection it serves next. The thread sleeps on
+// a semaphore of its own rather than a condition variable: a thread woken from
+// pthread_cond_wait takes the mutex back marked contended, so its next unlock
+// is a futex system call even with nobody waiting (one per HTTP/2 stream).
 struct ThreadPerConnectionQueue::Worker {
-  std::condition_variable wake;  // signalled when `job` is set or `exit` is asked
-  std::function<void()> job;     // guards: State::mutex
-  bool exit = false;             // guards: State::mutex
+  Worker() { ::sem_init(&wake, 0, 0); }
+  ~Worker() { ::sem_destroy(&wake); }
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  sem_t wake;                 // posted when `job` is set or `exit` is asked
+  std::function<void()> job;  // guards: State::mutex
+  bool exit = false;          // guards: State::mutex
 };
 
 struct ThreadPerConnectionQueue::State {
@@ -41,6 +52,19 @@ struct ThreadStart {
   std::shared_ptr<Worker> worker;
 };
 
+// Waits for a post on `wake` for at most `limit`; false when the time ran out.
+bool wait_for_post(sem_t& wake, std::chrono::milliseconds limit) {
+  struct timespec deadline;
+  ::clock_gettime(CLOCK_MONOTONIC, &deadline);
+  const long long nanos = deadline.tv_nsec + (limit.count() % 1000) * 1000000LL;
+  deadline.tv_sec += static_cast<time_t>(limit.count() / 1000 + nanos / 1000000000LL);
+  deadline.tv_nsec = static_cast<long>(nanos % 1000000000LL);
+  for (;;) {
+    if (::sem_clockwait(&wake, CLOCK_MONOTONIC, &deadline) == 0) return true;
+    if (errno != EINTR) return false;
+  }
+}
+
 // A connection thread: serve the job it was started with, then wait idle for
 // the next one until told to exit or idle for idle_timeout.
 void serve_connections(State& state, const std::shared_ptr<Worker>& worker) {
@@ -57,7 +81,14 @@ void serve_connections(State& state, const std::shared_ptr<Worker>& worker) {
 
     if (state.idle.size() >= state.max_idle) break;  // enough threads wait already
     state.idle.push_back(worker);
-    worker->wake.wait_for(lock, state.idle_timeout, [&] { return worker->job || worker->exit; });
+    // A post left over from a job taken after a timeout wakes it early: it
+    // finds no job and waits again.
+    bool timed_out = false;
+    while (!worker->job && !worker->exit && !timed_out) {
+      lock.unlock();
+      timed_out = !wait_for_post(worker->wake, state.idle_timeout);
+      lock.lock();
+    }
     if (worker->job) continue;
     // Timed out or told to exit; enqueue() can no longer pick this thread.
     auto self = std::find(state.idle.begin(), state.idle.end(), worker);
@@ -100,7 +131,7 @@ void ThreadPerConnectionQueue::enqueue(std::function<void()> fn) {
     state_->idle.pop_back();
     worker->job = std::move(fn);
     lock.unlock();
-    worker->wake.notify_one();  // `worker` keeps the mailbox alive until here
+    ::sem_post(&worker->wake);  // `worker` keeps the mailbox alive until here
     return;
   }
   ++state_->threads;
@@ -136,7 +167,7 @@ void ThreadPerConnectionQueue::shutdown() {
       !state_->changed.wait_for(lock, drain_timeout_, [&] { return state_->live == 0; });
   for (auto& worker : state_->idle) {
     worker->exit = true;
-    worker->wake.notify_one();
+    ::sem_post(&worker->wake);
   }
   state_->idle.clear();
   // The idle threads exit at once; wait for them so none outlives the server.
