@@ -46,10 +46,10 @@ class PassiveHealth {
 
   explicit PassiveHealth(CircuitSettings circuit, SteadyClock clock = std::chrono::steady_clock::now);
 
-  // Step 4: may a request be sent? (The breaker's ticket; an open circuit
+  // Step 4 of an exchange (choose): may a request be sent? (The breaker's ticket; an open circuit
   // whose time is up becomes half-open here.)
   CircuitTicket admit(CircuitTransition* transition) { return breaker_.begin_request(transition); }
-  // Step 7: how the attempt `ticket` admitted ended. `eject_after`: the
+  // Step 8 of an exchange (release): how the attempt `ticket` admitted ended. `eject_after`: the
   // failures in a row that make an ejection due (0: ejection off).
   AttemptVerdict record(const CircuitTicket& ticket, bool success, int eject_after, TimePoint now);
 
