@@ -41,7 +41,8 @@ Backend::Backend(BackendSpec backend_spec, const BackendSettings& settings, std:
       checked_before_(joins_at_runtime),
       health_(settings.rise, settings.fall),
       idle_connections_(settings.max_idle_connections, settings.max_idle_time),
-      passive_(settings.circuit) {}
+      passive_(settings.circuit),
+      latency_(settings.latency_decay) {}
 
 bool Backend::record_check(bool passed, const std::string& detail) {
   bool flipped;
@@ -111,6 +112,28 @@ void Backend::apply(const BackendSettings& settings) {
   }
   idle_connections_.set_max_idle(settings.max_idle_connections);
   passive_.breaker().reconfigure(settings.circuit);
+  std::lock_guard<std::mutex> lock(latency_mutex_);
+  latency_.set_decay(settings.latency_decay);
+}
+
+Backend::LatencyTicket Backend::latency_begin(Clock::time_point now) {
+  std::lock_guard<std::mutex> lock(latency_mutex_);
+  return latency_.begin(now);
+}
+
+void Backend::latency_end(LatencyTicket ticket, double first_byte_ms, bool failed, Clock::time_point now) {
+  std::lock_guard<std::mutex> lock(latency_mutex_);
+  latency_.end(ticket, first_byte_ms, failed, now);
+}
+
+bool Backend::latency_known() const {
+  std::lock_guard<std::mutex> lock(latency_mutex_);
+  return latency_.known();
+}
+
+double Backend::latency_ms(Clock::time_point now) const {
+  std::lock_guard<std::mutex> lock(latency_mutex_);
+  return latency_.latency_ms(now);
 }
 
 bool Backend::set_addresses(ResolvedAddresses addresses) {

@@ -17,6 +17,7 @@
 #include "lb/balancing/backend_url.h"
 #include "lb/balancing/health_state.h"
 #include "lb/balancing/passive_health.h"
+#include "lb/balancing/latency_estimate.h"
 #include "lb/protection/circuit_breaker.h"
 #include "lb/protection/fault_injection.h"
 #include "lb/transport/idle_connections.h"
@@ -30,6 +31,7 @@ struct BackendSettings {
   std::chrono::milliseconds max_idle_time{30000};
   CircuitSettings circuit;
   std::chrono::milliseconds slow_start{0};  // --slow-start: ramp after a return; 0 = off
+  std::chrono::milliseconds latency_decay{10000};  // --latency-decay: least-latency's memory
 };
 
 // The outcome of the latest health observation, for logs and /status.
@@ -98,6 +100,14 @@ class Backend {
   std::optional<FaultSettings> fault() const;
 
   IdleConnections& idle_connections() { return idle_connections_; }
+
+  // What least-latency knows of this backend (latency_estimate.h): an attempt
+  // begins, and ends with its time to the first response byte.
+  using LatencyTicket = std::multiset<Clock::time_point>::iterator;
+  LatencyTicket latency_begin(Clock::time_point now);
+  void latency_end(LatencyTicket ticket, double first_byte_ms, bool failed, Clock::time_point now);
+  bool latency_known() const;
+  double latency_ms(Clock::time_point now) const;  // the decayed average, or the oldest request's age
   // Passive health: the circuit breaker and outlier ejection as one state.
   PassiveHealth& passive_health() { return passive_; }
   const PassiveHealth& passive_health() const { return passive_; }
@@ -131,6 +141,8 @@ class Backend {
   FaultSettings fault_;  // guards: fault_mutex_
   IdleConnections idle_connections_;  // keep-alive connections to it, not in use
   PassiveHealth passive_;
+  mutable std::mutex latency_mutex_;
+  LatencyEstimate latency_;  // guards: latency_mutex_
   std::shared_ptr<const ResolvedAddresses> addresses_;  // read and written with std::atomic_load/store
 };
 

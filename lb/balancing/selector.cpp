@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "lb/balancing/least_connections_selector.h"
+#include "lb/balancing/least_latency_selector.h"
 #include "lb/balancing/round_robin_selector.h"
 
 namespace lb {
@@ -18,7 +19,9 @@ bool is_eligible(const Backend& backend, const SelectionContext& context) {
 std::unique_ptr<Selector> make_selector(const std::string& algorithm, BackendList backends) {
   if (algorithm == "round-robin") return std::make_unique<RoundRobinSelector>(std::move(backends));
   if (algorithm == "least-connections") return std::make_unique<LeastConnectionsSelector>(std::move(backends));
-  throw std::invalid_argument("unknown algorithm '" + algorithm + "' (use round-robin or least-connections)");
+  if (algorithm == "least-latency") return std::make_unique<LeastLatencySelector>(std::move(backends));
+  throw std::invalid_argument("unknown algorithm '" + algorithm +
+                              "' (use round-robin, least-connections or least-latency)");
 }
 
 }  // namespace lb

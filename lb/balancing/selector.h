@@ -34,7 +34,7 @@ class Selector {
 // draining, its circuit breaker lets traffic through, and not already tried for it.
 bool is_eligible(const Backend& backend, const SelectionContext& context);
 
-// "round-robin" or "least-connections". Throws std::invalid_argument otherwise.
+// "round-robin", "least-connections" or "least-latency". Throws std::invalid_argument otherwise.
 std::unique_ptr<Selector> make_selector(const std::string& algorithm, BackendList backends);
 
 }  // namespace lb

@@ -30,7 +30,7 @@ struct RawFlags {
          header_timeout = 10, tunnel_idle_timeout = 3600;
   double cb_window = 10, cb_open = 30;
   double try_timeout = 0;  // 0: the same as --backend-timeout
-  double eject_seconds = 10, slow_start = 0;
+  double eject_seconds = 10, slow_start = 0, latency_decay = 10;
   std::string forwarded = "x-forwarded";
 };
 
@@ -51,9 +51,12 @@ void define_flags(CLI::App& app, Options& o, RawFlags& raw, std::shared_ptr<Json
   app.add_option("--bind", o.bind, "Listening address (IPv6: ::)")->capture_default_str();
 
   // Balancing
-  app.add_option("--algorithm", o.policy.algorithm, "round-robin (smooth weighted) or least-connections")
-      ->check(CLI::IsMember({"round-robin", "least-connections"}))
+  app.add_option("--algorithm", o.policy.algorithm,
+                 "round-robin (smooth weighted), least-connections or least-latency")
+      ->check(CLI::IsMember({"round-robin", "least-connections", "least-latency"}))
       ->capture_default_str();
+  add_seconds(app, "--latency-decay", raw.latency_decay,
+              "Seconds over which least-latency forgets a backend's response times");
   app.add_option("--sticky-cookie", o.policy.sticky_cookie, "Cookie name for session persistence (off when unset)");
   app.add_option("--sticky-secret", o.policy.sticky_secret,
                  "Secret mixed into sticky cookie values (same on every instance)");
@@ -245,6 +248,7 @@ Options parse_options(int argc, const char* const* argv) {
   o.ejection.base = seconds_to_millis(raw.eject_seconds);
   o.ejection.max = std::max(o.ejection.base, Millis(300000));
   o.backend.slow_start = seconds_to_millis(raw.slow_start);
+  o.backend.latency_decay = seconds_to_millis(raw.latency_decay);
   o.proxy.client_timeout = seconds_to_millis(raw.client_timeout);
   o.proxy.keepalive_timeout = seconds_to_millis(raw.keepalive_timeout);
   o.proxy.header_timeout = seconds_to_millis(raw.header_timeout);

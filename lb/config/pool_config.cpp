@@ -61,8 +61,9 @@ void read_pool_settings(const json& entry, const std::string& key, PoolSpec& poo
       }
     } else if (name == "algorithm") {
       settings.policy.algorithm = string_at(value, at);
-      if (settings.policy.algorithm != "round-robin" && settings.policy.algorithm != "least-connections") {
-        throw OptionsError("config key '" + at + "': use round-robin or least-connections");
+      const std::string& algorithm = settings.policy.algorithm;
+      if (algorithm != "round-robin" && algorithm != "least-connections" && algorithm != "least-latency") {
+        throw OptionsError("config key '" + at + "': use round-robin, least-connections or least-latency");
       }
     } else if (name == "sticky-cookie") {
       settings.policy.sticky_cookie = string_at(value, at);

@@ -1,5 +1,7 @@
 #include "lb/operations/status_report.h"
 
+#include <cmath>
+
 #include <functional>
 
 #include "common/log.h"
@@ -57,6 +59,8 @@ nlohmann::json backend_status(const Backend& backend) {
       {"passive", to_string(backend.passive_health().state(now))},  // the breaker and ejection as one state
       {"weight_percent", backend.selection_weight(now) / std::max(1, backend.weight())},  // < 100 in slow start
       {"active_requests", backend.active_requests.load()},
+      {"in_flight", backend.active_requests.load()},
+      {"latency_ms", std::round(backend.latency_ms(now) * 10) / 10},  // least-latency's estimate (0: none yet)
       {"requests", backend.requests_total.load()},
       {"failures", backend.failures_total.load()},
       {"fault", fault_json(backend.fault())},

@@ -87,6 +87,8 @@ class Exchange {
   Millis first_byte_wait(Clock::time_point deadline);
   AttemptFacts attempt(Backend& backend, const Choice& choice, Millis first_byte_wait, bool fresh_connection);
   bool apply_fault(Backend& backend, Millis& first_byte_wait, AttemptFacts& ended);
+  void note_latency(Backend& backend, Backend::LatencyTicket ticket, Clock::time_point started,
+                    const AttemptFacts& facts);
   std::unique_ptr<Stream> connect(Backend& backend, bool fresh_connection, AttemptFacts& failed);
   AttemptFacts send_request(Stream& upstream);
   AttemptFacts read_response_head(Stream& upstream, Millis first_byte_wait);
@@ -116,6 +118,7 @@ class Exchange {
   bool risky_body_ = false;       // body_framing_is_risky(): Connection: close upstream, never pooled
   bool expects_continue_ = false; // Expect: 100-continue with a body
   bool continue_sent_ = false;
+  Clock::time_point first_byte_at_{};  // this attempt's first response byte ({}: none yet)
   const Route* route_ = nullptr;       // the route that matched; nullptr: no routes
   const BackendPool* pool_ = nullptr;  // the pool it routed to
   std::string routed_target_;          // the target after strip-prefix; "" when sent as received

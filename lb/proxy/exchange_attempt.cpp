@@ -15,6 +15,9 @@
 namespace lb {
 
 AttemptFacts Exchange::attempt(Backend& backend, const Choice& choice, Millis first_byte_wait, bool fresh_connection) {
+  const auto started = Clock::now();
+  const Backend::LatencyTicket latency = backend.latency_begin(started);
+  first_byte_at_ = {};
   AttemptFacts facts;
   std::unique_ptr<Stream> upstream;
   bool reused = false;
@@ -39,7 +42,31 @@ AttemptFacts Exchange::attempt(Backend& backend, const Choice& choice, Millis fi
   facts.request_fully_read = client_.request_fully_read();
   facts.max_body_bytes = settings_.max_body_bytes;
   if (facts.end == AttemptEnd::Answered) facts.status = status_sent_;
+  note_latency(backend, latency, started, facts);
   return facts;
+}
+
+// What least-latency learns (latency_estimate.h): the time to the first
+// response byte, or until the attempt failed; failures and 5xx count as slow.
+void Exchange::note_latency(Backend& backend, Backend::LatencyTicket ticket, Clock::time_point started,
+                            const AttemptFacts& facts) {
+  const auto now = Clock::now();
+  const auto first_byte = first_byte_at_ == Clock::time_point{} ? now : first_byte_at_;
+  const double first_byte_ms = std::chrono::duration<double, std::milli>(first_byte - started).count();
+  bool failed;
+  switch (facts.end) {
+    case AttemptEnd::Answered:
+      failed = facts.status >= 500;
+      break;
+    case AttemptEnd::BodyTooLarge:  // the client's doing
+    case AttemptEnd::BadRequestBody:
+    case AttemptEnd::CutShort:
+      failed = false;
+      break;
+    default:
+      failed = true;
+  }
+  backend.latency_end(ticket, first_byte_ms, failed, now);
 }
 
 // An injected fault (admin API) plays a slow or failing backend on our side,
@@ -175,6 +202,7 @@ AttemptFacts Exchange::read_response_head(Stream& upstream, Millis first_byte_wa
       return got_bytes ? AttemptFacts::ended(AttemptEnd::BadGateway, "connection closed mid-response")
                        : AttemptFacts::ended(AttemptEnd::NoResponse, "connection closed");
     }
+    if (!got_bytes) first_byte_at_ = Clock::now();
     got_bytes = true;
     scratch_.end += static_cast<size_t>(n);
   }

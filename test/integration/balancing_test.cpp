@@ -75,6 +75,30 @@ TEST_CASE("least connections steers away from a slow backend", "[integration][ba
   CHECK(slow.requests() + fast_a.requests() + fast_b.requests() == kClients * kRequestsEach);
 }
 
+// One client at a time: every backend has nothing in flight, so least
+// connections cannot tell them apart; least latency can, from their answers.
+TEST_CASE("least latency steers away from a slow backend even one request at a time", "[integration][balancing][least-latency]") {
+  RecordingBackend slow("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow", 150ms);
+  RecordingBackend fast_a("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfast", 2ms);
+  RecordingBackend fast_b("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfast", 2ms);
+  LoadBalancerProcess lb({slow.url(), fast_a.url(), fast_b.url()},
+                         {"--algorithm", "least-latency", "--admin-port", "0"});
+  constexpr int kRequests = 60;
+  ScopedFd fd(connect_to(lb.port()));
+  for (int i = 0; i < kRequests; ++i) {
+    send_all(fd.get(), build_request("GET", "/"));
+    REQUIRE(read_response(fd.get(), 20s).status == 200);
+  }
+  INFO("slow backend served " << slow.requests() << " of " << kRequests);
+  CHECK(slow.requests() >= 1);  // tried, being new (at the median of nothing known: first come)
+  CHECK(slow.requests() <= 3);  // then only probed as its estimate decays
+  const json status = json::parse(http_request(lb.admin_port(), build_request("GET", "/status")).body);
+  for (const auto& backend : status["backends"]) {
+    if (backend["url"] == slow.url()) CHECK(backend["latency_ms"].get<double>() >= 100);
+    if (backend["url"] != slow.url()) CHECK(backend["latency_ms"].get<double>() < 100);
+  }
+}
+
 // Sticky sessions: pin, keep, hide the cookie from the backend, keep the
 // backend's own cookies, re-pin when the pinned backend dies, ignore forgeries.
 TEST_CASE("cookie sticky sessions", "[integration][balancing]") {
