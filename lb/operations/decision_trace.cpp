@@ -1,10 +1,12 @@
 #include "lb/operations/decision_trace.h"
 
 #include <algorithm>
+#include <cmath>
+#include <string_view>
 
 namespace lb {
 
-std::string candidate_standing(const Backend& backend, const SelectionContext& selection) {
+std::string candidate_standing(const Backend& backend, const SelectionContext& selection, bool with_latency) {
   if (std::find(selection.avoid.begin(), selection.avoid.end(), &backend) != selection.avoid.end()) return "tried";
   if (!backend.healthy()) return "unhealthy";
   if (backend.ejected(selection.now)) return "ejected";
@@ -13,7 +15,13 @@ std::string candidate_standing(const Backend& backend, const SelectionContext& s
   std::string standing = "ok(w=" + std::to_string(backend.weight());
   const long weight_now = backend.selection_weight(selection.now);
   if (weight_now < backend.weight() * 100L) standing += " slow-start=" + std::to_string(weight_now / backend.weight()) + "%";
-  return standing + " active=" + std::to_string(backend.active_requests.load()) + ")";
+  standing += " active=" + std::to_string(backend.active_requests.load());
+  if (with_latency) {
+    standing += backend.latency_known()
+                    ? " latency=" + std::to_string(std::lround(backend.latency_ms(selection.now))) + "ms"
+                    : " latency=unknown";
+  }
+  return standing + ")";
 }
 
 void DecisionTrace::reset() {
@@ -29,7 +37,10 @@ void DecisionTrace::reset() {
 
 void DecisionTrace::note_candidates(const BackendPool& pool, const SelectionContext& selection) {
   if (!candidates_.empty()) return;  // the first choice's view is the interesting one
-  for (const auto& backend : pool.backends) candidates_.push_back({backend->url, candidate_standing(*backend, selection)});
+  const bool with_latency = std::string_view(pool.selector->name()) == "least-latency";
+  for (const auto& backend : pool.backends) {
+    candidates_.push_back({backend->url, candidate_standing(*backend, selection, with_latency)});
+  }
 }
 
 void DecisionTrace::note_failure(const Backend& backend, const std::string& why) {

@@ -58,7 +58,8 @@ class DecisionTrace {
 };
 
 // One backend's standing for a selection: "ok(w=1 active=0)", "unhealthy", "ejected",
-// "draining", "circuit open" or "tried".
-std::string candidate_standing(const Backend& backend, const SelectionContext& selection);
+// "draining", "circuit open" or "tried". `with_latency` (least-latency pools)
+// adds the estimate that decided: "ok(w=1 active=0 latency=12ms)".
+std::string candidate_standing(const Backend& backend, const SelectionContext& selection, bool with_latency = false);
 
 }  // namespace lb

@@ -182,6 +182,13 @@ std::string metrics_text(const Topology& topology, const Metrics& metrics, std::
               [](const Backend& b, const std::string& labels) {
                 return "lb_backend_active_requests{" + labels + "} " + std::to_string(b.active_requests.load()) + "\n";
               });
+  per_backend("lb_backend_latency_seconds", "gauge",
+              "Least-latency's estimate of the backend's time to a first response byte (0 until it answers).",
+              [now = Backend::Clock::now()](const Backend& b, const std::string& labels) {
+                char value[32];
+                std::snprintf(value, sizeof value, "%.6f", b.latency_ms(now) / 1000);
+                return "lb_backend_latency_seconds{" + labels + "} " + value + "\n";
+              });
   per_backend("lb_backend_healthy", "gauge", "1 while health checks keep the backend in rotation.",
               [](const Backend& b, const std::string& labels) {
                 return "lb_backend_healthy{" + labels + "} " + (b.healthy() ? "1\n" : "0\n");

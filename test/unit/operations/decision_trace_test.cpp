@@ -25,6 +25,12 @@ TEST_CASE("decision trace wording", "[trace]") {
         "http://127.0.0.1:8002 unhealthy, http://127.0.0.1:8003 draining; "
         "tried=http://127.0.0.1:8001 (connection refused); chosen=http://127.0.0.1:8001");
 
+  // A least-latency pool's trace shows the estimate that decided.
+  CHECK(candidate_standing(*pool->backends[0], selection, /*with_latency=*/true) == "ok(w=2 active=0 latency=unknown)");
+  const auto sent = selection.now - std::chrono::milliseconds(12);
+  pool->backends[0]->latency_end(pool->backends[0]->latency_begin(sent), 12, false, selection.now);
+  CHECK(candidate_standing(*pool->backends[0], selection, /*with_latency=*/true) == "ok(w=2 active=0 latency=12ms)");
+
   selection.avoid.push_back(pool->backends[0].get());
   CHECK(candidate_standing(*pool->backends[0], selection) == "tried");
   trace.reset();

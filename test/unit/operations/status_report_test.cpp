@@ -233,6 +233,7 @@ TEST_CASE("metrics_text counters and gauges", "[metrics]") {
   CHECK(has_line(text, "lb_backend_requests_total{" + second + R"(,class="2xx"} 0)"));
   CHECK(has_line(text, "lb_backend_failures_total{" + first + "} 2"));
   CHECK(has_line(text, "lb_backend_active_requests{" + first + "} 3"));
+  CHECK(has_line(text, "lb_backend_latency_seconds{" + second + "} 0.000000"));  // nothing answered yet
   CHECK(has_line(text, "lb_backend_healthy{" + first + "} 1"));
   CHECK(has_line(text, "lb_backend_healthy{" + second + "} 0"));
   CHECK(has_line(text, "lb_backend_circuit_state{" + first + "} 0"));
@@ -310,7 +311,8 @@ TEST_CASE("metrics_text HELP and TYPE for every family", "[metrics]") {
   }
   for (const char* name : {"lb_responses_total", "lb_request_duration_seconds", "lb_open_connections",
                            "lb_rate_limited_total", "lb_backend_requests_total", "lb_backend_failures_total",
-                           "lb_backend_active_requests", "lb_backend_healthy", "lb_backend_circuit_state",
+                           "lb_backend_active_requests", "lb_backend_latency_seconds", "lb_backend_healthy",
+                           "lb_backend_circuit_state",
                            "lb_health_checks_total", "lb_retries_total", "lb_backend_ejected",
                            "lb_backend_ejections_total"}) {
     CHECK(families.count(name) == 1);
