@@ -9,6 +9,7 @@
 
 #include "lb/balancing/latency_estimate.h"
 #include "lb/balancing/least_latency_selector.h"
+#include "test/support/healthy_backends.h"
 
 using namespace lb;
 using namespace std::chrono_literals;
@@ -21,16 +22,9 @@ const Clock::time_point kStart = Clock::time_point{} + 1h;
 Clock::time_point at_ms(long ms) { return kStart + std::chrono::milliseconds(ms); }
 
 BackendList make_backends(int count, std::chrono::milliseconds decay) {
-  BackendList backends;
   BackendSettings settings;
   settings.latency_decay = decay;
-  for (int i = 0; i < count; ++i) {
-    BackendSpec spec{"http", "127.0.0.1", static_cast<uint16_t>(8001 + i), 1};
-    auto backend = std::make_shared<Backend>(spec, settings);
-    backend->record_check(true, "200");
-    backends.push_back(backend);
-  }
-  return backends;
+  return test_support::healthy_backends(count, settings);
 }
 
 // Requests arrive every `every_ms`; backend i answers after service(i, t) ms

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "test/support/fake_clock.h"
+#include "test/support/healthy_backends.h"
 
 #include "lb/balancing/least_connections_selector.h"
 #include "lb/balancing/outlier_ejector.h"
@@ -26,15 +27,8 @@ BackendSettings ejection_only() {
   return settings;
 }
 
-BackendList make_backends(int count, BackendSettings settings = ejection_only()) {
-  BackendList backends;
-  for (int i = 0; i < count; ++i) {
-    BackendSpec spec{"http", "127.0.0.1", static_cast<uint16_t>(8001 + i), 1};
-    auto backend = std::make_shared<Backend>(spec, settings);
-    backend->record_check(true, "200");
-    backends.push_back(backend);
-  }
-  return backends;
+BackendList make_backends(int count, const BackendSettings& settings = ejection_only()) {
+  return test_support::healthy_backends(count, settings);
 }
 
 // One attempt as the request path records it: PassiveHealth first, then the

@@ -6,22 +6,13 @@
 
 #include "lb/balancing/least_connections_selector.h"
 #include "lb/balancing/round_robin_selector.h"
+#include "test/support/healthy_backends.h"
 
 using namespace lb;
 
 namespace {
 
-BackendList make_backends(std::initializer_list<int> weights) {
-  BackendList backends;
-  int port = 8001;
-  for (int weight : weights) {
-    BackendSpec spec{"http", "127.0.0.1", static_cast<uint16_t>(port++), weight};
-    auto backend = std::make_shared<Backend>(spec, BackendSettings{});
-    backend->record_check(true, "200");
-    backends.push_back(backend);
-  }
-  return backends;
-}
+BackendList make_backends(std::initializer_list<int> weights) { return test_support::healthy_backends(weights); }
 
 std::string sequence(Selector& selector, const BackendList& backends, int picks) {
   std::string out;
