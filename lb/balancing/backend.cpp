@@ -126,13 +126,9 @@ void Backend::latency_end(LatencyTicket ticket, double first_byte_ms, bool faile
   latency_.end(ticket, first_byte_ms, failed, now);
 }
 
-bool Backend::latency_known() const {
+std::optional<double> Backend::latency_ms(Clock::time_point now) const {
   std::lock_guard<std::mutex> lock(latency_mutex_);
-  return latency_.known();
-}
-
-double Backend::latency_ms(Clock::time_point now) const {
-  std::lock_guard<std::mutex> lock(latency_mutex_);
+  if (!latency_.known()) return std::nullopt;
   return latency_.latency_ms(now);
 }
 

@@ -106,8 +106,8 @@ class Backend {
   using LatencyTicket = std::multiset<Clock::time_point>::iterator;
   LatencyTicket latency_begin(Clock::time_point now);
   void latency_end(LatencyTicket ticket, double first_byte_ms, bool failed, Clock::time_point now);
-  bool latency_known() const;
-  double latency_ms(Clock::time_point now) const;  // the decayed average, or the oldest request's age
+  // The decayed average, or the oldest request's age; none until it has answered once.
+  std::optional<double> latency_ms(Clock::time_point now) const;
   // Passive health: the circuit breaker and outlier ejection as one state.
   PassiveHealth& passive_health() { return passive_; }
   const PassiveHealth& passive_health() const { return passive_; }

@@ -7,13 +7,14 @@ namespace lb {
 std::shared_ptr<Backend> LeastLatencySelector::pick(const SelectionContext& context) {
   std::lock_guard<std::mutex> lock(mutex_);
   const size_t n = backends_.size();
-  // Each eligible backend's latency (-1: not eligible, -2: nothing known yet).
-  latencies_.assign(n, -1);
+  // Each eligible backend's latency, or one of these two.
+  constexpr double kNotEligible = -1, kUnknown = -2;
+  latencies_.assign(n, kNotEligible);
   known_.clear();
   for (size_t i = 0; i < n; ++i) {
     const Backend& candidate = *backends_[i];
     if (!is_eligible(candidate, context)) continue;
-    latencies_[i] = candidate.latency_known() ? candidate.latency_ms(context.now) : -2;
+    latencies_[i] = candidate.latency_ms(context.now).value_or(kUnknown);
     if (latencies_[i] >= 0) known_.push_back(latencies_[i]);
   }
   double median = 0;
@@ -25,9 +26,9 @@ std::shared_ptr<Backend> LeastLatencySelector::pick(const SelectionContext& cont
   double best_cost = 0;
   for (size_t k = 0; k < n; ++k) {
     const size_t i = (next_start_ + k) % n;
-    if (latencies_[i] == -1) continue;
+    if (latencies_[i] == kNotEligible) continue;
     const Backend& candidate = *backends_[i];
-    const double latency = latencies_[i] == -2 ? median : latencies_[i];
+    const double latency = latencies_[i] == kUnknown ? median : latencies_[i];
     const double cost = least_latency_cost(latency, candidate.active_requests.load(std::memory_order_relaxed),
                                            candidate.selection_weight(context.now));
     if (best < 0 || cost < best_cost) {

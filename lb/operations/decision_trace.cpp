@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string_view>
 
 namespace lb {
@@ -17,9 +18,8 @@ std::string candidate_standing(const Backend& backend, const SelectionContext& s
   if (weight_now < backend.weight() * 100L) standing += " slow-start=" + std::to_string(weight_now / backend.weight()) + "%";
   standing += " active=" + std::to_string(backend.active_requests.load());
   if (with_latency) {
-    standing += backend.latency_known()
-                    ? " latency=" + std::to_string(std::lround(backend.latency_ms(selection.now))) + "ms"
-                    : " latency=unknown";
+    const std::optional<double> latency = backend.latency_ms(selection.now);
+    standing += latency ? " latency=" + std::to_string(std::lround(*latency)) + "ms" : " latency=unknown";
   }
   return standing + ")";
 }

@@ -60,7 +60,7 @@ nlohmann::json backend_status(const Backend& backend) {
       {"weight_percent", backend.selection_weight(now) / std::max(1, backend.weight())},  // < 100 in slow start
       {"active_requests", backend.active_requests.load()},
       {"in_flight", backend.active_requests.load()},
-      {"latency_ms", std::round(backend.latency_ms(now) * 10) / 10},  // least-latency's estimate (0: none yet)
+      {"latency_ms", std::round(backend.latency_ms(now).value_or(0) * 10) / 10},  // least-latency's estimate (0: none yet)
       {"requests", backend.requests_total.load()},
       {"failures", backend.failures_total.load()},
       {"fault", fault_json(backend.fault())},
@@ -186,7 +186,7 @@ std::string metrics_text(const Topology& topology, const Metrics& metrics, std::
               "Least-latency's estimate of the backend's time to a first response byte (0 until it answers).",
               [now = Backend::Clock::now()](const Backend& b, const std::string& labels) {
                 char value[32];
-                std::snprintf(value, sizeof value, "%.6f", b.latency_ms(now) / 1000);
+                std::snprintf(value, sizeof value, "%.6f", b.latency_ms(now).value_or(0) / 1000);
                 return "lb_backend_latency_seconds{" + labels + "} " + value + "\n";
               });
   per_backend("lb_backend_healthy", "gauge", "1 while health checks keep the backend in rotation.",
