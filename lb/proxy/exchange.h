@@ -35,6 +35,14 @@
 
 namespace lb {
 
+// Our Via entry (--via-name): the field added to a backend's head, and its
+// value for the client's.
+struct ViaEntry {
+  explicit ViaEntry(const std::string& name) : header("Via: 1.1 " + name + "\r\n") {}
+  std::string header;  // "Via: 1.1 <name>\r\n"
+  std::string_view value() const { return std::string_view(header).substr(5, header.size() - 7); }  // "1.1 <name>"
+};
+
 // Who asks and with which settings: the same for every request on a
 // connection (HTTP/2: on each of its streams).
 struct ExchangeSetup {

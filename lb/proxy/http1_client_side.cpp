@@ -32,7 +32,7 @@ BodyPass Http1Connection::pass_request_body(BodyWriter& upstream, std::string& p
     if (!upstream.flush()) return BodyPass::UpstreamFailed;
     if (client_begin_ == client_end_) client_begin_ = client_end_ = 0;
     const ssize_t n = client_->read(buffers_->client() + client_end_, ConnectionBuffers::kBufferBytes - client_end_,
-                                    live_->proxy.client_timeout);
+                                    live_.value->proxy.client_timeout);
     if (n <= 0) return BodyPass::ClientGone;
     client_end_ += static_cast<size_t>(n);
   }
@@ -40,12 +40,12 @@ BodyPass Http1Connection::pass_request_body(BodyWriter& upstream, std::string& p
 }
 
 bool Http1Connection::send_continue() {
-  return client_->write_all(kContinue, sizeof kContinue - 1, live_->proxy.client_timeout);
+  return client_->write_all(kContinue, sizeof kContinue - 1, live_.value->proxy.client_timeout);
 }
 
 bool Http1Connection::send_interim(const MessageHead& response, const ClientHeadOptions& options) {
   build_client_response_head(response, Framing::None, options, response_head_);
-  return client_->write_all(response_head_.data(), response_head_.size(), live_->proxy.client_timeout);
+  return client_->write_all(response_head_.data(), response_head_.size(), live_.value->proxy.client_timeout);
 }
 
 BodyOutlet& Http1Connection::start_response(const MessageHead& response, ClientHeadOptions& options) {
@@ -55,7 +55,7 @@ BodyOutlet& Http1Connection::start_response(const MessageHead& response, ClientH
   options.client_http11 = client_http11;
   options.keep_client = keep_client_;
   build_client_response_head(response, framing, options, response_head_);
-  client_writer_.start(client_.get(), framing, live_->proxy.client_timeout);
+  client_writer_.start(client_.get(), framing, live_.value->proxy.client_timeout);
   client_writer_.queue(response_head_.data(), response_head_.size());
   return client_writer_;
 }
@@ -67,7 +67,7 @@ bool Http1Connection::reply(int status, const std::string& body, bool close, con
   for (const auto& [name, value] : fields) append_header(headers, name, value);
   const std::string head = error_head(status, body.size(), close, headers);
   struct iovec parts[2] = {{const_cast<char*>(head.data()), head.size()}, {const_cast<char*>(body.data()), body.size()}};
-  const bool sent = client_->write_all(parts, 2, live_->proxy.client_timeout);
+  const bool sent = client_->write_all(parts, 2, live_.value->proxy.client_timeout);
   return sent && !close;
 }
 

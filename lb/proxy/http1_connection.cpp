@@ -25,15 +25,14 @@ constexpr Millis kQuietBeforeReleasingBuffers{100};
 Http1Connection::Http1Connection(ProxyContext& context, std::unique_ptr<Stream> client, const char* forwarded_proto,
                                  std::string client_ip, bool refuse_proxy_header)
     : context_(context),
-      live_(context.live.current()),
-      live_generation_(context.live.generation()),
+      live_{context.live.current(), context.live.generation()},
       client_(std::move(client)),
       forwarded_proto_(forwarded_proto),
       client_ip_(std::move(client_ip)),
-      via_header_("Via: 1.1 " + live_->proxy.via_name + "\r\n"),
+      via_(live_.value->proxy.via_name),
       refuse_proxy_header_(refuse_proxy_header),
-      request_parser_(HTTP_REQUEST, live_->proxy.max_header_bytes),
-      upstream_(live_->proxy.max_header_bytes) {
+      request_parser_(HTTP_REQUEST, live_.value->proxy.max_header_bytes),
+      upstream_(live_.value->proxy.max_header_bytes) {
   random_.seed(static_cast<unsigned>(Clock::now().time_since_epoch().count()) ^ static_cast<unsigned>(client_->fd()));
   upstream_.buffer = buffers_->upstream();
 }
@@ -55,13 +54,9 @@ bool Http1Connection::serve_request() {
   if (read_request_head() != HeadResult::Ready) return false;
   refresh_settings();  // a reload while this connection waited for the head applies to it
   keep_client_ = request().keep_alive && !context_.registry.stopping();
-  // Pools and routes change rarely (admin API, reload): load them only then.
-  if (!topology_ || topology_generation_ != context_.balancer.generation()) {
-    topology_generation_ = context_.balancer.generation();
-    topology_ = context_.balancer.current();
-  }
-  const std::string_view via_value(via_header_.data() + 5, via_header_.size() - 7);  // "Via: " ... "\r\n"
-  const ExchangeSetup setup{context_, *live_, *topology_, client_ip_, forwarded_proto_, via_header_, via_value, random_};
+  topology_.refresh(context_.balancer);  // pools and routes change rarely (admin API, reload)
+  const ExchangeSetup setup{context_,    *live_.value, *topology_.value, client_ip_, forwarded_proto_,
+                            via_.header, via_.value(), random_};
   Exchange exchange(setup, *this, upstream_);
   return exchange.run();
 }
@@ -70,7 +65,7 @@ bool Http1Connection::serve_request() {
 Http1Connection::HeadResult Http1Connection::read_request_head() {
   request_parser_.reset();
   request_parser_.set_body_sink(nullptr);
-  const ProxySettings& settings = live_->proxy;
+  const ProxySettings& settings = live_.value->proxy;
   bool started = client_begin_ < client_end_;
   const Clock::time_point now = Clock::now();
   Clock::time_point deadline = now + settings.header_timeout;
@@ -135,8 +130,8 @@ Http1Connection::HeadResult Http1Connection::refuse_head() {
 }
 
 bool Http1Connection::reply_error(int status, const std::string& message) {
-  const std::string response = error_response(status, message, /*close=*/true, via_header_);
-  client_->write_all(response.data(), response.size(), live_->proxy.client_timeout);
+  const std::string response = error_response(status, message, /*close=*/true, via_.header);
+  client_->write_all(response.data(), response.size(), live_.value->proxy.client_timeout);
   return false;
 }
 
@@ -144,10 +139,7 @@ bool Http1Connection::reply_error(int status, const std::string& message) {
 // settings before it); the head size limit, which the parsers were built
 // with, from the next connection on.
 void Http1Connection::refresh_settings() {
-  if (live_generation_ == context_.live.generation()) return;
-  live_generation_ = context_.live.generation();
-  live_ = context_.live.current();
-  via_header_ = "Via: 1.1 " + live_->proxy.via_name + "\r\n";
+  if (live_.refresh(context_.live)) via_ = ViaEntry(live_.value->proxy.via_name);
 }
 
 // Before the first request: a peer not in --proxy-protocol-from that starts

@@ -57,14 +57,12 @@ class Http1Connection : public ClientSide {
   bool read_client(Millis timeout);  // more client bytes into the buffer; false: gone or timed out
 
   ProxyContext& context_;
-  std::shared_ptr<const LiveSettings> live_;  // the settings this request runs with (refresh_settings())
-  uint64_t live_generation_;                  // LiveSettingsStore::generation() when live_ was loaded
-  std::shared_ptr<const Topology> topology_;  // pools and routes, reloaded when the balancer's generation moves
-  uint64_t topology_generation_ = 0;
+  Snapshot<LiveSettings> live_;  // the settings this request runs with (refresh_settings())
+  Snapshot<Topology> topology_;  // pools and routes in service
   std::unique_ptr<Stream> client_;
   const char* forwarded_proto_;
   std::string client_ip_;
-  std::string via_header_;  // "Via: 1.1 <name>\r\n", added to every message we pass on
+  ViaEntry via_;  // added to every message we pass on
   bool refuse_proxy_header_;  // until the first bytes show they are not a PROXY header
   std::minstd_rand random_;   // the exchanges' jitter and faults (seeded per connection)
 

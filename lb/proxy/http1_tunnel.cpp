@@ -12,7 +12,7 @@ namespace lb {
 // the tunnel stays idle for --tunnel-idle-timeout; then both sides are closed.
 void Http1Connection::tunnel(Stream& upstream, const char* upstream_bytes, size_t count) {
   // Bytes that arrived right behind either head already belong to the new protocol.
-  const ProxySettings& settings = live_->proxy;
+  const ProxySettings& settings = live_.value->proxy;
   if (count > 0 && !client_->write_all(upstream_bytes, count, settings.client_timeout)) return;
   if (client_begin_ < client_end_ &&
       !upstream.write_all(buffers_->client() + client_begin_, client_end_ - client_begin_,

@@ -60,9 +60,8 @@ Http2Connection::Http2Connection(ProxyContext& context, std::unique_ptr<Stream> 
       client_(std::move(client)),
       forwarded_proto_(forwarded_proto),
       client_ip_(std::move(client_ip)),
-      live_(context.live.current()),
-      live_generation_(context.live.generation()),
-      settings_(live_->proxy),
+      live_{context.live.current(), context.live.generation()},
+      settings_(live_.value->proxy),
       wake_(std::make_shared<WakeUp>()),
       reset_window_start_(Clock::now()) {
   nghttp2_session_callbacks* callbacks;
@@ -257,16 +256,10 @@ void Http2Connection::start_worker(StreamState& state, bool body_follows) {
   state.head.build(state.stream->request, body_follows);
   state.stream->head_too_large = state.head.bytes() > settings_.max_header_bytes;
   // Settings, pools and routes change rarely (reload, admin API): loaded only then.
-  if (live_generation_ != context_.live.generation()) {
-    live_generation_ = context_.live.generation();
-    live_ = context_.live.current();
-  }
-  if (!topology_ || topology_generation_ != context_.balancer.generation()) {
-    topology_generation_ = context_.balancer.generation();
-    topology_ = context_.balancer.current();
-  }
+  live_.refresh(context_.live);
+  topology_.refresh(context_.balancer);
   context_.stream_workers->enqueue([&context = context_, stream = state.stream, proto = forwarded_proto_,
-                                    client_ip = client_ip_, live = live_, topology = topology_] {
+                                    client_ip = client_ip_, live = live_.value, topology = topology_.value] {
     if (stream->begin_work()) Http2StreamClient(context, stream, proto, client_ip, live, topology).serve();
     stream->worker_done();
   });

@@ -75,10 +75,8 @@ class Http2Connection {
   const char* forwarded_proto_;
   const std::string client_ip_;
   // The streams' settings, pools and routes: reloaded when their generation moves.
-  std::shared_ptr<const LiveSettings> live_;
-  uint64_t live_generation_;
-  std::shared_ptr<const Topology> topology_;
-  uint64_t topology_generation_ = 0;
+  Snapshot<LiveSettings> live_;
+  Snapshot<Topology> topology_;
   const ProxySettings settings_;  // the connection's own, taken once: a reload applies to new streams and connections
   std::shared_ptr<WakeUp> wake_;  // workers write, this thread polls; shared so a late worker never writes a reused fd
   nghttp2_session* session_ = nullptr;

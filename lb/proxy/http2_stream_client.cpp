@@ -47,12 +47,11 @@ Http2StreamClient::Http2StreamClient(ProxyContext& context, std::shared_ptr<Http
 void Http2StreamClient::serve() {
   ConnectionRegistry::OpenStream counted(context_.registry);
   const ProxySettings& settings = live_->proxy;
-  const std::string via_header = "Via: 1.1 " + settings.via_name + "\r\n";
-  const std::string_view via_value(via_header.data() + 5, via_header.size() - 7);  // "Via: " ... "\r\n"
-  const ExchangeSetup setup{context_,        *live_,     *topology_, client_ip_, forwarded_proto_,
-                            via_header, via_value, thread_random()};
+  const ViaEntry via(settings.via_name);
+  const ExchangeSetup setup{context_,   *live_,      *topology_, client_ip_, forwarded_proto_,
+                            via.header, via.value(), thread_random()};
   if (stream_->head_too_large) {  // as an HTTP/1.1 head would be (no exchange: nothing to account)
-    reply(431, error_body("request header fields too large"), true, {{"via", std::string(via_value)}});
+    reply(431, error_body("request header fields too large"), true, {{"via", std::string(via.value())}});
     return;
   }
   ConnectionBuffers::Handle buffers = ConnectionBuffers::for_connection();  // this worker thread's spare set

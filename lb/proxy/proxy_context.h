@@ -75,6 +75,24 @@ class LiveSettingsStore {
   std::atomic<uint64_t> generation_{0};
 };
 
+// A connection's copy of what is swapped whole at run time (LiveSettingsStore,
+// Balancer): reloaded only when the source's generation has moved, so a
+// request costs one atomic load rather than a shared refcount.
+template <typename T>
+struct Snapshot {
+  std::shared_ptr<const T> value;
+  uint64_t generation = 0;  // the source's generation() when `value` was loaded
+
+  // True when it was (re)loaded.
+  template <typename Source>
+  bool refresh(const Source& source) {
+    if (value && generation == source.generation()) return false;
+    generation = source.generation();
+    value = source.current();
+    return true;
+  }
+};
+
 struct ProxyContext {
   LiveSettingsStore live;
   Balancer& balancer;
