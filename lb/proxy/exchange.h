@@ -97,7 +97,7 @@ class Exchange {
   bool apply_fault(Backend& backend, Millis& first_byte_wait, AttemptFacts& ended);
   void note_latency(Backend& backend, Backend::LatencyTicket ticket, Clock::time_point started,
                     const AttemptFacts& facts);
-  std::unique_ptr<Stream> connect(Backend& backend, bool fresh_connection, AttemptFacts& failed);
+  std::unique_ptr<Stream> connect(Backend& backend, bool fresh_connection, bool& reused, AttemptFacts& failed);
   AttemptFacts send_request(Stream& upstream);
   AttemptFacts read_response_head(Stream& upstream, Millis first_byte_wait);
   AttemptFacts relay_response(Stream& upstream, const Choice& choice);

@@ -22,8 +22,7 @@ AttemptFacts Exchange::attempt(Backend& backend, const Choice& choice, Millis fi
   std::unique_ptr<Stream> upstream;
   bool reused = false;
   if (fresh_connection || !apply_fault(backend, first_byte_wait, facts)) {
-    upstream = connect(backend, fresh_connection, facts);
-    reused = upstream && !fresh_connection && facts.reused_connection;
+    upstream = connect(backend, fresh_connection, reused, facts);
   }
   if (upstream) {
     facts = send_request(*upstream);
@@ -99,10 +98,11 @@ bool Exchange::apply_fault(Backend& backend, Millis& first_byte_wait, AttemptFac
 
 // A pooled keep-alive connection to the backend, or a new one (to the
 // addresses the latest health check resolved: no lookup per connection).
-// nullptr with `failed` saying why when it cannot be reached.
-std::unique_ptr<Stream> Exchange::connect(Backend& backend, bool fresh_connection, AttemptFacts& failed) {
+// `reused`: it was pooled. nullptr with `failed` saying why when it cannot
+// be reached (or the client left while it waited to send its body).
+std::unique_ptr<Stream> Exchange::connect(Backend& backend, bool fresh_connection, bool& reused, AttemptFacts& failed) {
   std::unique_ptr<Stream> upstream = fresh_connection ? nullptr : backend.idle_connections().acquire();
-  failed.reused_connection = upstream != nullptr;
+  reused = upstream != nullptr;
   if (!upstream) {
     std::string error;
     bool timed_out = false;
