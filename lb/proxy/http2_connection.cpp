@@ -43,7 +43,8 @@ struct Http2Connection::StreamState {
   Http2RequestHead head;         // collected from the HEADERS frame
   TrailerFields trailers;        // the request's trailers, if a HEADERS frame ends it
   bool refused = false;          // reset by us: a connection-specific field, or a stop
-  std::shared_ptr<Http2Stream> stream;  // once its worker is started
+  std::shared_ptr<Http2Stream> stream;  // once its head is complete
+  bool worker_started = false;          // start_workers() has handed it to a worker
   Http2Response response;        // handed over by the worker, not yet sent
   size_t body_sent = 0;          // bytes of response.body already in DATA frames
   bool head_submitted = false;
@@ -123,6 +124,7 @@ void Http2Connection::serve() {
       flush();  // nghttp2 queued a GOAWAY for the protocol error
       return;
     }
+    start_workers();
     if (too_many_resets()) {
       common::log_line("[HTTP/2] " + client_ip_ + " resets streams faster than they finish: GOAWAY");
       nghttp2_session_terminate_session(session_, NGHTTP2_ENHANCE_YOUR_CALM);
@@ -223,7 +225,7 @@ int Http2Connection::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame,
       nghttp2_submit_rst_stream(connection->session_, NGHTTP2_FLAG_NONE, state.id, NGHTTP2_REFUSED_STREAM);
       return 0;
     }
-    connection->start_worker(state, /*body_follows=*/!end_stream);
+    connection->open_stream(state, /*body_follows=*/!end_stream);
   }
   if (end_stream && state.stream) state.stream->end_request(std::move(state.trailers));
   return 0;
@@ -242,27 +244,42 @@ int Http2Connection::on_stream_close(nghttp2_session*, int32_t stream_id, uint32
   auto* connection = static_cast<Http2Connection*>(self);
   auto found = connection->streams_.find(stream_id);
   if (found == connection->streams_.end()) return 0;
-  if (found->second->stream) {
-    found->second->stream->reset();  // a worker still running gives up
+  if (found->second->stream) found->second->stream->reset();  // a worker still running gives up
+  if (found->second->worker_started) {
     connection->last_closed_started_ = std::max(connection->last_closed_started_, stream_id);
   }
   connection->streams_.erase(found);
   return 0;
 }
 
-// The stream's head is complete: a worker serves its exchange.
-void Http2Connection::start_worker(StreamState& state, bool body_follows) {
+// The stream's head is complete: its Http2Stream takes body bytes from now
+// on; a worker is started once the bytes read with it are all handled
+// (start_workers()).
+void Http2Connection::open_stream(StreamState& state, bool body_follows) {
   state.stream = std::make_shared<Http2Stream>(wake_);
   state.head.build(state.stream->request, body_follows);
   state.stream->head_too_large = state.head.bytes() > settings_.max_header_bytes;
+  unstarted_.push_back(state.id);
+}
+
+// A worker for each stream opened by the last read, unless the client has
+// already reset it (a rapid reset sends HEADERS and RST_STREAM together: no
+// thread is woken, and no backend asked, for a stream that is gone).
+void Http2Connection::start_workers() {
   // Settings, pools and routes change rarely (reload, admin API): loaded only then.
   live_.refresh(context_.live);
   topology_.refresh(context_.balancer);
-  context_.stream_workers->enqueue([&context = context_, stream = state.stream, proto = forwarded_proto_,
-                                    client_ip = client_ip_, live = live_.value, topology = topology_.value] {
-    if (stream->begin_work()) Http2StreamClient(context, stream, proto, client_ip, live, topology).serve();
-    stream->worker_done();
-  });
+  for (int32_t id : unstarted_) {
+    auto found = streams_.find(id);
+    if (found == streams_.end() || found->second->refused) continue;
+    found->second->worker_started = true;
+    context_.stream_workers->enqueue([&context = context_, stream = found->second->stream, proto = forwarded_proto_,
+                                      client_ip = client_ip_, live = live_.value, topology = topology_.value] {
+      if (stream->begin_work()) Http2StreamClient(context, stream, proto, client_ip, live, topology).serve();
+      stream->worker_done();
+    });
+  }
+  unstarted_.clear();
 }
 
 void Http2Connection::pump_responses() {

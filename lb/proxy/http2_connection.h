@@ -61,7 +61,8 @@ class Http2Connection {
   static ssize_t read_response_body(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t length,
                                     uint32_t* data_flags, nghttp2_data_source* source, void* self);
 
-  void start_worker(StreamState& state, bool body_follows);
+  void open_stream(StreamState& state, bool body_follows);
+  void start_workers();  // for the streams the last read opened and did not reset
   void pump_responses();  // workers' responses -> HEADERS / DATA, window given back
   void pump_response(StreamState& state);
   void submit_response_head(StreamState& state);
@@ -82,6 +83,7 @@ class Http2Connection {
   nghttp2_session* session_ = nullptr;
   std::map<int32_t, std::unique_ptr<StreamState>> streams_;
   std::string out_;  // frames gathered by flush(), written together
+  std::vector<int32_t> unstarted_;  // streams opened by the read being handled, not yet given a worker
   std::vector<int32_t> pump_ids_;  // pump_responses()'s list, kept to reuse its memory
   std::chrono::steady_clock::time_point reset_window_start_;  // rapid reset: RST_STREAMs per second
   int resets_in_window_ = 0;
