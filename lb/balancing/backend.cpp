@@ -130,6 +130,11 @@ void Backend::latency_end(LatencyTicket ticket, double first_byte_ms, bool faile
   }
 }
 
+void Backend::latency_cancel(LatencyTicket ticket) {
+  std::lock_guard<std::mutex> lock(latency_mutex_);
+  latency_.cancel(ticket.started);
+}
+
 void Backend::set_request_limit(const RequestLimit& limit) {
   std::lock_guard<std::mutex> lock(latency_mutex_);
   auto_limit_ = limit.mode == RequestLimit::Mode::Auto;

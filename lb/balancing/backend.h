@@ -112,6 +112,8 @@ class Backend {
   };
   LatencyTicket latency_begin(Clock::time_point now);
   void latency_end(LatencyTicket ticket, double first_byte_ms, bool failed, Clock::time_point now);
+  // It ended without telling anything (a hedge that lost the race).
+  void latency_cancel(LatencyTicket ticket);
   // The decayed average, or the oldest request's age; none until it has answered once.
   std::optional<double> latency_ms(Clock::time_point now) const;
   // Passive health: the circuit breaker and outlier ejection as one state.

@@ -35,6 +35,9 @@ class LatencyEstimate {
   void end(std::multiset<Clock::time_point>::iterator started, double first_byte_ms, bool failed,
            Clock::time_point now);
 
+  // It ended without a sample.
+  void cancel(std::multiset<Clock::time_point>::iterator started) { in_flight_.erase(started); }
+
   bool known() const { return samples_ > 0; }
   // The decayed average at `now` (0 when nothing is known).
   double average_ms(Clock::time_point now) const;

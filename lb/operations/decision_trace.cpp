@@ -33,6 +33,7 @@ void DecisionTrace::reset() {
   candidates_.clear();
   failures_.clear();
   delays_.clear();
+  hedge_ = {};
   chosen_.clear();
 }
 
@@ -52,6 +53,10 @@ void DecisionTrace::note_delay(const Backend& backend, std::chrono::milliseconds
   delays_.push_back({backend.url, std::to_string(delay.count()) + " ms"});
 }
 
+void DecisionTrace::note_hedge(const Backend& backend, std::chrono::milliseconds after, bool won) {
+  hedge_ = {backend.url, "after " + std::to_string(after.count()) + " ms, " + (won ? "won" : "lost")};
+}
+
 std::string DecisionTrace::tried() const {
   std::string out;
   for (const Note& failure : failures_) out += (out.empty() ? "" : ", ") + failure.url + " (" + failure.text + ")";
@@ -69,6 +74,7 @@ std::string DecisionTrace::header_value(const std::string& algorithm) const {
   }
   const std::string failed = tried();
   if (!failed.empty()) value += "; tried=" + failed;
+  if (!hedge_.url.empty()) value += "; hedged=" + hedge_.url + " (" + hedge_.text + ")";
   value += "; chosen=" + (chosen_.empty() ? std::string("none") : chosen_);
   return value;
 }
@@ -105,6 +111,7 @@ std::string DecisionTrace::in_words(const std::string& algorithm) const {
   } else if (failures_.empty() || chosen_ != failures_.back().url) {
     parts.push_back(choice(failures_.size(), chosen_));
   }
+  if (!hedge_.url.empty()) parts.push_back("hedged to " + short_name(hedge_.url) + " " + hedge_.text);
   std::string skipped;
   for (const Note& candidate : candidates_) {
     if (candidate.text.compare(0, 3, "ok(") == 0) continue;

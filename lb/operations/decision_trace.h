@@ -33,6 +33,8 @@ class DecisionTrace {
   void note_chosen(const Backend& backend) { chosen_ = backend.url; }
   // An injected delay held the attempt on `backend` back.
   void note_delay(const Backend& backend, std::chrono::milliseconds delay);
+  // --hedge-after: the request also went to `backend` after `after`; `won`: it answered first.
+  void note_hedge(const Backend& backend, std::chrono::milliseconds after, bool won);
   // The failed attempts so far: "URL (why), ..." (also for the access log).
   std::string tried() const;
   // The header value ("" while nothing was recorded).
@@ -54,6 +56,7 @@ class DecisionTrace {
   std::vector<Note> candidates_;
   std::vector<Note> failures_;
   std::vector<Note> delays_;
+  Note hedge_;  // url empty: not hedged
   std::string chosen_;
 };
 

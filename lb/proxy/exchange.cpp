@@ -110,7 +110,6 @@ bool Exchange::forward_with_retries() {
     selection.now = Clock::now();
     Choice choice = choose(selection, pinned, cookie_seen);
     if (!choice.backend) return refuse_unplaced(choice, last_failure);
-    Backend& backend = *choice.backend;
     const auto upstream_started = Clock::now();
     // The judge's facts about time and budget (the budget's lock only after a failure).
     const auto judge = [&](AttemptFacts& facts) {
@@ -119,12 +118,13 @@ bool Exchange::forward_with_retries() {
       facts.budget_left = facts.end == AttemptEnd::Answered || context_.retry_budget.has_room();
       return judge_attempt(facts);
     };
-    AttemptFacts facts = attempt(backend, choice, first_byte_wait(deadline), /*fresh_connection=*/false);
+    AttemptFacts facts = attempt(choice, first_byte_wait(deadline), /*fresh_connection=*/false);
     Verdict verdict = judge(facts);
     if (verdict.next == Verdict::Next::SameBackendAgain) {
-      facts = attempt(backend, choice, first_byte_wait(deadline), /*fresh_connection=*/true);
+      facts = attempt(choice, first_byte_wait(deadline), /*fresh_connection=*/true);
       verdict = judge(facts);
     }
+    Backend& backend = *choice.backend;  // the one that answered (a hedge may have)
     upstream_seconds_ += std::chrono::duration<double>(Clock::now() - upstream_started).count();
     answered_by_ = backend.url;
     release(backend, choice, facts, verdict, budgeted_retry);

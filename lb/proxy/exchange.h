@@ -9,7 +9,8 @@
 //   4 choose  a backend of that pool: sticky
 //             cookie, selector, circuit breaker -> 503          choose()
 //   5 attempt forward the head and the streamed body on a pooled
-//             connection, read the response head                attempt() (exchange_attempt.cpp)
+//             connection (hedged on a second backend when slow:
+//             exchange_hedge.cpp), read the response head      attempt() (exchange_attempt.cpp)
 //   6 relay   the response body back, once its head is good    relay_response() (exchange_relay.cpp)
 //   7 judge   how the attempt ended: failed? mark down? retry
 //             elsewhere? which status           -> 502/504      judge_attempt() (lb/proxy/attempt_judge.h)
@@ -24,6 +25,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -98,7 +100,11 @@ class Exchange {
   bool take_place(SelectionContext& selection, const std::shared_ptr<Backend>& pinned, Choice& choice);
   bool refuse_unplaced(const Choice& choice, const Verdict& last_failure);
   Millis first_byte_wait(Clock::time_point deadline);
-  AttemptFacts attempt(Backend& backend, const Choice& choice, Millis first_byte_wait, bool fresh_connection);
+  AttemptFacts attempt(Choice& choice, Millis first_byte_wait, bool fresh_connection);
+  std::optional<Millis> hedge_delay() const;
+  Choice choose_hedge(const Choice& first);
+  void race_hedge(Choice& choice, std::unique_ptr<Stream>& upstream, Backend::LatencyTicket& latency,
+                  Clock::time_point& started, Millis first_byte_wait);
   bool apply_fault(Backend& backend, Millis& first_byte_wait, AttemptFacts& ended);
   void note_latency(Backend& backend, Backend::LatencyTicket ticket, Clock::time_point started,
                     const AttemptFacts& facts);

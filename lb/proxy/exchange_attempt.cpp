@@ -14,18 +14,19 @@
 
 namespace lb {
 
-AttemptFacts Exchange::attempt(Backend& backend, const Choice& choice, Millis first_byte_wait, bool fresh_connection) {
-  const auto started = Clock::now();
-  const Backend::LatencyTicket latency = backend.latency_begin(started);
+AttemptFacts Exchange::attempt(Choice& choice, Millis first_byte_wait, bool fresh_connection) {
+  auto started = Clock::now();
+  Backend::LatencyTicket latency = choice.backend->latency_begin(started);
   first_byte_at_ = {};
   AttemptFacts facts;
   std::unique_ptr<Stream> upstream;
   bool reused = false;
-  if (fresh_connection || !apply_fault(backend, first_byte_wait, facts)) {
-    upstream = connect(backend, fresh_connection, reused, facts);
+  if (fresh_connection || !apply_fault(*choice.backend, first_byte_wait, facts)) {
+    upstream = connect(*choice.backend, fresh_connection, reused, facts);
   }
   if (upstream) {
     facts = send_request(*upstream);
+    if (facts.end == AttemptEnd::Answered) race_hedge(choice, upstream, latency, started, first_byte_wait);
     if (facts.end == AttemptEnd::Answered) facts = read_response_head(*upstream, first_byte_wait);
     if (facts.end == AttemptEnd::Answered) facts = relay_response(*upstream, choice);
     ExchangeEnd end;
@@ -34,14 +35,14 @@ AttemptFacts Exchange::attempt(Backend& backend, const Choice& choice, Millis fi
     end.backend_keep_alive = scratch_.response_parser.head().keep_alive;
     end.bytes_left_over = scratch_.begin != scratch_.end;
     end.response_status = scratch_.response_parser.head().status;
-    if (may_reuse_upstream(end)) backend.idle_connections().release(std::move(upstream));
+    if (may_reuse_upstream(end)) choice.backend->idle_connections().release(std::move(upstream));
   }  // otherwise `upstream` closes here
   facts.reused_connection = reused;
   facts.replayable = replayable_;
   facts.request_fully_read = client_.request_fully_read();
   facts.max_body_bytes = settings_.max_body_bytes;
   if (facts.end == AttemptEnd::Answered) facts.status = status_sent_;
-  note_latency(backend, latency, started, facts);
+  note_latency(*choice.backend, latency, started, facts);
   return facts;
 }
 

@@ -112,3 +112,32 @@ TEST_CASE("PUT /pools/{name} changes the algorithm, limit and hedging at run tim
   CHECK(pool_status(lb)["backends"][0]["max_requests"] == 0);
   CHECK(pool_status(lb)["hedge_after"] == "off");
 }
+
+// --hedge-after: a GET whose backend stays silent is also sent to the other
+// backend, and the first answer wins; a POST with a body never is.
+TEST_CASE("a slow GET is hedged on another backend and answered by the faster one", "[integration][hedge]") {
+  RecordingBackend slow("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow", 1500ms);
+  RecordingBackend fast("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfast");
+  LoadBalancerProcess lb({slow.url(), fast.url()}, {"--hedge-after", "50", "--trace-header", "--admin-port", "0"});
+  int hedged = 0;
+  for (int i = 0; i < 4; ++i) {  // round-robin: every other request goes to the slow one first
+    const auto asked = std::chrono::steady_clock::now();
+    const RawResponse response = http_get(lb.port());
+    const auto took = std::chrono::steady_clock::now() - asked;
+    CHECK(response.status == 200);
+    CHECK(response.body == "fast");
+    CHECK(took < 1000ms);
+    const std::string trace = response.header("X-LB-Trace").value_or("");
+    if (trace.find("hedged=" + fast.url() + " (after 50 ms, won)") != std::string::npos) ++hedged;
+  }
+  CHECK(hedged == 2);
+  CHECK(slow.requests() == 2);
+  const std::string metrics = http_request(lb.admin_port(), build_request("GET", "/metrics")).body;
+  CHECK_THAT(metrics, Catch::Contains("lb_hedged_requests_total 2"));
+
+  const RawResponse posted = http_request(lb.port(), build_request("POST", "/", {}, "body"));  // the slow one's turn
+  CHECK(posted.status == 200);
+  CHECK(posted.body == "slow");  // not hedged: a body is not sent twice
+  CHECK_THAT(http_request(lb.admin_port(), build_request("GET", "/metrics")).body,
+             Catch::Contains("lb_hedged_requests_total 2"));
+}
