@@ -41,7 +41,13 @@ void DecisionTrace::note_candidates(const BackendPool& pool, const SelectionCont
   if (!candidates_.empty()) return;  // the first choice's view is the interesting one
   const bool with_latency = std::string_view(pool.selector->name()) == "least-latency";
   for (const auto& backend : pool.backends) {
-    candidates_.push_back({backend->url, candidate_standing(*backend, selection, with_latency)});
+    Note candidate{backend->url, candidate_standing(*backend, selection, with_latency), ""};
+    if (with_latency && candidate.text.compare(0, 3, "ok(") == 0) {
+      const std::optional<double> latency = backend->latency_ms(selection.now);
+      candidate.estimate = (latency ? std::to_string(std::lround(*latency)) + " ms" : std::string("unknown")) + " x " +
+                           std::to_string(backend->active_requests.load());
+    }
+    candidates_.push_back(std::move(candidate));
   }
 }
 
@@ -89,6 +95,21 @@ std::string short_name(const std::string& url) {
 
 }  // namespace
 
+// Least-latency's reason: " (12 ms x 1) over B (95 ms x 0)", the estimate
+// (ms x requests in flight) of the one chosen and of the others it passed over.
+std::string DecisionTrace::estimates_beside(const std::string& chosen) const {
+  std::string mine, others;
+  for (const Note& candidate : candidates_) {
+    if (candidate.estimate.empty()) continue;
+    if (candidate.url == chosen) {
+      mine = " (" + candidate.estimate + ")";
+    } else {
+      others += (others.empty() ? " over " : ", ") + short_name(candidate.url) + " (" + candidate.estimate + ")";
+    }
+  }
+  return mine.empty() ? "" : mine + others;
+}
+
 std::string DecisionTrace::in_words(const std::string& algorithm) const {
   std::vector<std::string> parts;
   if (!route_.empty()) parts.push_back("route " + route_ + " → pool " + pool_);
@@ -97,6 +118,7 @@ std::string DecisionTrace::in_words(const std::string& algorithm) const {
   auto choice = [&](size_t index, const std::string& url) {
     std::string who = index == 0 && sticky_ == "hit" ? "the sticky cookie" : algorithm;
     std::string text = who + " chose " + short_name(url);
+    if (who == "least-latency") text += estimates_beside(url);
     for (const Note& delay : delays_) {
       if (delay.url == url) text += " (injected delay " + delay.text + ")";
     }

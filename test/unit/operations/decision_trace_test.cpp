@@ -86,3 +86,33 @@ TEST_CASE("decision trace in words", "[trace]") {
   trace.reset();
   CHECK(trace.in_words("round-robin") == "no backend available");
 }
+
+// Least latency names the estimate that decided, of the chosen backend and of
+// those it passed over (ms x requests in flight); a hedge is told too.
+TEST_CASE("decision trace in words for least latency and a hedge", "[trace]") {
+  PoolSpec spec{{}, {{"http", "127.0.0.1", 8001, 1}, {"http", "127.0.0.1", 8002, 1}, {"http", "127.0.0.1", 8003, 1}}};
+  spec.settings.policy.algorithm = "least-latency";
+  Balancer balancer({}, {spec}, {});
+  auto pool = balancer.current()->pools[0];
+  for (auto& backend : pool->backends) backend->record_check(true, "200");
+  pool->backends[2]->record_check(false, "connection refused");
+  SelectionContext selection;
+  const auto answered = [&](Backend& backend, long ms) {
+    backend.latency_end(backend.latency_begin(selection.now - std::chrono::milliseconds(ms)), ms, false, selection.now);
+  };
+  answered(*pool->backends[0], 12);
+  answered(*pool->backends[1], 95);
+  ActiveRequestGuard busy(*pool->backends[0]);
+
+  DecisionTrace trace;
+  trace.note_candidates(*pool, selection);
+  trace.note_chosen(*pool->backends[0]);
+  CHECK(trace.in_words("least-latency") ==
+        "least-latency chose 127.0.0.1:8001 (12 ms x 1) over 127.0.0.1:8002 (95 ms x 0); "
+        "skipped 127.0.0.1:8003 (unhealthy)");
+
+  trace.note_hedge(*pool->backends[1], std::chrono::milliseconds(50), /*won=*/true);
+  trace.note_chosen(*pool->backends[1]);
+  CHECK_THAT(trace.in_words("least-latency"), Catch::Contains("hedged to 127.0.0.1:8002 after 50 ms, won"));
+  CHECK_THAT(trace.header_value("least-latency"), Catch::Contains("hedged=http://127.0.0.1:8002 (after 50 ms, won)"));
+}
