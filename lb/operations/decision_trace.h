@@ -33,6 +33,8 @@ class DecisionTrace {
   void note_chosen(const Backend& backend) { chosen_ = backend.url; }
   // An injected delay held the attempt on `backend` back.
   void note_delay(const Backend& backend, std::chrono::milliseconds delay);
+  // An injected slow_factor held the backend's answer back this long.
+  void note_slow_answer(const Backend& backend, std::chrono::milliseconds hold);
   // The failed attempts so far: "URL (why), ..." (also for the access log).
   std::string tried() const;
   // The header value ("" while nothing was recorded).
@@ -53,7 +55,7 @@ class DecisionTrace {
   std::string sticky_ = "off";
   std::vector<Note> candidates_;
   std::vector<Note> failures_;
-  std::vector<Note> delays_;
+  std::vector<Note> delays_;  // injected delays and holds, in words
   std::string chosen_;
 };
 

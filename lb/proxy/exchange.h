@@ -95,6 +95,7 @@ class Exchange {
   Millis first_byte_wait(Clock::time_point deadline);
   AttemptFacts attempt(Backend& backend, const Choice& choice, Millis first_byte_wait, bool fresh_connection);
   bool apply_fault(Backend& backend, Millis& first_byte_wait, AttemptFacts& ended);
+  AttemptFacts hold_slow_answer(Backend& backend, Clock::time_point forwarded_at, Millis first_byte_wait);
   void note_latency(Backend& backend, Backend::LatencyTicket ticket, Clock::time_point started,
                     const AttemptFacts& facts);
   std::unique_ptr<Stream> connect(Backend& backend, bool fresh_connection, bool& reused, AttemptFacts& failed);
