@@ -154,7 +154,8 @@ TEST_CASE("dashboard groups backends by pool", "[browser]") {
   CHECK(web_section.find("data-backend-url=\"" + web.url() + "\"") != std::string::npos);
   CHECK(web_section.find(api.url()) == std::string::npos);
   CHECK(api_section.find("data-backend-url=\"" + api.url() + "\"") != std::string::npos);
-  CHECK(api_section.find("round-robin · health /health every 5 s") != std::string::npos);
+  CHECK(api_section.find("data-algorithm=\"round-robin\"") != std::string::npos);
+  CHECK(api_section.find("health /health every 5 s") != std::string::npos);
   CHECK(dom.find("<b id=\"pool-count\">2</b>") != std::string::npos);
   CHECK(dom.find("<option value=\"api\">api</option>") != std::string::npos);  // "Add backend" picks a pool
 }
