@@ -117,13 +117,39 @@ void Backend::apply(const BackendSettings& settings) {
 }
 
 Backend::LatencyTicket Backend::latency_begin(Clock::time_point now) {
+  const int in_flight = active_requests.load(std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(latency_mutex_);
-  return latency_.begin(now);
+  return {latency_.begin(now), in_flight};
 }
 
 void Backend::latency_end(LatencyTicket ticket, double first_byte_ms, bool failed, Clock::time_point now) {
   std::lock_guard<std::mutex> lock(latency_mutex_);
-  latency_.end(ticket, first_byte_ms, failed, now);
+  latency_.end(ticket.started, first_byte_ms, failed, now);
+  if (auto_limit_ && !failed) {
+    max_requests_.store(concurrency_limit_.on_sample(first_byte_ms, ticket.in_flight, now), std::memory_order_relaxed);
+  }
+}
+
+void Backend::set_request_limit(const RequestLimit& limit) {
+  std::lock_guard<std::mutex> lock(latency_mutex_);
+  auto_limit_ = limit.mode == RequestLimit::Mode::Auto;
+  max_requests_.store(auto_limit_ ? concurrency_limit_.limit() : limit.fixed, std::memory_order_relaxed);
+}
+
+void Backend::take_place() {
+  active_requests.fetch_add(1, std::memory_order_relaxed);
+  requests_total.fetch_add(1, std::memory_order_relaxed);
+}
+
+bool Backend::try_take_place() {
+  int active = active_requests.load(std::memory_order_relaxed);
+  for (;;) {
+    const int limit = max_requests();
+    if (limit != 0 && active >= limit) return false;
+    if (active_requests.compare_exchange_weak(active, active + 1, std::memory_order_relaxed)) break;
+  }
+  requests_total.fetch_add(1, std::memory_order_relaxed);
+  return true;
 }
 
 std::optional<double> Backend::latency_ms(Clock::time_point now) const {

@@ -17,7 +17,9 @@
 #include "lb/balancing/backend_url.h"
 #include "lb/balancing/health_state.h"
 #include "lb/balancing/passive_health.h"
+#include "lb/balancing/concurrency_limit.h"
 #include "lb/balancing/latency_estimate.h"
+#include "lb/balancing/pool_tuning.h"
 #include "lb/protection/circuit_breaker.h"
 #include "lb/protection/fault_injection.h"
 #include "lb/transport/idle_connections.h"
@@ -101,9 +103,13 @@ class Backend {
 
   IdleConnections& idle_connections() { return idle_connections_; }
 
-  // What least-latency knows of this backend (latency_estimate.h): an attempt
-  // begins, and ends with its time to the first response byte.
-  using LatencyTicket = std::multiset<Clock::time_point>::iterator;
+  // What least-latency (latency_estimate.h) and an auto limit
+  // (concurrency_limit.h) know of this backend: an attempt begins, and ends
+  // with its time to the first response byte.
+  struct LatencyTicket {
+    std::multiset<Clock::time_point>::iterator started;
+    int in_flight = 0;  // requests it held, this one included, when it began
+  };
   LatencyTicket latency_begin(Clock::time_point now);
   void latency_end(LatencyTicket ticket, double first_byte_ms, bool failed, Clock::time_point now);
   // The decayed average, or the oldest request's age; none until it has answered once.
@@ -113,6 +119,18 @@ class Backend {
   const PassiveHealth& passive_health() const { return passive_; }
   CircuitBreaker& breaker() { return passive_.breaker(); }
   const CircuitBreaker& breaker() const { return passive_.breaker(); }
+
+  // --max-requests (README "Queues and overload"): how many requests it may
+  // hold at once; its pool's queue hands places out (pool_queue.h).
+  void set_request_limit(const RequestLimit& limit);
+  int max_requests() const { return max_requests_.load(std::memory_order_relaxed); }  // now; 0: no limit
+  bool has_room() const {
+    const int limit = max_requests();
+    return limit == 0 || active_requests.load(std::memory_order_relaxed) < limit;
+  }
+  // Counts one more request in flight (and sent); the "try" form only while it has room.
+  void take_place();
+  bool try_take_place();
 
   // Taken out of rotation by an operator (admin API): in-flight requests finish.
   std::atomic<bool> draining{false};
@@ -142,8 +160,11 @@ class Backend {
   FaultSettings fault_;  // guards: fault_mutex_
   IdleConnections idle_connections_;  // keep-alive connections to it, not in use
   PassiveHealth passive_;
+  std::atomic<int> max_requests_{0};
   mutable std::mutex latency_mutex_;
   LatencyEstimate latency_;  // guards: latency_mutex_
+  bool auto_limit_ = false;  // guards: latency_mutex_; max_requests_ follows concurrency_limit_
+  ConcurrencyLimit concurrency_limit_;  // guards: latency_mutex_
   std::shared_ptr<const ResolvedAddresses> addresses_;  // read and written with std::atomic_load/store
 };
 
@@ -153,10 +174,7 @@ using BackendList = std::vector<std::shared_ptr<Backend>>;
 // so least-connections never sees a leaked count, whatever path the request takes.
 class ActiveRequestGuard {
  public:
-  explicit ActiveRequestGuard(Backend& backend) : backend_(backend) {
-    backend_.active_requests.fetch_add(1, std::memory_order_relaxed);
-    backend_.requests_total.fetch_add(1, std::memory_order_relaxed);
-  }
+  explicit ActiveRequestGuard(Backend& backend) : backend_(backend) { backend_.take_place(); }
   ~ActiveRequestGuard() { backend_.active_requests.fetch_sub(1, std::memory_order_relaxed); }
   ActiveRequestGuard(const ActiveRequestGuard&) = delete;
   ActiveRequestGuard& operator=(const ActiveRequestGuard&) = delete;

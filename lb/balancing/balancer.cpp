@@ -98,11 +98,30 @@ std::shared_ptr<Backend> Balancer::find(const std::string& id) const {
   return nullptr;
 }
 
+bool Balancer::retune(const std::string& name, const std::function<void(PoolSettings&)>& change) {
+  std::lock_guard<std::mutex> lock(change_mutex_);
+  auto topology = std::atomic_load(&topology_);
+  std::vector<std::shared_ptr<const BackendPool>> pools = topology->pools;
+  for (auto& pool : pools) {
+    if (pool->settings.name != name) continue;
+    PoolSettings settings = pool->settings;
+    change(settings);
+    pool = make_pool(settings, pool->backends);
+    install(std::move(pools), topology->router);
+    return true;
+  }
+  return false;
+}
+
 std::shared_ptr<const BackendPool> Balancer::make_pool(const PoolSettings& settings, BackendList backends) {
   auto pool = std::make_shared<BackendPool>();
   pool->settings = settings;
   pool->backends = std::move(backends);
-  pool->selector = make_selector(settings.policy.algorithm, pool->backends);
+  pool->selector = make_selector(settings.policy.algorithm, pool->backends);  // throws first: nothing changed yet
+  std::shared_ptr<PoolShared>& shared = shared_[settings.name];
+  if (!shared) shared = std::make_shared<PoolShared>();
+  pool->shared = shared;
+  for (const auto& backend : pool->backends) backend->set_request_limit(settings.max_requests);
   if (!settings.policy.sticky_cookie.empty()) {
     pool->sticky = std::make_unique<StickySessions>(settings.policy.sticky_cookie, pool->backends,
                                                     settings.policy.sticky_secret);

@@ -13,6 +13,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -20,6 +22,9 @@
 #include <vector>
 
 #include "lb/balancing/backend.h"
+#include "lb/balancing/pool_queue.h"
+#include "lb/balancing/pool_tuning.h"
+#include "lb/balancing/response_times.h"
 #include "lb/balancing/selector.h"
 #include "lb/balancing/sticky_sessions.h"
 #include "lb/routing/router.h"
@@ -39,6 +44,16 @@ struct PoolSettings {
   std::string health_path = "/health";
   std::chrono::milliseconds health_interval{5000};
   std::chrono::milliseconds health_timeout{2000};  // --health-timeout (the same for every pool)
+  RequestLimit max_requests;  // --max-requests: each backend's limit
+  QueueSettings queue;        // --queue-timeout, --queue-size (the same for every pool)
+  HedgePolicy hedge;          // --hedge-after
+};
+
+// What a pool keeps while its settings and backends change (admin API,
+// reload): the requests waiting for a place, and its recent response times.
+struct PoolShared {
+  PoolQueue queue;
+  ResponseTimes response_times;
 };
 
 // One pool as configured.
@@ -52,6 +67,13 @@ struct BackendPool {
   BackendList backends;
   std::unique_ptr<Selector> selector;
   std::unique_ptr<StickySessions> sticky;  // nullptr unless the pool has a sticky cookie
+  std::shared_ptr<PoolShared> shared = std::make_shared<PoolShared>();  // the Balancer gives the one of its name
+
+  bool limited() const { return settings.max_requests.limited(); }
+  // The queue, for a BackendPlace to give its place back through (nullptr without limits).
+  std::shared_ptr<PoolQueue> queue_for_places() const {
+    return limited() ? std::shared_ptr<PoolQueue>(shared, &shared->queue) : nullptr;
+  }
 };
 
 struct Topology {
@@ -85,16 +107,22 @@ class Balancer {
   std::shared_ptr<Backend> add(const std::string& pool, const BackendSpec& spec, std::string& error);
   bool remove(const std::string& id);
   std::shared_ptr<Backend> find(const std::string& id) const;
+  // Admin API (PUT /pools/{name}): `change` edits a copy of the pool's
+  // settings (algorithm, limit, hedging), which then replace them. False if
+  // the pool is unknown; throws std::invalid_argument (nothing changed) for
+  // an unknown algorithm.
+  bool retune(const std::string& pool, const std::function<void(PoolSettings&)>& change);
 
  private:
-  // Builds a pool (selector, sticky table) over `backends`.
-  static std::shared_ptr<const BackendPool> make_pool(const PoolSettings& settings, BackendList backends);
+  // Builds a pool (selector, sticky table, limits) over `backends`; caller holds change_mutex_.
+  std::shared_ptr<const BackendPool> make_pool(const PoolSettings& settings, BackendList backends);
   // Resolves the routes' pools and swaps the new Topology in; caller holds
   // change_mutex_. Throws std::invalid_argument (nothing swapped) for an unknown pool.
   void install(std::vector<std::shared_ptr<const BackendPool>> pools, Router router);
 
   std::mutex change_mutex_;    // serialises changes (readers never take it)
   BackendSettings settings_;   // guards: change_mutex_
+  std::map<std::string, std::shared_ptr<PoolShared>> shared_;  // guards: change_mutex_; by pool name
   std::shared_ptr<const Topology> topology_;  // read and written with std::atomic_load/store
   std::atomic<uint64_t> generation_{0};       // incremented after each store of topology_
 };

@@ -13,6 +13,7 @@ bool is_eligible(const Backend& backend, const SelectionContext& context) {
   if (!backend.healthy() || backend.draining.load(std::memory_order_relaxed)) return false;
   if (backend.ejected(context.now)) return false;
   if (!backend.breaker().allows_traffic()) return false;
+  if (!context.ignore_room && !backend.has_room()) return false;
   return std::find(context.avoid.begin(), context.avoid.end(), &backend) == context.avoid.end();
 }
 

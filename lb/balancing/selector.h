@@ -18,6 +18,9 @@ struct SelectionContext {
   std::vector<const Backend*> avoid;
   // When the choice is made: ejections and slow-start ramps are read against it.
   Backend::Clock::time_point now = Backend::Clock::now();
+  // True: a backend at its --max-requests limit is still eligible (would it
+  // be, once a place frees?).
+  bool ignore_room = false;
 };
 
 class Selector {
@@ -31,7 +34,8 @@ class Selector {
 };
 
 // True when `backend` may take this request: healthy, not ejected, not
-// draining, its circuit breaker lets traffic through, and not already tried for it.
+// draining, its circuit breaker lets traffic through, below its limit
+// (unless `context.ignore_room`), and not already tried for it.
 bool is_eligible(const Backend& backend, const SelectionContext& context);
 
 // "round-robin", "least-connections" or "least-latency". Throws std::invalid_argument otherwise.

@@ -22,6 +22,14 @@ void add_seconds(CLI::App& app, const std::string& name, double& target, const s
   app.add_option(name, target, help)->check(CLI::PositiveNumber)->capture_default_str();
 }
 
+// --max-requests or --hedge-after (RequestLimit or HedgePolicy) from its text.
+template <typename Tuning>
+Tuning parse_tuning(const std::string& text, const std::string& flag, const std::string& expected) {
+  const std::optional<Tuning> tuning = Tuning::parse(text);
+  if (!tuning) throw OptionsError(flag + ": '" + text + "' is not " + expected);
+  return *tuning;
+}
+
 // Flag values that are not yet in their final type.
 struct RawFlags {
   std::vector<std::string> backends;
@@ -31,6 +39,9 @@ struct RawFlags {
   double cb_window = 10, cb_open = 30;
   double try_timeout = 0;  // 0: the same as --backend-timeout
   double eject_seconds = 10, slow_start = 0, latency_decay = 10;
+  std::string max_requests = "0", hedge_after = "off";
+  double queue_timeout = 2;
+  size_t queue_size = 1000;
   std::string forwarded = "x-forwarded";
 };
 
@@ -57,6 +68,17 @@ void define_flags(CLI::App& app, Options& o, RawFlags& raw, std::shared_ptr<Json
       ->capture_default_str();
   add_seconds(app, "--latency-decay", raw.latency_decay,
               "Seconds over which least-latency forgets a backend's response times");
+  app.add_option("--max-requests", raw.max_requests,
+                 "Requests in flight per backend, more wait in the pool's queue: N, 0 = no limit, or auto (learned)")
+      ->capture_default_str();
+  add_seconds(app, "--queue-timeout", raw.queue_timeout, "Seconds a request waits for a place (then 503)");
+  app.add_option("--queue-size", raw.queue_size, "Requests that may wait in a pool's queue (more: 503 at once)")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--hedge-after", raw.hedge_after,
+                 "MS, auto (the pool's p95) or off: a body-less replayable request also goes to a second backend "
+                 "when its first has not answered by then")
+      ->capture_default_str();
   app.add_option("--sticky-cookie", o.policy.sticky_cookie, "Cookie name for session persistence (off when unset)");
   app.add_option("--sticky-secret", o.policy.sticky_secret,
                  "Secret mixed into sticky cookie values (same on every instance)");
@@ -261,6 +283,10 @@ Options parse_options(int argc, const char* const* argv) {
   defaults.health_path = o.health_path;
   defaults.health_interval = seconds_to_millis(o.health_interval);
   defaults.health_timeout = seconds_to_millis(o.health_timeout);
+  defaults.max_requests = parse_tuning<RequestLimit>(raw.max_requests, "--max-requests", "N (0-100000) or auto");
+  defaults.hedge = parse_tuning<HedgePolicy>(raw.hedge_after, "--hedge-after", "MS (1-60000), auto or off");
+  defaults.queue.timeout = seconds_to_millis(raw.queue_timeout);
+  defaults.queue.size = raw.queue_size;
   o.pools = build_pools(raw.backends, config->structured("pools"), defaults);
   o.routes = build_routes(raw.routes, config->structured("routes"));
   check_pools_and_routes(o.pools, o.routes, o.check_only, o.warnings);

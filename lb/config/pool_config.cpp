@@ -43,6 +43,15 @@ std::string string_at(const json& value, const std::string& key) {
   return value.get<std::string>();
 }
 
+// "max-requests" or "hedge-after" (RequestLimit or HedgePolicy): a number or a word.
+template <typename Tuning>
+Tuning tuning_at(const json& value, const std::string& key, const std::string& expected) {
+  const std::string text = value.is_number_integer() ? std::to_string(value.get<long long>()) : string_at(value, key);
+  const std::optional<Tuning> tuning = Tuning::parse(text);
+  if (!tuning) throw OptionsError("config key '" + key + "': use " + expected);
+  return *tuning;
+}
+
 // One pool's settings from the file: the keys a pool may override.
 void read_pool_settings(const json& entry, const std::string& key, PoolSpec& pool) {
   if (!entry.is_object()) throw OptionsError("config key '" + key + "': expected an object");
@@ -76,9 +85,14 @@ void read_pool_settings(const json& entry, const std::string& key, PoolSpec& poo
     } else if (name == "health-interval") {
       if (!value.is_number() || value.get<double>() <= 0) throw OptionsError("config key '" + at + "': expected seconds > 0");
       settings.health_interval = std::chrono::milliseconds(static_cast<long>(value.get<double>() * 1000 + 0.5));
+    } else if (name == "max-requests") {
+      settings.max_requests = tuning_at<RequestLimit>(value, at, "a number 0-100000 or \"auto\"");
+    } else if (name == "hedge-after") {
+      settings.hedge = tuning_at<HedgePolicy>(value, at, "milliseconds 1-60000, \"auto\" or \"off\"");
     } else {
       throw OptionsError("config key '" + at +
-                         "': unknown key (use backends, algorithm, sticky-cookie, health-path, health-interval)");
+                         "': unknown key (use backends, algorithm, sticky-cookie, health-path, health-interval, "
+                         "max-requests, hedge-after)");
     }
   }
 }

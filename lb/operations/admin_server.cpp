@@ -37,6 +37,7 @@ AdminServer::AdminServer(AdminContext context, std::string token)
   http_.server().new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
   install_routes();
   install_fault_routes();
+  install_pool_routes();
   install_request_view_routes();
 }
 
@@ -134,6 +135,59 @@ void AdminServer::install_routes() {
 
 // Fault injection (README "Fault injection"): applied
 // on our side by Exchange::apply_fault() and the health checker.
+namespace {
+
+// One value of PUT /pools/{name} as text for its parser: a number or a word.
+std::string tuning_text(const nlohmann::json& value) {
+  if (value.is_number_integer()) return std::to_string(value.get<long long>());
+  return value.is_string() ? value.get<std::string>() : std::string("?");
+}
+
+}  // namespace
+
+// PUT /pools/{name}: the pool's algorithm, limit and hedging, at run time
+// (not saved: a reload goes back to the configuration).
+void AdminServer::install_pool_routes() {
+  http_.server().Put(R"(/pools/([A-Za-z0-9_-]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    const std::string name = req.matches[1];
+    const nlohmann::json body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+    if (!body.is_object() || body.empty()) {
+      return reply_json(res, 400, {{"error", "body must be JSON like {\"algorithm\": \"least-latency\", "
+                                             "\"max_requests\": \"auto\", \"hedge_after\": \"auto\"}"}});
+    }
+    std::optional<std::string> algorithm;
+    std::optional<RequestLimit> limit;
+    std::optional<HedgePolicy> hedge;
+    for (const auto& [key, value] : body.items()) {
+      if (key == "algorithm") {
+        if (!value.is_string()) return reply_json(res, 400, {{"error", "algorithm must be a string"}});
+        algorithm = value.get<std::string>();
+      } else if (key == "max_requests") {
+        limit = RequestLimit::parse(tuning_text(value));
+        if (!limit) return reply_json(res, 400, {{"error", "max_requests: use a number 0-100000 or \"auto\""}});
+      } else if (key == "hedge_after") {
+        hedge = HedgePolicy::parse(tuning_text(value));
+        if (!hedge) return reply_json(res, 400, {{"error", "hedge_after: use milliseconds 1-60000, \"auto\" or \"off\""}});
+      } else {
+        return reply_json(res, 400, {{"error", "unknown key '" + key + "' (use algorithm, max_requests, hedge_after)"}});
+      }
+    }
+    bool found = false;
+    try {
+      found = context_.balancer.retune(name, [&](PoolSettings& settings) {
+        if (algorithm) settings.policy.algorithm = *algorithm;
+        if (limit) settings.max_requests = *limit;
+        if (hedge) settings.hedge = *hedge;
+      });
+    } catch (const std::invalid_argument& e) {
+      return reply_json(res, 400, {{"error", e.what()}});
+    }
+    if (!found) return reply_json(res, 404, {{"error", "no pool named '" + name + "'"}});
+    common::log_line("[Admin] pool " + name + " retuned: " + body.dump());
+    reply_json(res, 200, pool_status(*context_.balancer.current()->find(name)));
+  });
+}
+
 void AdminServer::install_fault_routes() {
   httplib::Server& server = http_.server();
   server.Put(R"(/backends/([0-9a-f]+)/fault)", [this](const httplib::Request& req, httplib::Response& res) {

@@ -48,6 +48,7 @@ class AdminServer {
  private:
   void install_routes();
   void install_fault_routes();
+  void install_pool_routes();
   void install_request_view_routes();
 
   AdminContext context_;

@@ -13,6 +13,7 @@ std::string candidate_standing(const Backend& backend, const SelectionContext& s
   if (backend.ejected(selection.now)) return "ejected";
   if (backend.draining.load()) return "draining";
   if (!backend.breaker().allows_traffic()) return "circuit open";
+  if (!backend.has_room()) return "full(" + std::to_string(backend.max_requests()) + " in flight)";
   std::string standing = "ok(w=" + std::to_string(backend.weight());
   const long weight_now = backend.selection_weight(selection.now);
   if (weight_now < backend.weight() * 100L) standing += " slow-start=" + std::to_string(weight_now / backend.weight()) + "%";

@@ -10,24 +10,31 @@
 
 namespace lb {
 
+// A Prometheus histogram of durations in seconds.
+struct DurationHistogram {
+  // Upper bounds (seconds) of the buckets, Prometheus style.
+  static constexpr std::array<double, 12> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                      0.1,   0.25,   0.5,   1.0,  2.5,   10.0};
+  void observe(double seconds) {
+    size_t bucket = 0;
+    while (bucket < kBuckets.size() && seconds > kBuckets[bucket]) ++bucket;
+    counts[bucket].fetch_add(1, std::memory_order_relaxed);  // non-cumulative here; summed when printed
+    sum_micros.fetch_add(static_cast<uint64_t>(seconds * 1e6), std::memory_order_relaxed);
+  }
+  std::atomic<uint64_t> counts[kBuckets.size() + 1] = {};  // last: +Inf
+  std::atomic<uint64_t> sum_micros{0};
+};
+
 class Metrics {
  public:
-  // Upper bounds (seconds) of the duration histogram buckets, Prometheus style.
-  static constexpr std::array<double, 12> kDurationBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                              0.1,   0.25,   0.5,   1.0,  2.5,   10.0};
-
   void observe_response(int status, double seconds) {
     int status_class = status / 100;
     responses_by_class[(status_class >= 1 && status_class <= 5) ? status_class : 0].fetch_add(1, kRelaxed);
-    size_t bucket = 0;
-    while (bucket < kDurationBuckets.size() && seconds > kDurationBuckets[bucket]) ++bucket;
-    duration_counts[bucket].fetch_add(1, kRelaxed);  // non-cumulative here; summed when printed
-    duration_sum_micros.fetch_add(static_cast<uint64_t>(seconds * 1e6), kRelaxed);
+    durations.observe(seconds);
   }
 
   std::atomic<uint64_t> responses_by_class[6] = {};  // [1..5] = 1xx..5xx, [0] = other
-  std::atomic<uint64_t> duration_counts[kDurationBuckets.size() + 1] = {};  // last: +Inf
-  std::atomic<uint64_t> duration_sum_micros{0};
+  DurationHistogram durations;  // lb_request_duration_seconds
   std::atomic<uint64_t> rate_limited{0};
   // lb_retries_total{result}: a retry's attempt answered, failed too, or was refused by the budget.
   std::atomic<uint64_t> retries_succeeded{0};
@@ -37,6 +44,12 @@ class Metrics {
   std::atomic<uint64_t> proxy_header_refused{0};
   // --rate-limit-redis: requests decided by local buckets because Redis did not answer.
   std::atomic<uint64_t> rate_limit_local_decisions{0};
+  // --max-requests: how long queued requests waited, and those refused (lb_requests_shed_total{reason}).
+  DurationHistogram queue_waits;  // lb_queue_wait_seconds
+  std::atomic<uint64_t> shed_queue_full{0};
+  std::atomic<uint64_t> shed_queue_timeout{0};
+  // --hedge-after: requests also sent to a second backend.
+  std::atomic<uint64_t> hedged_requests{0};
 
  private:
   static constexpr std::memory_order kRelaxed = std::memory_order_relaxed;

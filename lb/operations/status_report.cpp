@@ -39,6 +39,27 @@ const char* circuit_gauge(CircuitState state) {
   return "0";
 }
 
+// HELP, TYPE, the cumulative buckets, sum and count.
+void histogram(const std::string& name, const char* help, const DurationHistogram& histogram, std::string& out) {
+  out += "# HELP " + name + " " + help + "\n# TYPE " + name + " histogram\n";
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i <= DurationHistogram::kBuckets.size(); ++i) {
+    cumulative += histogram.counts[i].load();
+    std::string le = "+Inf";
+    if (i < DurationHistogram::kBuckets.size()) {
+      char bound[32];
+      std::snprintf(bound, sizeof bound, "%g", DurationHistogram::kBuckets[i]);
+      le = bound;
+    }
+    out += name + "_bucket{le=\"" + le + "\"} " + std::to_string(cumulative) + "\n";
+  }
+  char sum[64];
+  std::snprintf(sum, sizeof sum, "%.6f", histogram.sum_micros.load() / 1e6);
+  out += name + "_sum " + sum + "\n" + name + "_count " + std::to_string(cumulative) + "\n";
+}
+
+double tenths(double value) { return std::round(value * 10) / 10; }
+
 }  // namespace
 
 nlohmann::json backend_status(const Backend& backend) {
@@ -60,11 +81,35 @@ nlohmann::json backend_status(const Backend& backend) {
       {"weight_percent", backend.selection_weight(now) / std::max(1, backend.weight())},  // < 100 in slow start
       {"active_requests", backend.active_requests.load()},
       {"in_flight", backend.active_requests.load()},
-      {"latency_ms", std::round(backend.latency_ms(now).value_or(0) * 10) / 10},  // least-latency's estimate (0: none yet)
+      {"latency_ms", tenths(backend.latency_ms(now).value_or(0))},  // least-latency's estimate (0: none yet)
+      {"max_requests", backend.max_requests()},  // its limit now (0: none)
       {"requests", backend.requests_total.load()},
       {"failures", backend.failures_total.load()},
       {"fault", fault_json(backend.fault())},
       {"last_check", {{"passed", check.passed}, {"detail", check.detail}, {"time", iso8601(check.when)}}},
+  };
+}
+
+nlohmann::json pool_status(const BackendPool& pool) {
+  nlohmann::json backends = nlohmann::json::array();
+  for (const auto& backend : pool.backends) backends.push_back(backend_status(*backend));
+  const auto now = ResponseTimes::Clock::now();
+  const ResponseTimes& times = pool.shared->response_times;
+  const RequestLimit& limit = pool.settings.max_requests;
+  const HedgePolicy& hedge = pool.settings.hedge;
+  return {
+      {"name", pool.settings.name},
+      {"algorithm", pool.selector->name()},
+      {"sticky_cookie", pool.sticky ? pool.sticky->cookie_name() : ""},
+      {"health_path", pool.settings.health_path},
+      {"health_interval_seconds", pool.settings.health_interval.count() / 1000.0},
+      {"max_requests", limit.mode == RequestLimit::Mode::Auto ? nlohmann::json("auto") : nlohmann::json(limit.fixed)},
+      {"hedge_after", hedge.mode == HedgePolicy::Mode::Fixed ? nlohmann::json(hedge.after.count())
+                                                              : nlohmann::json(hedge.text())},
+      {"queued", pool.shared->queue.length()},
+      {"latency_p50_ms", tenths(times.percentile(0.5, now))},
+      {"latency_p99_ms", tenths(times.percentile(0.99, now))},
+      {"backends", backends},
   };
 }
 
@@ -73,19 +118,8 @@ nlohmann::json status_json(const Topology& topology, std::size_t open_connection
   nlohmann::json all_backends = nlohmann::json::array();
   nlohmann::json pools = nlohmann::json::array();
   for (const auto& pool : topology.pools) {
-    nlohmann::json backends = nlohmann::json::array();
-    for (const auto& backend : pool->backends) {
-      backends.push_back(backend_status(*backend));
-      all_backends.push_back(backends.back());
-    }
-    pools.push_back({
-        {"name", pool->settings.name},
-        {"algorithm", pool->selector->name()},
-        {"sticky_cookie", pool->sticky ? pool->sticky->cookie_name() : ""},
-        {"health_path", pool->settings.health_path},
-        {"health_interval_seconds", pool->settings.health_interval.count() / 1000.0},
-        {"backends", backends},
-    });
+    pools.push_back(pool_status(*pool));
+    for (const auto& backend : pools.back()["backends"]) all_backends.push_back(backend);
   }
   nlohmann::json routes = nlohmann::json::array();
   for (const auto& route : topology.router.routes()) {
@@ -116,24 +150,8 @@ std::string metrics_text(const Topology& topology, const Metrics& metrics, std::
          std::to_string(metrics.responses_by_class[c].load()));
   }
 
-  line("# HELP lb_request_duration_seconds Time from request head to the end of the response.");
-  line("# TYPE lb_request_duration_seconds histogram");
-  uint64_t cumulative = 0;
-  for (size_t i = 0; i <= Metrics::kDurationBuckets.size(); ++i) {
-    cumulative += metrics.duration_counts[i].load();
-    std::string le = "+Inf";
-    if (i < Metrics::kDurationBuckets.size()) {
-      char bound[32];
-      std::snprintf(bound, sizeof bound, "%g", Metrics::kDurationBuckets[i]);
-      le = bound;
-    }
-    line("lb_request_duration_seconds_bucket{le=\"" + le + "\"} " + std::to_string(cumulative));
-  }
-  char sum[64];
-  std::snprintf(sum, sizeof sum, "%.6f", metrics.duration_sum_micros.load() / 1e6);
-  line(std::string("lb_request_duration_seconds_sum ") + sum);
-  line("lb_request_duration_seconds_count " + std::to_string(cumulative));
-
+  histogram("lb_request_duration_seconds", "Time from request head to the end of the response.", metrics.durations,
+            out);
   // A family of one sample: HELP, TYPE, value.
   auto single = [&](const std::string& name, const char* type, const char* help, uint64_t value) {
     line("# HELP " + name + " " + help);
@@ -153,6 +171,18 @@ std::string metrics_text(const Topology& topology, const Metrics& metrics, std::
          "Connections closed for a missing, malformed or untrusted PROXY header.", metrics.proxy_header_refused.load());
   single("lb_rate_limit_local_decisions_total", "counter",
          "Requests rate-limited locally because Redis did not answer.", metrics.rate_limit_local_decisions.load());
+  line("# HELP lb_queue_length Requests waiting for a place on a pool's backends (--max-requests).");
+  line("# TYPE lb_queue_length gauge");
+  for (const auto& pool : topology.pools) {
+    line("lb_queue_length{pool=\"" + label(pool->settings.name) + "\"} " + std::to_string(pool->shared->queue.length()));
+  }
+  histogram("lb_queue_wait_seconds", "Time queued requests waited for a place on a backend.", metrics.queue_waits, out);
+  line("# HELP lb_requests_shed_total Requests refused with 503 by a pool's queue.");
+  line("# TYPE lb_requests_shed_total counter");
+  line("lb_requests_shed_total{reason=\"queue_full\"} " + std::to_string(metrics.shed_queue_full.load()));
+  line("lb_requests_shed_total{reason=\"queue_timeout\"} " + std::to_string(metrics.shed_queue_timeout.load()));
+  single("lb_hedged_requests_total", "counter", "Requests also sent to a second backend (--hedge-after).",
+         metrics.hedged_requests.load());
 
   // One metric family with a sample (or several) per backend.
   auto per_backend = [&](const std::string& name, const char* type, const char* help,
@@ -188,6 +218,10 @@ std::string metrics_text(const Topology& topology, const Metrics& metrics, std::
                 char value[32];
                 std::snprintf(value, sizeof value, "%.6f", b.latency_ms(now).value_or(0) / 1000);
                 return "lb_backend_latency_seconds{" + labels + "} " + value + "\n";
+              });
+  per_backend("lb_backend_max_requests", "gauge", "The backend's limit on requests in flight now (0: none).",
+              [](const Backend& b, const std::string& labels) {
+                return "lb_backend_max_requests{" + labels + "} " + std::to_string(b.max_requests()) + "\n";
               });
   per_backend("lb_backend_healthy", "gauge", "1 while health checks keep the backend in rotation.",
               [](const Backend& b, const std::string& labels) {

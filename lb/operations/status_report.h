@@ -14,6 +14,8 @@ namespace lb {
 
 // One backend as /status shows it.
 nlohmann::json backend_status(const Backend& backend);
+// One pool as /status shows it (PUT /pools/{name} answers with it too).
+nlohmann::json pool_status(const BackendPool& pool);
 
 // The whole /status document: every pool with its backends, the routes, and
 // (as before pools) "backends" and "algorithm" of all backends / the first pool.

@@ -58,6 +58,9 @@ class ClientSide {
   // After a 101 to an Upgrade request: bytes both ways until one side closes
   // (`upstream_bytes`: what the backend sent behind its head).
   virtual void tunnel(Stream& upstream, const char* upstream_bytes, size_t count) = 0;
+  // True once the client has hung up (HTTP/2: reset the stream), asked
+  // while the request waits in a pool's queue.
+  virtual bool client_gone() = 0;
   // After a response: whether the connection may carry another request.
   virtual bool keeps_connection() const = 0;
 };

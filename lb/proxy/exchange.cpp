@@ -108,13 +108,9 @@ bool Exchange::forward_with_retries() {
   Verdict last_failure;
   for (;;) {
     selection.now = Clock::now();
-    const Choice choice = choose(selection, pinned, cookie_seen);
-    if (!choice.backend) {
-      if (last_failure.status == 0) return reply(503, "no healthy backend available", !client_.request_fully_read());
-      return reply(last_failure.status, last_failure.message, last_failure.close_client);
-    }
+    Choice choice = choose(selection, pinned, cookie_seen);
+    if (!choice.backend) return refuse_unplaced(choice, last_failure);
     Backend& backend = *choice.backend;
-    ActiveRequestGuard in_flight(backend);
     const auto upstream_started = Clock::now();
     // The judge's facts about time and budget (the budget's lock only after a failure).
     const auto judge = [&](AttemptFacts& facts) {
@@ -132,6 +128,7 @@ bool Exchange::forward_with_retries() {
     upstream_seconds_ += std::chrono::duration<double>(Clock::now() - upstream_started).count();
     answered_by_ = backend.url;
     release(backend, choice, facts, verdict, budgeted_retry);
+    choice.place.release();  // before waiting for another place
     switch (verdict.next) {
       case Verdict::Next::Done:
         return !verdict.close_client && client_.keeps_connection();
@@ -187,7 +184,7 @@ Exchange::Choice Exchange::choose(SelectionContext& selection, const std::shared
   for (;;) {
     if (settings_.trace_header || context_.request_log) trace_.note_candidates(*pool_, selection);
     Choice choice;
-    choice.backend = pinned && is_eligible(*pinned, selection) ? pinned : pool_->selector->pick(selection);
+    if (!take_place(selection, pinned, choice)) return choice;
     if (pool_->sticky) {
       trace_.set_sticky(!cookie_seen                 ? "miss (no cookie)"
                         : !pinned                    ? "miss (unknown value)"
@@ -207,6 +204,63 @@ Exchange::Choice Exchange::choose(SelectionContext& selection, const std::shared
       choice.set_cookie = pool_->sticky->set_cookie_value(*choice.backend, setup_.forwarded_proto == "https");
     }
     return choice;
+  }
+}
+
+// Step 4's place on a backend: in a pool without limits the pinned backend
+// or the algorithm's pick, at once; with --max-requests, through the pool's
+// queue (README "Queues and overload"). False when no backend is eligible,
+// or the queue refused the request (`choice.refused` says how).
+bool Exchange::take_place(SelectionContext& selection, const std::shared_ptr<Backend>& pinned, Choice& choice) {
+  const auto pick = [&] { return pinned && is_eligible(*pinned, selection) ? pinned : pool_->selector->pick(selection); };
+  if (!pool_->limited()) {
+    choice.backend = pick();
+    if (!choice.backend) return false;
+    choice.backend->take_place();
+    choice.place = BackendPlace(choice.backend, nullptr);
+    return true;
+  }
+  SelectionContext once_free = selection;  // eligible but for the limit: worth waiting for
+  once_free.ignore_room = true;
+  const PoolQueue::TryTake try_take = [&](bool& any_eligible) -> std::shared_ptr<Backend> {
+    for (int tries = 0; tries < 3; ++tries) {  // an auto limit may shrink between pick and take
+      std::shared_ptr<Backend> backend = pick();
+      if (!backend) break;
+      if (backend->try_take_place()) return backend;
+    }
+    any_eligible = std::any_of(pool_->backends.begin(), pool_->backends.end(),
+                               [&](const auto& backend) { return is_eligible(*backend, once_free); });
+    return nullptr;
+  };
+  const PoolQueue::Accepts accepts = [&](const Backend& backend) { return is_eligible(backend, once_free); };
+  const PoolQueue::Admission admission =
+      pool_->shared->queue.admit(try_take, accepts, pool_->settings.queue, [this] { return client_.client_gone(); });
+  if (admission.waited.count() > 0) {
+    context_.metrics.queue_waits.observe(std::chrono::duration<double>(admission.waited).count());
+  }
+  choice.refused = admission.outcome;
+  if (admission.outcome != QueueOutcome::Placed) return false;
+  choice.backend = admission.backend;
+  choice.place = BackendPlace(choice.backend, pool_->queue_for_places());
+  return true;
+}
+
+// No place for the request: the queue's refusal (503 with Retry-After), or
+// no eligible backend (503), or the last failure's answer on a retry.
+bool Exchange::refuse_unplaced(const Choice& choice, const Verdict& last_failure) {
+  const bool close = !client_.request_fully_read();
+  switch (choice.refused) {
+    case QueueOutcome::Full:
+      context_.metrics.shed_queue_full.fetch_add(1, std::memory_order_relaxed);
+      return reply(503, "queue full", close, {{"Retry-After", "1"}});
+    case QueueOutcome::TimedOut:
+      context_.metrics.shed_queue_timeout.fetch_add(1, std::memory_order_relaxed);
+      return reply(503, "queue timeout", close, {{"Retry-After", "1"}});
+    case QueueOutcome::ClientGone:
+      return reply(503, "client gone while queued", true);
+    default:
+      if (last_failure.status == 0) return reply(503, "no healthy backend available", close);
+      return reply(last_failure.status, last_failure.message, last_failure.close_client);
   }
 }
 

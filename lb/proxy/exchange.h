@@ -79,11 +79,14 @@ class Exchange {
 
  private:
   using Clock = std::chrono::steady_clock;
-  // Step 4's answer: the backend, its breaker's admission, the sticky cookie to set.
+  // Step 4's answer: the backend and the request's place on it, its
+  // breaker's admission, the sticky cookie to set; or no backend, and why.
   struct Choice {
     std::shared_ptr<Backend> backend;
+    BackendPlace place;  // counted in backend->active_requests until released
     CircuitTicket ticket;
     std::string set_cookie;  // empty when the client is pinned to it already
+    QueueOutcome refused = QueueOutcome::NoBackend;  // without a backend: why
   };
 
   bool serve();                 // steps 1-8 but the accounting
@@ -92,6 +95,8 @@ class Exchange {
   bool forward_with_retries();  // steps 4-7, as often as the judge allows
   std::shared_ptr<Backend> pinned_backend(bool& cookie_seen) const;
   Choice choose(SelectionContext& selection, const std::shared_ptr<Backend>& pinned, bool cookie_seen);
+  bool take_place(SelectionContext& selection, const std::shared_ptr<Backend>& pinned, Choice& choice);
+  bool refuse_unplaced(const Choice& choice, const Verdict& last_failure);
   Millis first_byte_wait(Clock::time_point deadline);
   AttemptFacts attempt(Backend& backend, const Choice& choice, Millis first_byte_wait, bool fresh_connection);
   bool apply_fault(Backend& backend, Millis& first_byte_wait, AttemptFacts& ended);

@@ -69,6 +69,7 @@ void Exchange::note_latency(Backend& backend, Backend::LatencyTicket ticket, Clo
       failed = true;
   }
   backend.latency_end(ticket, first_byte_ms, failed, now);
+  if (facts.end == AttemptEnd::Answered) pool_->shared->response_times.record(first_byte_ms, now);
 }
 
 // An injected fault (admin API) plays a slow or failing backend on our side,

@@ -2,6 +2,8 @@
 // framing: the request body as the parser decodes it, re-framed towards the
 // backend; the response head built for this client and its body framed for
 // it (client_response_head.h); our own answers; the interim responses.
+#include <poll.h>
+
 #include "lb/http/error_response.h"
 #include "lb/http/http_headers.h"
 #include "lb/proxy/http1_connection.h"
@@ -37,6 +39,13 @@ BodyPass Http1Connection::pass_request_body(BodyWriter& upstream, std::string& p
     client_end_ += static_cast<size_t>(n);
   }
   return upstream.finish(&request_parser_.trailers()) ? BodyPass::Done : BodyPass::UpstreamFailed;
+}
+
+// The peer closed or reset its side (pipelined bytes waiting to be read are
+// no sign of it).
+bool Http1Connection::client_gone() {
+  pollfd watch{client_->fd(), POLLRDHUP, 0};
+  return ::poll(&watch, 1, 0) > 0 && (watch.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
 bool Http1Connection::send_continue() {

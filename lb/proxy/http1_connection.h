@@ -44,6 +44,7 @@ class Http1Connection : public ClientSide {
   BodyOutlet& start_response(const MessageHead& response, ClientHeadOptions& options) override;
   bool reply(int status, const std::string& body, bool close, const ExtraFields& fields) override;
   void tunnel(Stream& upstream, const char* upstream_bytes, size_t count) override;
+  bool client_gone() override;
   bool keeps_connection() const override { return keep_client_; }
 
  private:

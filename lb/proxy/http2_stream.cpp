@@ -70,6 +70,11 @@ bool Http2Stream::begin_work() {
   return work_ == Work::Begun;
 }
 
+bool Http2Stream::was_reset() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return reset_;
+}
+
 ssize_t Http2Stream::read_body(char* buf, size_t len, Millis timeout) {
   std::unique_lock<std::mutex> lock(mutex_);
   if (!changed_.wait_for(lock, timeout, [this] { return !body_in_.empty() || request_ended_ || reset_; })) {

@@ -89,6 +89,8 @@ class Http2Stream {
   // refused it first (a stop came while the stream waited for a worker), or
   // the client reset it meanwhile (nothing is sent to a backend then).
   bool begin_work();
+  // The client reset the stream (or the connection is gone).
+  bool was_reset();
   // Request body bytes: > 0 read, kEof at its end, kTimeout, kIoError once reset.
   ssize_t read_body(char* buf, size_t len, Millis timeout);
   // After kEof: the request's trailer fields.

@@ -36,6 +36,7 @@ class Http2StreamClient : public ClientSide, private BodyOutlet {
   BodyOutlet& start_response(const MessageHead& response, ClientHeadOptions& options) override;
   bool reply(int status, const std::string& body, bool close, const ExtraFields& fields) override;
   void tunnel(Stream&, const char*, size_t) override {}  // never: an HTTP/2 request has no Upgrade
+  bool client_gone() override { return stream_->was_reset(); }
   bool keeps_connection() const override { return false; }  // one request per stream
 
  private:

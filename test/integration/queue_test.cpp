@@ -1,0 +1,114 @@
+// --max-requests and the pool queue, with real clients: a request beyond the
+// limit waits and is served in its turn; a full queue and a queue timeout are
+// 503 with Retry-After at once; a queued client that hangs up leaves the
+// queue and no backend sees its request; PUT /pools/{name} retunes a pool.
+#include <catch2/catch.hpp>
+
+#include <future>
+#include <nlohmann/json.hpp>
+
+#include "test/support/eventually.h"
+#include "test/support/load_balancer_process.h"
+#include "test/support/raw_http.h"
+#include "test/support/recording_backend.h"
+
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+using namespace test_support;
+
+namespace {
+
+json pool_status(LoadBalancerProcess& lb) {
+  return json::parse(http_request(lb.admin_port(), build_request("GET", "/status")).body)["pools"][0];
+}
+
+// A GET on its own connection, answered in another thread.
+std::future<RawResponse> get_async(int port) {
+  return std::async(std::launch::async, [port] { return http_get(port); });
+}
+
+}  // namespace
+
+TEST_CASE("requests beyond --max-requests wait their turn; a full queue is refused at once", "[integration][queue]") {
+  RecordingBackend backend("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 400ms);
+  LoadBalancerProcess lb({backend.url()}, {"--max-requests", "1", "--queue-size", "1", "--admin-port", "0"});
+  auto first = get_async(lb.port());
+  REQUIRE(eventually([&] { return pool_status(lb)["backends"][0]["in_flight"] == 1; }));
+  auto second = get_async(lb.port());
+  REQUIRE(eventually([&] { return pool_status(lb)["queued"] == 1; }));
+
+  const auto asked = std::chrono::steady_clock::now();
+  const RawResponse third = http_get(lb.port());
+  const auto took = std::chrono::steady_clock::now() - asked;
+  CHECK(third.status == 503);
+  CHECK(third.header("Retry-After") == std::optional<std::string>("1"));
+  CHECK(json::parse(third.body)["error"] == "queue full");
+  CHECK(took < 100ms);  // refused without waiting (well under 10 ms on a quiet machine)
+
+  CHECK(first.get().status == 200);
+  CHECK(second.get().status == 200);  // served once the first gave its place back
+  CHECK(backend.requests() == 2);
+  const std::string metrics = http_request(lb.admin_port(), build_request("GET", "/metrics")).body;
+  CHECK_THAT(metrics, Catch::Contains("lb_requests_shed_total{reason=\"queue_full\"} 1"));
+  CHECK_THAT(metrics, Catch::Contains("lb_queue_wait_seconds_count 1"));
+  CHECK_THAT(metrics, Catch::Contains("lb_queue_length{pool=\"default\"} 0"));
+}
+
+TEST_CASE("a request queued longer than --queue-timeout gets 503 and never reaches a backend", "[integration][queue]") {
+  RecordingBackend backend("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 1500ms);
+  LoadBalancerProcess lb({backend.url()}, {"--max-requests", "1", "--queue-timeout", "0.2", "--admin-port", "0"});
+  auto first = get_async(lb.port());
+  REQUIRE(eventually([&] { return pool_status(lb)["backends"][0]["in_flight"] == 1; }));
+  const auto asked = std::chrono::steady_clock::now();
+  const RawResponse second = http_get(lb.port());
+  const auto took = std::chrono::steady_clock::now() - asked;
+  CHECK(second.status == 503);
+  CHECK(json::parse(second.body)["error"] == "queue timeout");
+  CHECK(took >= 200ms);
+  CHECK(took < 1200ms);
+  CHECK(first.get().status == 200);
+  CHECK(backend.requests() == 1);
+}
+
+TEST_CASE("a queued client that hangs up leaves the queue", "[integration][queue]") {
+  RecordingBackend backend("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 1000ms);
+  LoadBalancerProcess lb({backend.url()}, {"--max-requests", "1", "--admin-port", "0"});
+  auto first = get_async(lb.port());
+  REQUIRE(eventually([&] { return pool_status(lb)["backends"][0]["in_flight"] == 1; }));
+  {
+    ScopedFd waiting(connect_to(lb.port()));
+    send_all(waiting.get(), build_request("GET", "/gone"));
+    REQUIRE(eventually([&] { return pool_status(lb)["queued"] == 1; }));
+  }  // hangs up
+  CHECK(eventually([&] { return pool_status(lb)["queued"] == 0; }, 2s));
+  CHECK(first.get().status == 200);
+  CHECK(backend.received().find("/gone") == std::string::npos);
+}
+
+TEST_CASE("PUT /pools/{name} changes the algorithm, limit and hedging at run time", "[integration][queue]") {
+  RecordingBackend backend;
+  LoadBalancerProcess lb({backend.url()}, {"--admin-port", "0"});
+  auto put = [&](const std::string& path, const std::string& body) {
+    return http_request(lb.admin_port(), build_request("PUT", path, {{"Content-Type", "application/json"}}, body));
+  };
+  const RawResponse changed = put("/pools/default", R"({"algorithm": "least-latency", "max_requests": "auto", "hedge_after": 50})");
+  REQUIRE(changed.status == 200);
+  const json pool = json::parse(changed.body);
+  CHECK(pool["algorithm"] == "least-latency");
+  CHECK(pool["max_requests"] == "auto");
+  CHECK(pool["hedge_after"] == 50);
+  CHECK(pool_status(lb)["algorithm"] == "least-latency");
+  CHECK(pool_status(lb)["backends"][0]["max_requests"].get<int>() >= 1);  // the learned limit's start
+  CHECK(http_get(lb.port()).status == 200);
+
+  CHECK(put("/pools/nope", R"({"algorithm": "round-robin"})").status == 404);
+  CHECK(put("/pools/default", R"({"algorithm": "fastest"})").status == 400);
+  CHECK(put("/pools/default", R"({"max_requests": -3})").status == 400);
+  CHECK(put("/pools/default", R"({"hedge_after": "soon"})").status == 400);
+  CHECK(put("/pools/default", R"({"colour": "blue"})").status == 400);
+  CHECK(pool_status(lb)["algorithm"] == "least-latency");  // a refused change changes nothing
+
+  REQUIRE(put("/pools/default", R"({"max_requests": 0, "hedge_after": "off"})").status == 200);
+  CHECK(pool_status(lb)["backends"][0]["max_requests"] == 0);
+  CHECK(pool_status(lb)["hedge_after"] == "off");
+}
