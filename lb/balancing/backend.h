@@ -146,6 +146,7 @@ class Backend {
   std::atomic<uint64_t> ejections_total{0};
   std::atomic<uint64_t> faults_aborted{0};  // attempts answered by an injected abort
   std::atomic<uint64_t> faults_delayed{0};  // attempts held back by an injected delay
+  std::atomic<uint64_t> faults_slowed{0};   // answers held back by an injected slow_factor
 
  private:
   static constexpr int64_t kNoRamp = INT64_MIN;

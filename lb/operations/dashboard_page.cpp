@@ -5,7 +5,8 @@
 namespace lb {
 
 // The whole page is one string so the binary needs no files at run time: this
-// file holds its markup and style, dashboard_script.cpp its script. Every URL
+// file holds its markup and style, dashboard_script.cpp and
+// dashboard_pool_script.cpp its script. Every URL
 // it fetches is relative ("status", "backends/ID/drain"), so the page also
 // works behind a reverse proxy that serves the admin API under a prefix.
 const std::string& dashboard_html() {
@@ -35,6 +36,10 @@ const std::string& dashboard_html() {
   .pool { margin: 0 0 28px; }
   .pool > header { display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 16px; margin: 0 0 10px; }
   .pool > header h2 { margin: 0; font-size: 22px; }
+  .pool > header select { font: inherit; font-size: 16px; padding: 4px 8px; border: 1px solid var(--line);
+                          border-radius: 6px; background: #fff; }
+  .pool-stats { display: flex; flex-wrap: wrap; gap: 4px 24px; margin: 0 0 12px; color: var(--muted); font-size: 15px; }
+  .pool-stats b { color: #1f2328; font-size: 20px; font-variant-numeric: tabular-nums; }
   .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr)); gap: 20px; }
   .card { background: #fff; border: 2px solid var(--line); border-left: 10px solid var(--ok);
           border-radius: 10px; padding: 16px 18px; transition: background .5s, border-color .5s; }
@@ -50,6 +55,7 @@ const std::string& dashboard_html() {
   .badge.bad { background: var(--bad); }
   dl { display: grid; grid-template-columns: repeat(3, 1fr); gap: 6px 16px; margin: 12px 0; }
   dd { margin: 0; font-size: 20px; font-weight: 600; font-variant-numeric: tabular-nums; }
+  dl .wide { grid-column: span 2; }
   dd.open { color: var(--bad); } dd.half-open, dd.yes { color: var(--warn); }
   svg.spark { width: 100%; height: 56px; display: block; background: #f6f8fa; border-radius: 6px; }
   svg.spark polyline { fill: none; stroke: #0969da; stroke-width: 2; vector-effect: non-scaling-stroke; }
@@ -103,7 +109,7 @@ const std::string& dashboard_html() {
 <h3>Events</h3>
 <ul id="events"></ul>
 <script>
-)HTML") + dashboard_script() + R"HTML(</script>
+)HTML") + dashboard_script() + dashboard_pool_script() + R"HTML(</script>
 </body>
 </html>
 )HTML";

@@ -4,15 +4,16 @@ namespace lb {
 
 // How it works, top to bottom:
 //   poll()          fetches status every second (with the bearer token, if one was typed)
-//   render()        a section per pool (poolSection()), a card per new backend in its pool's
-//                   section, updates every card in place, drops removed ones
+//   render()        a section per pool (poolSection(), dashboard_pool_script.cpp), a card per
+//                   new backend in its pool's section, updates every card in place, drops removed ones
 //   compare()       writes a line to the event log for each health, circuit, drain or fault change
 //   sparkline()     draws requests/s since the page opened, from the growth of `requests` between polls
 //   faultAction()   the fault buttons: PUT /backends/ID/fault with their part added, or DELETE
 //   pollRequests()  the request view: the requests since the last poll, newest on top
 // Tests read the data-* attributes: each pool's section has data-pool, each card
 // data-backend-id, data-backend-url, data-healthy, data-circuit, data-draining and
-// data-fault; each request row data-request and data-status; #events lists the changes.
+// data-fault, and its numbers data-field (latency_ms, in_flight, ...); each request
+// row data-request and data-status; #events lists the changes.
 const char* dashboard_script() {
   return R"JS('use strict';
 // The sparklines keep every sample since the page was opened (up to an hour)
@@ -56,19 +57,21 @@ function logEvent(text, kind) {
 
 // One card per backend; the values are filled in by update().
 function createCard(b) {
-  const stat = (label, field) => el('div', {}, el('dt', {}, label), el('dd', {'data-field': field}));
+  const stat = (label, field, wide) => el('div', wide ? {class: 'wide'} : {}, el('dt', {}, label),
+                                         el('dd', {'data-field': field}));
   const button = (label, action) => el('button', {type: 'button', 'data-action': action}, label);
   const card = el('article', {class: 'card', id: 'backend-' + b.id, 'data-backend-id': b.id, 'data-backend-url': b.url},
     el('div', {class: 'title'}, el('h2', {}, b.url), el('span', {class: 'badge', 'data-field': 'health'})),
     el('div', {class: 'sub', 'data-field': 'sub'}),
-    el('dl', {}, stat('circuit', 'circuit'), stat('draining', 'draining'), stat('in flight', 'active_requests'),
-       stat('requests', 'requests'), stat('failures', 'failures'), stat('req/s', 'rps')),
+    el('dl', {}, stat('in flight / limit', 'in_flight', true), stat('latency', 'latency_ms'),
+       stat('req/s', 'rps'), stat('requests', 'requests'), stat('failures', 'failures'),
+       stat('circuit', 'circuit'), stat('draining', 'draining')),
     document.createElementNS('http://www.w3.org/2000/svg', 'svg'),
     el('div', {class: 'check', 'data-field': 'check'}),
     el('div', {class: 'fault', 'data-field': 'fault'}),
     el('div', {class: 'actions'}, button('Drain', 'drain'), button('Enable', 'enable'), button('Remove', 'remove')),
     el('div', {class: 'actions faults'}, button('Fail health', 'fail-health'), button('Errors 50%', 'errors'),
-       button('Slow 500 ms', 'slow'), button('Clear', 'clear-fault')));
+       button('Slow 500 ms', 'slow'), button('Slow 5x', 'slow-5x'), button('Clear', 'clear-fault')));
   const svg = card.querySelector('svg');
   svg.setAttribute('class', 'spark');
   svg.setAttribute('viewBox', `0 0 ${MIN_SPAN_SECONDS} 100`);
@@ -82,11 +85,19 @@ function createCard(b) {
 }
 
 // The fault buttons add their part to the backend's fault (PUT replaces the
-// whole fault, so the current one is sent along); Clear deletes it.
+// whole fault, so the current one is sent along); Clear deletes it. "Slow 5x"
+// holds each answer back so it comes five times later, health passing (a gray failure).
 const FAULTS = {
   'fail-health': {fail_health: true},
   'errors': {abort_percent: 50, abort_status: 503},
   'slow': {delay_ms: 500, delay_percent: 100},
+  'slow-5x': {slow_factor: 5},
+};
+const FAULT_ON = {  // whether a button's part is in the backend's fault
+  'fail-health': fault => fault?.fail_health,
+  'errors': fault => fault?.abort_percent > 0,
+  'slow': fault => fault?.delay_ms > 0,
+  'slow-5x': fault => fault?.slow_factor > 1,
 };
 
 function faultText(fault) {
@@ -97,6 +108,7 @@ function faultText(fault) {
   if (fault.delay_ms > 0 && fault.delay_percent > 0) {
     parts.push(`slow ${fault.delay_ms} ms` + (fault.delay_percent < 100 ? ` (${fault.delay_percent}%)` : ''));
   }
+  if (fault.slow_factor > 1) parts.push(`slow ${fault.slow_factor}x`);
   return parts.join(' · ');
 }
 
@@ -175,7 +187,9 @@ function update(card, b, state, now, peak) {
   card.querySelector('[data-field="circuit"]').className = b.circuit;
   set('draining', b.draining ? 'yes' : 'no');
   card.querySelector('[data-field="draining"]').className = b.draining ? 'yes' : '';
-  set('active_requests', b.active_requests);
+  const limit = b.max_requests === 0 ? 'no limit' : b.max_requests ?? '-';  // 0: none
+  set('in_flight', `${b.in_flight ?? b.active_requests} / ${limit}`);
+  set('latency_ms', b.latency_ms ? millisText(b.latency_ms) : '-');  // 0: no estimate yet
   set('requests', b.requests.toLocaleString());
   set('failures', b.failures.toLocaleString());
   const rps = state.samples.length ? state.samples[state.samples.length - 1].rps : 0;
@@ -184,32 +198,14 @@ function update(card, b, state, now, peak) {
   const detail = check.detail || (check.passed ? 'passed' : 'failed');
   set('check', check.time ? `last check ${clock(new Date(check.time))}: ${detail}` : 'not checked yet');
   set('fault', 'injected fault: ' + faultText(b.fault));
-  for (const action of Object.keys(FAULTS)) {
-    const on = action === 'fail-health' ? b.fault?.fail_health : action === 'errors' ? b.fault?.abort_percent > 0
-                                                                                   : b.fault?.delay_ms > 0;
-    card.querySelector(`[data-action="${action}"]`).setAttribute('aria-pressed', on ? 'true' : 'false');
+  for (const [action, on] of Object.entries(FAULT_ON)) {
+    card.querySelector(`[data-action="${action}"]`).setAttribute('aria-pressed', on(b.fault) ? 'true' : 'false');
   }
   card.querySelector('[data-action="clear-fault"]').disabled = !b.fault;
   card.querySelector('[data-action="drain"]').disabled = b.draining;
   card.querySelector('[data-action="enable"]').disabled = !b.draining;
   sparkline(card.querySelector('svg'), state.samples, now, peak);
   return rps;
-}
-
-// One section per pool, holding its backends' cards.
-function poolSection(pool) {
-  let section = byId('pool-' + pool.name);
-  if (!section) {
-    section = el('section', {class: 'pool', id: 'pool-' + pool.name, 'data-pool': pool.name},
-      el('header', {}, el('h2', {}, pool.name), el('span', {class: 'sub', 'data-field': 'pool-sub'})),
-      el('div', {class: 'cards'}));
-    byId('pools').append(section);
-    byId('new-pool').append(el('option', {value: pool.name}, pool.name));
-  }
-  const sticky = pool.sticky_cookie ? ` · sticky cookie ${pool.sticky_cookie}` : '';
-  section.querySelector('[data-field="pool-sub"]').textContent =
-    `${pool.algorithm}${sticky} · health ${pool.health_path} every ${pool.health_interval_seconds} s`;
-  return section;
 }
 
 function render(status) {

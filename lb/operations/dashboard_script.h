@@ -5,5 +5,7 @@
 namespace lb {
 
 const char* dashboard_script();
+// Each pool's section: its algorithm select and numbers (dashboard_pool_script.cpp).
+const char* dashboard_pool_script();
 
 }  // namespace lb

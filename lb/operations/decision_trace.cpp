@@ -56,7 +56,11 @@ void DecisionTrace::note_failure(const Backend& backend, const std::string& why)
 }
 
 void DecisionTrace::note_delay(const Backend& backend, std::chrono::milliseconds delay) {
-  delays_.push_back({backend.url, std::to_string(delay.count()) + " ms"});
+  delays_.push_back({backend.url, "injected delay " + std::to_string(delay.count()) + " ms"});
+}
+
+void DecisionTrace::note_slow_answer(const Backend& backend, std::chrono::milliseconds hold) {
+  delays_.push_back({backend.url, "answer held " + std::to_string(hold.count()) + " ms by injected slow_factor"});
 }
 
 void DecisionTrace::note_hedge(const Backend& backend, std::chrono::milliseconds after, bool won) {
@@ -120,7 +124,7 @@ std::string DecisionTrace::in_words(const std::string& algorithm) const {
     std::string text = who + " chose " + short_name(url);
     if (who == "least-latency") text += estimates_beside(url);
     for (const Note& delay : delays_) {
-      if (delay.url == url) text += " (injected delay " + delay.text + ")";
+      if (delay.url == url) text += " (" + delay.text + ")";
     }
     return text;
   };

@@ -35,6 +35,8 @@ class DecisionTrace {
   void note_delay(const Backend& backend, std::chrono::milliseconds delay);
   // --hedge-after: the request also went to `backend` after `after`; `won`: it answered first.
   void note_hedge(const Backend& backend, std::chrono::milliseconds after, bool won);
+  // An injected slow_factor held the backend's answer back this long.
+  void note_slow_answer(const Backend& backend, std::chrono::milliseconds hold);
   // The failed attempts so far: "URL (why), ..." (also for the access log).
   std::string tried() const;
   // The header value ("" while nothing was recorded).
@@ -57,7 +59,7 @@ class DecisionTrace {
   std::string sticky_ = "off";
   std::vector<Note> candidates_;
   std::vector<Note> failures_;
-  std::vector<Note> delays_;
+  std::vector<Note> delays_;  // injected delays and holds, in words
   Note hedge_;  // url empty: not hedged
   std::string chosen_;
 };

@@ -29,7 +29,7 @@ bool parse_fault(const nlohmann::json& body, FaultSettings& fault, std::string& 
   for (const auto& field : body.items()) {
     const std::string& name = field.key();
     if (name != "abort_percent" && name != "abort_status" && name != "delay_ms" && name != "delay_percent" &&
-        name != "fail_health") {
+        name != "fail_health" && name != "slow_factor") {
       error = "unknown field " + name;
       return false;
     }
@@ -39,7 +39,8 @@ bool parse_fault(const nlohmann::json& body, FaultSettings& fault, std::string& 
   if (!read_number(body, "abort_percent", 0, 100, false, parsed.abort_percent, error) ||
       !read_number(body, "abort_status", 400, 599, true, status, error) ||
       !read_number(body, "delay_ms", 0, 60000, true, delay, error) ||
-      !read_number(body, "delay_percent", 0, 100, false, parsed.delay_percent, error)) {
+      !read_number(body, "delay_percent", 0, 100, false, parsed.delay_percent, error) ||
+      !read_number(body, "slow_factor", 1, 100, false, parsed.slow_factor, error)) {
     return false;
   }
   if (body.contains("fail_health")) {
@@ -60,7 +61,7 @@ nlohmann::json fault_json(const std::optional<FaultSettings>& fault) {
   return {
       {"abort_percent", fault->abort_percent}, {"abort_status", fault->abort_status},
       {"delay_ms", fault->delay_ms},           {"delay_percent", fault->delay_percent},
-      {"fail_health", fault->fail_health},
+      {"fail_health", fault->fail_health},     {"slow_factor", fault->slow_factor},
   };
 }
 

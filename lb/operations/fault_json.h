@@ -1,6 +1,6 @@
 // The admin API's fault body (README "Fault injection"), both ways:
 //   {"abort_percent": 0-100, "abort_status": 400-599, "delay_ms": 0-60000,
-//    "delay_percent": 0-100, "fail_health": bool}
+//    "delay_percent": 0-100, "fail_health": bool, "slow_factor": 1-100}
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -239,11 +239,14 @@ std::string metrics_text(const Topology& topology, const Metrics& metrics, std::
               [](const Backend& b, const std::string& labels) {
                 return "lb_backend_ejections_total{" + labels + "} " + std::to_string(b.ejections_total.load()) + "\n";
               });
-  per_backend("lb_faults_injected_total", "counter", "Attempts aborted or delayed by an injected fault (admin API).",
+  per_backend("lb_faults_injected_total", "counter",
+              "Attempts aborted, delayed or slowed by an injected fault (admin API).",
               [](const Backend& b, const std::string& labels) {
                 return "lb_faults_injected_total{" + labels + ",fault=\"abort\"} " +
                        std::to_string(b.faults_aborted.load()) + "\nlb_faults_injected_total{" + labels +
-                       ",fault=\"delay\"} " + std::to_string(b.faults_delayed.load()) + "\n";
+                       ",fault=\"delay\"} " + std::to_string(b.faults_delayed.load()) +
+                       "\nlb_faults_injected_total{" + labels + ",fault=\"slow\"} " +
+                       std::to_string(b.faults_slowed.load()) + "\n";
               });
   per_backend("lb_health_checks_total", "counter", "Active health check results.",
               [](const Backend& b, const std::string& labels) {

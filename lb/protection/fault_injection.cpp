@@ -4,7 +4,7 @@ namespace lb {
 
 bool FaultSettings::operator==(const FaultSettings& other) const {
   return abort_percent == other.abort_percent && abort_status == other.abort_status && delay_ms == other.delay_ms &&
-         delay_percent == other.delay_percent && fail_health == other.fail_health;
+         delay_percent == other.delay_percent && fail_health == other.fail_health && slow_factor == other.slow_factor;
 }
 
 FaultPlan plan_fault(const FaultSettings& fault, const std::function<double()>& roll,
@@ -25,6 +25,20 @@ FaultPlan plan_fault(const FaultSettings& fault, const std::function<double()>& 
     plan.abort = true;
     plan.abort_status = fault.abort_status;
   }
+  return plan;
+}
+
+SlowAnswerPlan plan_slow_answer(const FaultSettings& fault, std::chrono::steady_clock::time_point forwarded_at,
+                                std::chrono::steady_clock::time_point first_byte_at,
+                                std::chrono::steady_clock::time_point first_byte_deadline) {
+  SlowAnswerPlan plan;
+  plan.release_at = first_byte_at;
+  if (fault.slow_factor <= 1 || first_byte_at <= forwarded_at) return plan;
+  const auto took = std::chrono::duration<double>(first_byte_at - forwarded_at);
+  const auto hold = std::chrono::duration_cast<std::chrono::steady_clock::duration>(took * (fault.slow_factor - 1));
+  plan.release_at = first_byte_at + hold;
+  plan.hold = std::chrono::duration_cast<std::chrono::milliseconds>(hold);
+  if (plan.release_at >= first_byte_deadline) plan.times_out = true;  // the client's wait ends first
   return plan;
 }
 

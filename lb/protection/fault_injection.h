@@ -1,7 +1,9 @@
 // Faults an operator injects on the load balancer's side of one backend
 // (admin API `PUT /backends/{id}/fault`), so a workshop can break any service,
 // not only our backend_server: delay a share of its requests, abort a share
-// with a status (the backend is never contacted), or fail its health checks.
+// with a status (the backend is never contacted), hold back its answers so
+// they come F times later (its health checks still pass: a gray failure), or
+// fail its health checks.
 //
 // Pure logic: the dice and the clock are passed in, so tests decide both.
 #pragma once
@@ -17,9 +19,12 @@ struct FaultSettings {
   int delay_ms = 0;            // 0-60000: how long a delayed attempt waits before it is forwarded
   double delay_percent = 100;  // 0-100: share of attempts delayed (when delay_ms > 0)
   bool fail_health = false;    // the backend's health checks fail without probing it
+  double slow_factor = 1;      // 1-100: each response head comes this many times later than it came (1: off)
 
   // Whether it changes anything at all (an empty fault is no fault).
-  bool active() const { return abort_percent > 0 || (delay_ms > 0 && delay_percent > 0) || fail_health; }
+  bool active() const {
+    return abort_percent > 0 || (delay_ms > 0 && delay_percent > 0) || fail_health || slow_factor > 1;
+  }
   bool operator==(const FaultSettings& other) const;
 };
 
@@ -39,5 +44,19 @@ struct FaultPlan {
 FaultPlan plan_fault(const FaultSettings& fault, const std::function<double()>& roll,
                      std::chrono::steady_clock::time_point now,
                      std::chrono::steady_clock::time_point first_byte_deadline);
+
+// What `slow_factor` does to one attempt once the backend's response head has
+// come: it is held until `release_at`, so the time from forwarding to the
+// first byte seen is slow_factor times what the backend took. The hold counts
+// against the wait for a first byte, as a delay does.
+struct SlowAnswerPlan {
+  std::chrono::steady_clock::time_point release_at;  // == first_byte_at when not slowed
+  std::chrono::milliseconds hold{0};                  // release_at - first_byte_at, rounded down
+  bool times_out = false;  // the hold outlasts `first_byte_deadline`: the attempt is a timeout there
+};
+
+SlowAnswerPlan plan_slow_answer(const FaultSettings& fault, std::chrono::steady_clock::time_point forwarded_at,
+                                std::chrono::steady_clock::time_point first_byte_at,
+                                std::chrono::steady_clock::time_point first_byte_deadline);
 
 }  // namespace lb

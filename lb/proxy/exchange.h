@@ -103,9 +103,10 @@ class Exchange {
   AttemptFacts attempt(Choice& choice, Millis first_byte_wait, bool fresh_connection);
   std::optional<Millis> hedge_delay() const;
   Choice choose_hedge(const Choice& first);
-  void race_hedge(Choice& choice, std::unique_ptr<Stream>& upstream, Backend::LatencyTicket& latency,
+  bool race_hedge(Choice& choice, std::unique_ptr<Stream>& upstream, Backend::LatencyTicket& latency,
                   Clock::time_point& started, Millis first_byte_wait);
   bool apply_fault(Backend& backend, Millis& first_byte_wait, AttemptFacts& ended);
+  AttemptFacts hold_slow_answer(Backend& backend, Clock::time_point forwarded_at, Millis first_byte_wait);
   void note_latency(Backend& backend, Backend::LatencyTicket ticket, Clock::time_point started,
                     const AttemptFacts& facts);
   std::unique_ptr<Stream> connect(Backend& backend, bool fresh_connection, bool& reused, AttemptFacts& failed);

@@ -21,13 +21,18 @@ AttemptFacts Exchange::attempt(Choice& choice, Millis first_byte_wait, bool fres
   AttemptFacts facts;
   std::unique_ptr<Stream> upstream;
   bool reused = false;
+  Clock::time_point forwarded_at{};
   if (fresh_connection || !apply_fault(*choice.backend, first_byte_wait, facts)) {
+    forwarded_at = Clock::now();
     upstream = connect(*choice.backend, fresh_connection, reused, facts);
   }
   if (upstream) {
     facts = send_request(*upstream);
-    if (facts.end == AttemptEnd::Answered) race_hedge(choice, upstream, latency, started, first_byte_wait);
+    if (facts.end == AttemptEnd::Answered && race_hedge(choice, upstream, latency, started, first_byte_wait)) {
+      forwarded_at = started;  // the hedge's
+    }
     if (facts.end == AttemptEnd::Answered) facts = read_response_head(*upstream, first_byte_wait);
+    if (facts.end == AttemptEnd::Answered) facts = hold_slow_answer(*choice.backend, forwarded_at, first_byte_wait);
     if (facts.end == AttemptEnd::Answered) facts = relay_response(*upstream, choice);
     ExchangeEnd end;
     end.risky_request_body = risky_body_;
@@ -96,6 +101,26 @@ bool Exchange::apply_fault(Backend& backend, Millis& first_byte_wait, AttemptFac
   facts = AttemptFacts::ended(AttemptEnd::InjectedAbort, "injected fault (" + std::to_string(plan.abort_status) + ")");
   facts.status = plan.abort_status;
   return true;
+}
+
+// An injected slow_factor holds the response head back so the backend seems
+// that many times slower while its health checks pass (a gray failure), and
+// least-latency learns the slowed time. The hold counts against the wait for
+// a first byte, as apply_fault()'s delay does.
+AttemptFacts Exchange::hold_slow_answer(Backend& backend, Clock::time_point forwarded_at, Millis first_byte_wait) {
+  const std::optional<FaultSettings> fault = backend.fault();
+  if (!fault || fault->slow_factor <= 1) return AttemptFacts::ended(AttemptEnd::Answered, "");
+  const auto first_byte_deadline = forwarded_at + first_byte_wait;
+  const SlowAnswerPlan plan = plan_slow_answer(*fault, forwarded_at, first_byte_at_, first_byte_deadline);
+  backend.faults_slowed.fetch_add(1, std::memory_order_relaxed);
+  trace_.note_slow_answer(backend, plan.hold);
+  std::this_thread::sleep_until(plan.times_out ? first_byte_deadline : plan.release_at);
+  if (plan.times_out) {
+    first_byte_at_ = {};  // nothing came in time
+    return AttemptFacts::ended(AttemptEnd::Timeout, "timeout (injected slow answer)");
+  }
+  first_byte_at_ = plan.release_at;
+  return AttemptFacts::ended(AttemptEnd::Answered, "");
 }
 
 // A pooled keep-alive connection to the backend, or a new one (to the

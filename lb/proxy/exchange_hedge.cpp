@@ -71,15 +71,15 @@ Exchange::Choice Exchange::choose_hedge(const Choice& first) {
 }
 
 // After the request went out on `upstream` to `choice`'s backend: hedge it
-// if it stays silent. When the hedge answers first, `choice`, `upstream`,
-// `latency` and `started` become the hedge's.
-void Exchange::race_hedge(Choice& choice, std::unique_ptr<Stream>& upstream, Backend::LatencyTicket& latency,
+// if it stays silent. True when the hedge answered first: `choice`,
+// `upstream`, `latency` and `started` are then the hedge's.
+bool Exchange::race_hedge(Choice& choice, std::unique_ptr<Stream>& upstream, Backend::LatencyTicket& latency,
                           Clock::time_point& started, Millis first_byte_wait) {
   const std::optional<Millis> delay = hedge_delay();
-  if (!delay || *delay >= first_byte_wait || readable_within(*upstream, *delay)) return;
-  if (!context_.retry_budget.has_room()) return;
+  if (!delay || *delay >= first_byte_wait || readable_within(*upstream, *delay)) return false;
+  if (!context_.retry_budget.has_room()) return false;
   Choice hedge = choose_hedge(choice);
-  if (!hedge.backend || !context_.retry_budget.try_withdraw()) return;
+  if (!hedge.backend || !context_.retry_budget.try_withdraw()) return false;
   bool reused = false;
   AttemptFacts failed;
   std::unique_ptr<Stream> second = connect(*hedge.backend, /*fresh_connection=*/false, reused, failed);
@@ -88,7 +88,7 @@ void Exchange::race_hedge(Choice& choice, std::unique_ptr<Stream>& upstream, Bac
   if (!second || send_request(*second).end != AttemptEnd::Answered) {  // the first attempt goes on alone
     hedge.backend->latency_end(hedge_latency, ms_since(hedge_started, Clock::now()), /*failed=*/true, Clock::now());
     hedge.backend->breaker().end_request(hedge.ticket, false);
-    return;
+    return false;
   }
   context_.metrics.hedged_requests.fetch_add(1, std::memory_order_relaxed);
   const Millis left = first_byte_wait - std::chrono::duration_cast<Millis>(hedge_started - started);
@@ -102,12 +102,13 @@ void Exchange::race_hedge(Choice& choice, std::unique_ptr<Stream>& upstream, Bac
     loser.backend->latency_cancel(hedge_latency);
   }
   loser.backend->breaker().end_request(loser.ticket, true);
-  if (!hedge_won) return;  // `second` closes here, and the hedge's place is given back
+  if (!hedge_won) return false;  // `second` closes here, and the hedge's place is given back
   upstream = std::move(second);  // the first connection closes: never pooled
   latency = hedge_latency;
   started = hedge_started;
   choice = std::move(hedge);
   trace_.note_chosen(*choice.backend);
+  return true;
 }
 
 }  // namespace lb

@@ -21,6 +21,7 @@
 #include "test/browser/devtools_page.h"
 #include "test/support/backend_process.h"
 #include "test/support/child_process.h"
+#include "test/support/eventually.h"
 #include "test/support/load_balancer_process.h"
 #include "test/support/raw_http.h"
 
@@ -154,7 +155,8 @@ TEST_CASE("dashboard groups backends by pool", "[browser]") {
   CHECK(web_section.find("data-backend-url=\"" + web.url() + "\"") != std::string::npos);
   CHECK(web_section.find(api.url()) == std::string::npos);
   CHECK(api_section.find("data-backend-url=\"" + api.url() + "\"") != std::string::npos);
-  CHECK(api_section.find("round-robin · health /health every 5 s") != std::string::npos);
+  CHECK(api_section.find("data-algorithm=\"round-robin\"") != std::string::npos);
+  CHECK(api_section.find("health /health every 5 s") != std::string::npos);
   CHECK(dom.find("<b id=\"pool-count\">2</b>") != std::string::npos);
   CHECK(dom.find("<option value=\"api\">api</option>") != std::string::npos);  // "Add backend" picks a pool
 }
@@ -200,6 +202,71 @@ TEST_CASE("dashboard fault buttons break a backend and the request view shows th
   page.evaluate(card_a + ".querySelector('[data-action=\"clear-fault\"]').click()");
   REQUIRE(page.wait_for(card_a + ".dataset.healthy === 'true' && " + card_a + ".dataset.fault === 'none'", 5s));
   CHECK(page.evaluate("document.getElementById('events').textContent.includes('" + a.url() + " fault cleared')") == true);
+}
+
+// The workshop's gray failure, issue 25: "Slow 5x" makes one backend five times
+// slower while its health check passes, the pool's select switches it to
+// least-latency (PUT /pools/NAME, seen in /status), and the card and pool
+// numbers the room watches (latency, in flight / limit, p50, p99) are drawn.
+TEST_CASE("dashboard: Slow 5x, then least-latency from the pool's select", "[browser]") {
+  BackendProcess a, b;
+  LoadBalancerProcess lb({a.url(), b.url()}, {"--admin-port", "0", "--health-interval", "0.2", "--cb-min-requests",
+                                              "1000", "--eject-after", "0"});
+  const int admin_port = lb.admin_port();
+  DevToolsPage page(chromium(), "http://127.0.0.1:" + std::to_string(admin_port) + "/");
+  const std::string card_a = "document.querySelector('[data-backend-url=\"" + a.url() + "\"]')";
+  const std::string card_b = "document.querySelector('[data-backend-url=\"" + b.url() + "\"]')";
+  const std::string pool = "document.querySelector('section[data-pool=\"default\"]')";
+  REQUIRE(page.wait_for(card_a + " && " + card_b, 10s));
+
+  page.evaluate(card_a + ".querySelector('[data-action=\"slow-5x\"]').click()");
+  REQUIRE(page.wait_for(card_a + ".dataset.fault === 'slow 5x'", 5s));
+  CHECK(page.evaluate(card_a + ".querySelector('[data-action=\"slow-5x\"]').getAttribute('aria-pressed')") == "true");
+  CHECK(page.evaluate("document.getElementById('events').textContent.includes('" + a.url() + " fault: slow 5x')") ==
+        true);
+
+  // Round-robin still sends a half of the traffic to the slow one.
+  for (int i = 0; i < 6; ++i) REQUIRE(http_get(lb.port(), "/slow?ms=30").status == 200);
+  const std::string latency_a = card_a + ".querySelector('[data-field=\"latency_ms\"]').textContent";
+  const std::string latency_b = card_b + ".querySelector('[data-field=\"latency_ms\"]').textContent";
+  REQUIRE(page.wait_for("/^[0-9.]+ ms$/.test(" + latency_a + ") && /^[0-9.]+ ms$/.test(" + latency_b + ")", 5s));
+  CHECK(page.evaluate("parseFloat(" + latency_a + ") > 2 * parseFloat(" + latency_b + ")") == true);
+  CHECK(page.evaluate(card_a + ".dataset.healthy") == "true");  // a gray failure: its health check passes
+
+  // The room switches the pool to least-latency from its select.
+  page.evaluate("(() => { const select = " + pool + ".querySelector('select[data-field=\"algorithm\"]');"
+                " select.value = 'least-latency'; select.dispatchEvent(new Event('change')); })()");
+  REQUIRE(eventually([&] {
+    const nlohmann::json status = nlohmann::json::parse(http_get(admin_port, "/status").body);
+    return status["pools"][0]["algorithm"] == "least-latency";
+  }, 5s));
+  REQUIRE(page.wait_for(pool + ".dataset.algorithm === 'least-latency'", 5s));
+  CHECK(page.evaluate(pool + ".querySelector('select[data-field=\"algorithm\"]').value") == "least-latency");
+  CHECK(page.evaluate("document.getElementById('events').textContent.includes('pool default: round-robin -> "
+                      "least-latency')") == true);
+  int to_b = 0;
+  for (int i = 0; i < 10; ++i) {
+    RawResponse response = http_get(lb.port(), "/slow?ms=30");
+    REQUIRE(response.status == 200);
+    to_b += nlohmann::json::parse(response.body)["server_id"] == b.id();
+  }
+  CHECK(to_b >= 8);  // the slow one is avoided
+
+  // Every number the room watches is drawn: per backend, and the pool's.
+  const auto text_of = [&](const std::string& scope, const std::string& field) {
+    return scope + ".querySelector('[data-field=\"" + field + "\"]').textContent";
+  };
+  REQUIRE(page.wait_for("/^[0-9]+ \\/ (no limit|[0-9]+)$/.test(" + text_of(card_a, "in_flight") + ")", 5s));
+  REQUIRE(page.wait_for("/^[0-9.]+ ms$/.test(" + text_of(pool, "latency_p50_ms") + ") && /^[0-9.]+ ms$/.test(" +
+                            text_of(pool, "latency_p99_ms") + ") && parseFloat(" + text_of(pool, "latency_p99_ms") +
+                            ") > 0",
+                        5s));
+  CHECK(page.evaluate("/^[0-9]+$/.test(" + text_of(pool, "queued") + ")") == true);
+  CHECK(page.evaluate(text_of(pool, "max_requests")) == "no limit");
+  CHECK(page.evaluate(text_of(pool, "hedge_after")) == "off");
+
+  page.evaluate(card_a + ".querySelector('[data-action=\"clear-fault\"]').click()");
+  REQUIRE(page.wait_for(card_a + ".dataset.fault === 'none'", 5s));
 }
 
 int main(int argc, char* argv[]) {

@@ -93,6 +93,8 @@ TEST_CASE("fault API: every field is checked, and status shows the fault", "[fau
                                          {R"({"delay_ms": 60001})", "delay_ms"},
                                          {R"({"delay_percent": 100.5})", "delay_percent"},
                                          {R"({"fail_health": 1})", "fail_health"},
+                                         {R"({"slow_factor": 0.9})", "slow_factor"},
+                                         {R"({"slow_factor": 100.5})", "slow_factor"},
                                          {R"({"abort_percnt": 50})", "abort_percnt"},
                                          {R"([1, 2])", "JSON object"},
                                          {R"({"abort_percent": )", "not JSON"}}) {
@@ -110,7 +112,7 @@ TEST_CASE("fault API: every field is checked, and status shows the fault", "[fau
   REQUIRE(set.status == 200);
   json fault = json::parse(set.body)["fault"];
   CHECK(fault == json{{"abort_percent", 12.5}, {"abort_status", 503}, {"delay_ms", 20}, {"delay_percent", 100.0},
-                      {"fail_health", false}});
+                      {"fail_health", false}, {"slow_factor", 1.0}});
   CHECK(entry_for(port, a.url())["fault"] == fault);
   std::string id = entry_for(port, a.url())["id"];
   CHECK(admin(port, "DELETE", "/backends/" + id + "/fault").status == 200);
@@ -222,6 +224,63 @@ TEST_CASE("injected delay: waits, and counts against the try timeout", "[fault]"
     CHECK(http_get(lb.port()).status == 200);
     CHECK(std::chrono::steady_clock::now() - started < 900ms);
   }
+}
+
+// slow_factor F: what the backend answers after X ms reaches the client after
+// about F x X, while the backend's health checks keep passing (a gray failure);
+// a hold past --try-timeout moves a GET to another backend.
+TEST_CASE("injected slow_factor: answers come F times later, health still passes", "[fault]") {
+  BackendProcess a, b;
+  LoadBalancerProcess lb({a.url(), b.url()}, {"--admin-port", "0", "--health-interval", "0.2", "--try-timeout", "1.2",
+                                              "--backend-timeout", "5", "--trace-header", "--cb-min-requests", "1000",
+                                              "--eject-after", "0"});
+  const int admin_port = lb.admin_port();
+  REQUIRE(put_fault(admin_port, a.url(), {{"slow_factor", 4}}).status == 200);
+  CHECK(entry_for(admin_port, a.url())["fault"]["slow_factor"] == 4);
+  const std::string check_before = entry_for(admin_port, a.url())["last_check"]["time"];
+
+  // a answers /slow?ms=100 after 100 ms or a little more: seen after 4 times that.
+  int slowed = 0;
+  for (int i = 0; i < 4; ++i) {
+    auto started = std::chrono::steady_clock::now();
+    RawResponse response = http_get(lb.port(), "/slow?ms=100");
+    auto took = std::chrono::steady_clock::now() - started;
+    REQUIRE(response.status == 200);
+    const std::string trace = response.header("X-LB-Trace").value_or("");
+    INFO(trace);
+    if (server_id(response) == a.id()) {
+      ++slowed;
+      CHECK(took >= 400ms);
+      CHECK(took < 900ms);  // the (jittered) try timeout would have moved it to b
+    }
+  }
+  CHECK(slowed == 2);  // round-robin, and no timeouts
+  const std::string a_name = a.url().substr(7);
+  json requests = recorded_requests(admin_port, 4);
+  CHECK(find_request(requests, "backend", a.url())["trace"].get<std::string>().find(
+            "round-robin chose " + a_name + " (answer held ") == 0);
+
+  // The health checker saw nothing wrong meanwhile.
+  REQUIRE(eventually([&] { return entry_for(admin_port, a.url())["last_check"]["time"] != check_before; }, 5s));
+  json a_status = entry_for(admin_port, a.url());
+  CHECK(a_status["healthy"] == true);
+  CHECK(a_status["last_check"]["passed"] == true);
+  CHECK(a_status["failures"] == 0);
+  std::string metrics = admin(admin_port, "GET", "/metrics").body;
+  CHECK(metrics.find("lb_faults_injected_total{pool=\"default\",backend=\"" + a.url() + "\",fault=\"slow\"} 2\n") !=
+        std::string::npos);
+
+  // 30 x 100 ms is past the try timeout: the GET is answered by b instead.
+  REQUIRE(put_fault(admin_port, a.url(), {{"slow_factor", 30}}).status == 200);
+  int timed_out = 0;
+  for (int i = 0; i < 4; ++i) {
+    RawResponse response = http_get(lb.port(), "/slow?ms=100");
+    REQUIRE(response.status == 200);
+    CHECK(server_id(response) == b.id());
+    timed_out += response.header("X-LB-Trace").value_or("").find("(timeout (injected slow answer))") != std::string::npos;
+  }
+  CHECK(timed_out >= 2);
+  CHECK(entry_for(admin_port, a.url())["failures"] == timed_out);
 }
 
 TEST_CASE("fail_health takes a backend out of rotation until cleared", "[fault]") {

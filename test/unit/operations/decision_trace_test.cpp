@@ -78,6 +78,13 @@ TEST_CASE("decision trace in words", "[trace]") {
         "least-connections chose 127.0.0.1:8001 (injected delay 500 ms): injected fault (503), retrying; "
         "least-connections chose 127.0.0.1:8002: timeout; skipped 127.0.0.1:8003 (unhealthy)");
 
+  // A slowed answer is told where it happened too.
+  trace.reset();
+  trace.note_chosen(first);
+  trace.note_slow_answer(first, std::chrono::milliseconds(160));
+  CHECK(trace.in_words("least-latency") ==
+        "least-latency chose 127.0.0.1:8001 (answer held 160 ms by injected slow_factor)");
+
   trace.reset();
   trace.set_route("/api", "api");
   trace.set_sticky("hit");

@@ -17,8 +17,17 @@ TEST_CASE("fault JSON: fields, defaults and round trip", "[fault]") {
   CHECK(fault.delay_ms == 250);
   CHECK(fault.delay_percent == 12.5);
   CHECK(fault.fail_health);
+  CHECK(fault.slow_factor == 1);  // off unless given
   CHECK(fault_json(fault) == json::parse(R"({"abort_percent": 50.0, "abort_status": 500, "delay_ms": 250,
-                                             "delay_percent": 12.5, "fail_health": true})"));
+                                             "delay_percent": 12.5, "fail_health": true, "slow_factor": 1})"));
+
+  REQUIRE(parse_fault(json::parse(R"({"slow_factor": 5})"), fault, error));
+  CHECK(fault.slow_factor == 5);
+  CHECK(fault.active());
+  CHECK_FALSE(fault.fail_health);  // a gray failure: health still passes
+  CHECK(fault_json(fault)["slow_factor"] == 5);
+  REQUIRE(parse_fault(json::parse(R"({"slow_factor": 1})"), fault, error));
+  CHECK_FALSE(fault.active());
 
   REQUIRE(parse_fault(json::parse(R"({"delay_ms": 500})"), fault, error));
   CHECK(fault == FaultSettings{0, 503, 500, 100, false});  // a PUT replaces the whole fault
@@ -37,6 +46,9 @@ TEST_CASE("fault JSON: refusals name the field", "[fault]") {
       {R"({"delay_ms": 1.5})", "delay_ms must be an integer from 0 to 60000"},
       {R"({"delay_percent": 101})", "delay_percent must be a number from 0 to 100"},
       {R"({"fail_health": "yes"})", "fail_health must be true or false"},
+      {R"({"slow_factor": 0.5})", "slow_factor must be a number from 1 to 100"},
+      {R"({"slow_factor": 101})", "slow_factor must be a number from 1 to 100"},
+      {R"({"slow_factor": "5"})", "slow_factor must be a number from 1 to 100"},
       {R"({"delay": 5})", "unknown field delay"},
       {R"("abort")", "body must be a JSON object"},
   };

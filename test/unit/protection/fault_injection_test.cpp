@@ -1,4 +1,4 @@
-// plan_fault(): the dice and the clock are the test's.
+// plan_fault() and plan_slow_answer(): the dice and the clock are the test's.
 #include <catch2/catch.hpp>
 
 #include <deque>
@@ -116,4 +116,50 @@ TEST_CASE("fault settings: an empty fault is no fault", "[fault]") {
   FaultSettings health;
   health.fail_health = true;
   CHECK(health.active());
+  FaultSettings slow;
+  slow.slow_factor = 1;
+  CHECK_FALSE(slow.active());  // 1x is as fast as it is
+  slow.slow_factor = 1.5;
+  CHECK(slow.active());
+  CHECK_FALSE(FaultSettings{} == slow);
+}
+
+// slow_factor F: the head the backend sent after T is let through after F x T
+// from forwarding, i.e. held (F - 1) x T; past the first-byte deadline it is a timeout.
+TEST_CASE("slow answer plan: held (F - 1) times what the backend took", "[fault]") {
+  test_support::FakeClock clock;
+  const auto forwarded = clock.now;
+  const auto deadline = forwarded + 10s;
+  FaultSettings fault;
+  fault.slow_factor = 5;
+
+  SlowAnswerPlan plan = plan_slow_answer(fault, forwarded, forwarded + 40ms, deadline);
+  CHECK(plan.release_at == forwarded + 200ms);
+  CHECK(plan.hold == 160ms);
+  CHECK_FALSE(plan.times_out);
+
+  fault.slow_factor = 2.5;
+  plan = plan_slow_answer(fault, forwarded, forwarded + 100ms, deadline);
+  CHECK(plan.release_at == forwarded + 250ms);
+  CHECK(plan.hold == 150ms);
+
+  fault.slow_factor = 1;  // off: let through at once
+  plan = plan_slow_answer(fault, forwarded, forwarded + 100ms, deadline);
+  CHECK(plan.release_at == forwarded + 100ms);
+  CHECK(plan.hold == 0ms);
+  CHECK_FALSE(plan.times_out);
+}
+
+TEST_CASE("slow answer plan: a hold past the first-byte deadline is a timeout", "[fault]") {
+  test_support::FakeClock clock;
+  const auto forwarded = clock.now;
+  FaultSettings fault;
+  fault.slow_factor = 10;
+
+  // 50 ms x 10 = 500 ms: inside a 501 ms wait, not inside a 500 ms one (the deadline comes first).
+  CHECK_FALSE(plan_slow_answer(fault, forwarded, forwarded + 50ms, forwarded + 501ms).times_out);
+  const SlowAnswerPlan late = plan_slow_answer(fault, forwarded, forwarded + 50ms, forwarded + 500ms);
+  CHECK(late.times_out);
+  CHECK(late.hold == 450ms);  // what it would have held, for the trace
+  CHECK(plan_slow_answer(fault, forwarded, forwarded + 50ms, forwarded + 300ms).times_out);
 }
