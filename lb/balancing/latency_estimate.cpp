@@ -23,7 +23,7 @@ void LatencyEstimate::end(std::multiset<Clock::time_point>::iterator started, do
   in_flight_.erase(started);
   double sample = std::max(0.0, first_byte_ms);
   const double current = decayed(now);
-  if (failed) sample = std::max({sample, 2 * current, kFailurePenaltyMs});
+  if (failed) sample = std::max(sample, std::min(std::max(2 * current, kFailurePenaltyMs), kMaxFailurePenaltyMs));
   if (samples_ == 0 || sample > current) {
     average_ms_ = sample;  // the peak: a slower answer counts at once
   } else {

@@ -10,7 +10,8 @@
 //     time, so a backend that was slow gets a request again now and then and
 //     shows when it has recovered.
 //   - A failed attempt or a 5xx answer counts as at least twice the average
-//     (and 100 ms): answering fast with errors earns no traffic.
+//     (and 100 ms; at most 10 s unless it took longer): answering fast with
+//     errors earns no traffic.
 //   - A request in flight longer than the average (a stalled backend) makes
 //     its age the latency: nothing has to come back for it to count.
 #pragma once
@@ -24,6 +25,7 @@ class LatencyEstimate {
  public:
   using Clock = std::chrono::steady_clock;
   static constexpr double kFailurePenaltyMs = 100;
+  static constexpr double kMaxFailurePenaltyMs = 10000;  // failures in a row double it up to here, not without end
 
   explicit LatencyEstimate(std::chrono::milliseconds decay = std::chrono::seconds(10)) : decay_(decay) {}
   void set_decay(std::chrono::milliseconds decay) { decay_ = decay; }

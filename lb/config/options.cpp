@@ -142,6 +142,11 @@ void define_flags(CLI::App& app, Options& o, RawFlags& raw, std::shared_ptr<Json
   app.add_option("--retries", o.proxy.retries, "Extra backends to try when a request cannot reach its backend")
       ->check(CLI::Range(0, 10))
       ->capture_default_str();
+  app.add_option("--retry-on-status", o.proxy.retry_on_status,
+                 "5xx status (repeatable, or comma-separated) that a replayable request is retried on another backend "
+                 "for, as for a failure (nginx proxy_next_upstream http_503); off when unset")
+      ->delimiter(',')
+      ->check(CLI::Range(500, 599));
   app.add_option("--try-timeout", raw.try_timeout,
                  "Seconds a replayable request waits for a backend's first byte before it is retried elsewhere "
                  "(default: --backend-timeout)")

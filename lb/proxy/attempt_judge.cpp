@@ -13,6 +13,7 @@ bool counts_against_backend(const AttemptFacts& facts) {
     case AttemptEnd::BadGateway:
     case AttemptEnd::Timeout:
     case AttemptEnd::InjectedAbort:
+    case AttemptEnd::RetryStatus:
       return true;
     case AttemptEnd::Answered:
       return facts.status >= 500;
@@ -31,6 +32,9 @@ void reply_unreachable(const AttemptFacts& facts, Verdict& verdict) {
   if (facts.end == AttemptEnd::InjectedAbort) {
     verdict.status = facts.status;
     verdict.message = "injected fault";
+  } else if (facts.end == AttemptEnd::RetryStatus) {
+    verdict.status = facts.status;
+    verdict.message = "backend answered " + std::to_string(facts.status);
   } else if (facts.end == AttemptEnd::Timeout) {
     verdict.status = 504;
     verdict.message = "backend did not respond in time";
@@ -79,6 +83,7 @@ Verdict judge_attempt(const AttemptFacts& facts) {
       verdict.mark_down = true;  // refusing connections: out of rotation now, not at the next health check
       break;
     case AttemptEnd::Timeout:
+    case AttemptEnd::RetryStatus:
     case AttemptEnd::InjectedAbort:  // a failure, but no mark-down: the breaker and ejection react
       break;
   }

@@ -23,6 +23,7 @@ enum class AttemptEnd {
   BodyTooLarge,    // the client's body passed --max-body-size
   BadRequestBody,  // the client's body framing was invalid
   CutShort,        // the client left, or the response broke off after it began: nothing more can be sent
+  RetryStatus,     // an answer with a --retry-on-status code, dropped unrelayed so another backend may answer
 };
 
 struct AttemptFacts {

@@ -118,6 +118,7 @@ bool Exchange::forward_with_retries() {
       facts.budget_left = facts.end == AttemptEnd::Answered || context_.retry_budget.has_room();
       return judge_attempt(facts);
     };
+    may_retry_answer_ = replayable_ && attempts_left > 0 && !settings_.retry_on_status.empty();
     AttemptFacts facts = attempt(choice, first_byte_wait(deadline), /*fresh_connection=*/false);
     Verdict verdict = judge(facts);
     if (verdict.next == Verdict::Next::SameBackendAgain) {

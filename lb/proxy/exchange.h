@@ -112,6 +112,7 @@ class Exchange {
   std::unique_ptr<Stream> connect(Backend& backend, bool fresh_connection, bool& reused, AttemptFacts& failed);
   AttemptFacts send_request(Stream& upstream);
   AttemptFacts read_response_head(Stream& upstream, Millis first_byte_wait);
+  bool retry_answer(int status) const;
   AttemptFacts relay_response(Stream& upstream, const Choice& choice);
   void release(Backend& backend, const Choice& choice, const AttemptFacts& facts, const Verdict& verdict,
                bool budgeted_retry);
@@ -138,6 +139,7 @@ class Exchange {
   bool risky_body_ = false;       // body_framing_is_risky(): Connection: close upstream, never pooled
   bool expects_continue_ = false; // Expect: 100-continue with a body
   bool continue_sent_ = false;
+  bool may_retry_answer_ = false;  // this attempt's --retry-on-status answer may go unrelayed (retries left)
   Clock::time_point first_byte_at_{};  // this attempt's first response byte ({}: none yet)
   const Route* route_ = nullptr;       // the route that matched; nullptr: no routes
   const BackendPool* pool_ = nullptr;  // the pool it routed to

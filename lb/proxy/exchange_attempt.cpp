@@ -32,6 +32,10 @@ AttemptFacts Exchange::attempt(Choice& choice, Millis first_byte_wait, bool fres
       forwarded_at = started;  // the hedge's
     }
     if (facts.end == AttemptEnd::Answered) facts = read_response_head(*upstream, first_byte_wait);
+    if (facts.end == AttemptEnd::Answered && retry_answer(scratch_.response_parser.head().status)) {
+      facts = AttemptFacts::ended(AttemptEnd::RetryStatus, "answered " + std::to_string(scratch_.response_parser.head().status));
+      facts.status = scratch_.response_parser.head().status;  // the connection closes: its body is not read
+    }
     if (facts.end == AttemptEnd::Answered) facts = hold_slow_answer(*choice.backend, forwarded_at, first_byte_wait);
     if (facts.end == AttemptEnd::Answered) facts = relay_response(*upstream, choice);
     ExchangeEnd end;
@@ -49,6 +53,15 @@ AttemptFacts Exchange::attempt(Choice& choice, Millis first_byte_wait, bool fres
   if (facts.end == AttemptEnd::Answered) facts.status = status_sent_;
   note_latency(*choice.backend, latency, started, facts);
   return facts;
+}
+
+// --retry-on-status: an answer with one of those codes is dropped (the judge
+// sends the request elsewhere) while retries and the budget allow; the last
+// try's answer is relayed as it is.
+bool Exchange::retry_answer(int status) const {
+  const std::vector<int>& codes = settings_.retry_on_status;
+  if (!may_retry_answer_ || std::find(codes.begin(), codes.end(), status) == codes.end()) return false;
+  return context_.retry_budget.has_room();
 }
 
 // What least-latency learns (latency_estimate.h): the time to the first

@@ -36,6 +36,7 @@ struct ProxySettings {
   std::size_t max_header_bytes = 32 * 1024;  // beyond: 431
   uint64_t max_body_bytes = 0;               // 0 = unlimited; beyond: 413
   int retries = 1;                           // extra backends to try when one cannot be reached
+  std::vector<int> retry_on_status;          // --retry-on-status: answers (5xx) retried elsewhere like a failure
   int retry_budget_percent = 20;             // retries at most this % of the requests of the last 10 s (floor 3/s)
   Millis tunnel_idle_timeout{3600000};       // an upgraded (WebSocket) connection with no traffic
   bool x_forwarded_headers = true;           // send X-Forwarded-For/-Proto/-Host

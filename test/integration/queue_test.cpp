@@ -141,3 +141,19 @@ TEST_CASE("a slow GET is hedged on another backend and answered by the faster on
   CHECK_THAT(http_request(lb.admin_port(), build_request("GET", "/metrics")).body,
              Catch::Contains("lb_hedged_requests_total 2"));
 }
+
+// --retry-on-status 503: a backend that answers 503 at once (its health
+// check passing) costs a GET nothing; a POST, which cannot be sent twice,
+// gets the 503 as it is.
+TEST_CASE("a fast-failing backend's 503 is retried elsewhere with --retry-on-status", "[integration][retry-status]") {
+  RecordingBackend failing("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy");
+  RecordingBackend working("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  LoadBalancerProcess lb({failing.url(), working.url()}, {"--retry-on-status", "503", "--retry-budget", "100"});
+  for (int i = 0; i < 6; ++i) CHECK(http_get(lb.port()).status == 200);
+  CHECK(failing.requests() >= 1);
+  bool posted_503 = false;
+  for (int i = 0; i < 4 && !posted_503; ++i) {
+    posted_503 = http_request(lb.port(), build_request("POST", "/", {}, "body")).status == 503;
+  }
+  CHECK(posted_503);
+}

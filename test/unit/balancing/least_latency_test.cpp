@@ -151,3 +151,12 @@ TEST_CASE("least-latency: a backend failing fast is not preferred; a new one sta
 TEST_CASE("make_selector knows least-latency", "[least-latency]") {
   CHECK(std::string(make_selector("least-latency", make_backends(1, 1000ms))->name()) == "least-latency");
 }
+
+TEST_CASE("failures in a row raise the estimate to 10 s at most", "[least-latency]") {
+  LatencyEstimate estimate(10s);
+  for (int i = 0; i < 40; ++i) estimate.end(estimate.begin(at_ms(i)), 1, /*failed=*/true, at_ms(i));
+  CHECK(estimate.average_ms(at_ms(40)) <= LatencyEstimate::kMaxFailurePenaltyMs);
+  CHECK(estimate.average_ms(at_ms(40)) >= LatencyEstimate::kMaxFailurePenaltyMs * 0.99);
+  estimate.end(estimate.begin(at_ms(41)), 30000, /*failed=*/true, at_ms(41));  // slower than that: counted as it was
+  CHECK(estimate.average_ms(at_ms(41)) == Approx(30000));
+}

@@ -14,7 +14,7 @@ struct Row {
   const char* what;
   AttemptEnd end;
   bool replayable;
-  int status;           // Answered / InjectedAbort
+  int status;           // Answered / InjectedAbort / RetryStatus
   bool reused;          // on a pooled connection
   bool deadline_passed;
   int attempts_left;
@@ -51,6 +51,8 @@ const Row kRows[] = {
     {"timeout, no tries left",                AttemptEnd::Timeout,        kReplayable, 0,   false, false, 0,   true,   Next::Reply,            true,  false, false, 504, false},
     {"injected abort, GET: free retry",       AttemptEnd::InjectedAbort,  kReplayable, 418, false, false, 1,   false,  Next::AnotherBackend,   true,  false, false, 418, false},
     {"injected abort, POST",                  AttemptEnd::InjectedAbort,  kSent,       418, false, false, 1,   true,   Next::Reply,            true,  false, false, 418, false},
+    {"--retry-on-status answer, GET",         AttemptEnd::RetryStatus,    kReplayable, 503, false, false, 1,   true,   Next::AnotherBackend,   true,  false, true,  503, false},
+    {"--retry-on-status answer, budget spent", AttemptEnd::RetryStatus,   kReplayable, 503, false, false, 1,   false,  Next::Reply,            true,  false, false, 503, false},
 };
 
 }  // namespace
