@@ -49,6 +49,8 @@ void install_slow(httplib::Server& server, BackendState& state) {
                             {"server_id", state.id()}});
       return;
     }
+    // only=ID: only that server is slow (one slow backend among fast ones, for a demo of hedging).
+    if (req.has_param("only") && req.get_param_value("only") != state.id()) ms = 0;
     // Logged so a demo (or a test) can see the slow request has arrived.
     common::log_line("[" + state.id() + "] " + req.target + ": waiting " + std::to_string(*ms) +
                      " ms");

@@ -226,6 +226,12 @@ TEST_CASE("backend_server: /slow waits before answering", "[backend]") {
   CHECK(json_body(res)["message"] == "Hello from " + backend.id() + "!");
   CHECK(json_body(res)["path"] == "/slow?ms=300");
   CHECK(get(backend.port(), "/slow?ms=abc").status == 400);
+
+  // only=ID: another server's id answers at once, its own waits.
+  CHECK(json_body(get(backend.port(), "/slow?ms=60000&only=someone_else"))["slept_ms"] == 0);
+  start = std::chrono::steady_clock::now();
+  CHECK(json_body(get(backend.port(), "/slow?ms=200&only=" + backend.id()))["slept_ms"] == 200);
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(200));
 }
 
 // Each connection has its own thread: 40 concurrent slow requests overlap.
