@@ -33,7 +33,9 @@ std::string describe(const lb::Options& options) {
   text += ", " + first.policy.algorithm;
   if (!first.policy.sticky_cookie.empty()) text += ", sticky cookie " + first.policy.sticky_cookie;
   if (first.max_requests.limited()) text += ", max " + first.max_requests.text() + " requests per backend";
-  if (first.hedge.mode != lb::HedgePolicy::Mode::Off) text += ", hedge after " + first.hedge.text();
+  if (first.hedge.mode != lb::HedgePolicy::Mode::Off) {
+    text += ", hedge after " + first.hedge.text() + (first.hedge.mode == lb::HedgePolicy::Mode::Fixed ? " ms" : "");
+  }
   if (options.rate_limit > 0) text += ", rate limit " + std::to_string(options.rate_limit) + "/s per client";
   char interval[32];
   std::snprintf(interval, sizeof interval, "%g", first.health_interval.count() / 1000.0);
