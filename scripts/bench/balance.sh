@@ -293,7 +293,7 @@ EOF
 
 # ------------------------------------------------------------------- runs ---
 RAW=$TMP/raw.tsv
-printf 'scenario\ttarget\tround\trate\tcapacity\tduration\tsent\tok\tnon2xx\terrors\ttimeouts\tp50\tp90\tp99\tp99.9\tmax\tmean\tnon2xx_p50\tnon2xx_p99\tachieved\tsend_lag_p99\tbackends\n' >"$RAW"
+printf 'scenario\ttarget\tround\trate\tcapacity\tduration\tsent\tok\tnon2xx\terrors\ttimeouts\tp50\tp90\tp99\tp99.9\tmax\tmean\tnon2xx_p50\tnon2xx_p99\tachieved\tsend_lag_p99\tbackends\tok_in_window\n' >"$RAW"
 NOTES=()
 
 # run_load TARGET RATE SECONDS ROUND (0: warm-up, not recorded)

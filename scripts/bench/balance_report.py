@@ -53,8 +53,8 @@ class Run:
     def value(r, key):
         if key == "client_errors":  # everything that is not a 2xx answer
             return num(r["non2xx"]) + num(r["errors"])
-        if key == "served_pct":  # 2xx answered per second, as % of the capacity
-            return 100 * num(r["ok"]) / num(r["duration"]) / num(r["capacity"])
+        if key == "served_pct":  # 2xx answered per second while the load was on, as % of the capacity
+            return 100 * num(r["ok_in_window"]) / num(r["duration"]) / num(r["capacity"])
         if key == "b1_share":
             counts = dict(kv.split("=") for kv in r["backends"].split(",") if "=" in kv)
             total = sum(int(n) for n in counts.values())

@@ -8,8 +8,8 @@
 // omission). One thread, one epoll set, a timerfd for the schedule.
 //
 // Prints one JSON object: sent, answers by status class, errors (connection
-// failures and timeouts), 2xx and non-2xx latency percentiles (ms), the
-// achieved rate, how late sends left (the generator's own error), and the
+// failures and timeouts), 2xx answers that arrived within the sending window
+// (goodput), 2xx and non-2xx latency percentiles (ms), the achieved rate, how late sends left (the generator's own error), and the
 // answers per X-Backend field.
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -70,6 +70,7 @@ class Generator {
   nlohmann::json run() {
     std::exponential_distribution<double> gap(opt_.rate);
     const double start = bench::now_s(), end = start + opt_.duration;
+    window_end_ = end;
     double next = start + gap(rng_);
     double next_scan = start + kTimeoutScanEvery;
     std::vector<epoll_event> events(512);
@@ -246,8 +247,9 @@ class Generator {
   void answered(Connection& c) {
     --in_flight_;
     const lb::MessageHead& head = c.parser.head();
-    double ms = (bench::now_s() - c.scheduled) * 1000;
+    double now = bench::now_s(), ms = (now - c.scheduled) * 1000;
     int status_class = head.status / 100;
+    if (status_class == 2 && now <= window_end_) ++ok_in_window_;
     ++by_class_[status_class >= 1 && status_class <= 5 ? status_class : 0];
     (status_class == 2 ? ok_ms_ : other_ms_).push_back(ms);
     for (size_t i = 0; i < head.fields.size(); ++i) {
@@ -322,6 +324,7 @@ class Generator {
             {"timeouts", timeouts_},
             {"stale_retries", stale_retries_},
             {"connections_opened", opened_},
+            {"ok_in_window", ok_in_window_},
             {"achieved_rate", std::round(static_cast<double>(sent_) / opt_.duration * 10) / 10},
             {"elapsed", std::round(elapsed * 1000) / 1000},
             {"ok_ms", summary(ok_ms_)},
@@ -340,6 +343,8 @@ class Generator {
   std::vector<uint64_t> idle_;  // keep-alive connections free for the next request, last used on top
   long in_flight_ = 0;          // requests sent (or being sent) and not yet answered, failed or expired
   long sent_ = 0, errors_ = 0, timeouts_ = 0, stale_retries_ = 0, opened_ = 0;
+  long ok_in_window_ = 0;  // 2xx answers that arrived while requests were still being sent: the goodput under load
+  double window_end_ = 0;
   std::map<int, long> by_class_;  // answers by status class (2 = 2xx), 0 for a status out of range
   std::map<std::string, long> by_backend_;
   std::vector<double> ok_ms_, other_ms_, send_lag_;
