@@ -146,6 +146,13 @@ for b in "$LB_BIN" "$TOOLS_BIN/open_loop_load" "$TOOLS_BIN/pool_backend"; do
   [[ -x $b ]] || die "$b is not an executable file"
 done
 
+# Flags this binary does not know would fail the first scenario minutes in: ask it now.
+# shellcheck disable=SC2086  # OURS_FLAGS is a list of flags
+if ! "$LB_BIN" --check -b http://127.0.0.1:1 $OURS_FLAGS >"$TMP/check.log" 2>&1; then
+  tail -5 "$TMP/check.log" >&2
+  die "$LB_BIN refuses ours' flags ($OURS_FLAGS); LB_FLAGS=\"...\" sets others"
+fi
+
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 NOFILE=$(ulimit -n)
 [[ $NOFILE == unlimited ]] && NOFILE=1048576
