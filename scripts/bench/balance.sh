@@ -195,7 +195,7 @@ start_pool_backends() {
     ((i == 0)) && extra=("${B1_FAULT[@]}")
     start_server "b$((i + 1))" "$TOOLS_BIN/pool_backend" --port "${BACKEND_PORTS[$i]}" --name "b$((i + 1))" \
       --workers "${WORKERS[$i]}" --service-ms "${SERVICE_MS[$i]}" --seed $((i + 1)) "${extra[@]}"
-    BACKEND_PID[$i]=$LAST_PID
+    BACKEND_PID[i]=$LAST_PID
   done
   for i in 0 1 2; do
     wait_for_http_200 "${BACKEND_PID[$i]}" "http://127.0.0.1:${BACKEND_PORTS[$i]}/health" 10 || exit 1
