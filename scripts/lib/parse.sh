@@ -7,6 +7,8 @@
 #   parse_ab FILE            requests rps p50 p99 errors
 #   parse_h2load FILE LOG    requests rps p50 p99 errors
 #   parse_wrk_lua_counts FILE   sent answers non2xx statuses ("502x3 503x10", or "-")
+#   parse_open_loop FILE     sent ok non2xx errors timeouts p50 p90 p99 p99.9 max mean non2xx_p50
+#                            non2xx_p99 rate send_lag_p99 backends ok_in_window (see below)
 #
 # The first five fields are alike for all three tools: errors = non-2xx/3xx
 # answers + socket errors (wrk), failed + non-2xx requests (ab), failed +
@@ -67,4 +69,27 @@ parse_wrk_lua_counts() {
       st = $0; sub(/.*statuses=/, "", st)
     }
     END { printf "%d %d %d %s\n", sent, ans, n2, st }' "$1"
+}
+
+# open_loop_load's JSON (test/tools/open_loop_load.cpp) as one line: sent ok2xx
+# non2xx errors timeouts p50 p90 p99 p99.9 max mean (of 2xx) non2xx_p50
+# non2xx_p99 achieved_rate send_lag_p99 backends ("b1=310,b2=290", or "-")
+# ok_in_window (2xx answers that arrived while the load was still being sent);
+# "nan" where there was nothing to measure.
+parse_open_loop() {
+  python3 - "$1" <<'PY'
+import json, sys
+try:
+    r = json.load(open(sys.argv[1]))
+except (OSError, ValueError):
+    print("0 0 0 0 0 nan nan nan nan nan nan nan nan 0 nan - 0"); sys.exit(0)
+ok = r["answered"].get("2xx", 0)
+non2xx = sum(n for k, n in r["answered"].items() if k != "2xx")
+def v(x): return "nan" if x is None else str(x)
+o, b, lag = r["ok_ms"], r["non2xx_ms"], r["send_lag_ms"]
+backends = ",".join(f"{k}={n}" for k, n in sorted(r["by_backend"].items())) or "-"
+print(r["sent"], ok, non2xx, r["errors"], r["timeouts"], v(o["p50"]), v(o["p90"]), v(o["p99"]), v(o["p99.9"]),
+      v(o["max"]), v(o["mean"]), v(b["p50"]), v(b["p99"]), r["achieved_rate"], v(lag["p99"]), backends,
+      r["ok_in_window"])
+PY
 }
