@@ -43,8 +43,9 @@ double LatencyEstimate::latency_ms(Clock::time_point now) const {
   return std::max(average, millis_between(*in_flight_.begin(), now));
 }
 
-double least_latency_cost(double latency_ms, long in_flight, long weight) {
-  return (latency_ms + 1) * static_cast<double>(in_flight + 1) / static_cast<double>(std::max(1L, weight));
+double least_latency_cost(double latency_ms, long in_flight, long weight, long max_requests) {
+  return (latency_ms + 1) * static_cast<double>(in_flight + 1) /
+         (static_cast<double>(std::max(1L, weight)) * static_cast<double>(std::max(1L, max_requests)));
 }
 
 }  // namespace lb

@@ -56,7 +56,10 @@ class LatencyEstimate {
   std::multiset<Clock::time_point> in_flight_;  // when each request in flight was sent
 };
 
-// The cost least-latency minimises: latency x (requests in flight + 1) / weight.
-double least_latency_cost(double latency_ms, long in_flight, long weight);
+// The cost least-latency minimises: latency x (requests in flight + 1) /
+// weight, and / the backend's limit when it has one (--max-requests: what
+// it can hold at once, so a backend that learned it holds 2 is not given as
+// many as one that holds 30).
+double least_latency_cost(double latency_ms, long in_flight, long weight, long max_requests = 0);
 
 }  // namespace lb

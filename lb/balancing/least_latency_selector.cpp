@@ -30,7 +30,7 @@ std::shared_ptr<Backend> LeastLatencySelector::pick(const SelectionContext& cont
     const Backend& candidate = *backends_[i];
     const double latency = latencies_[i] == kUnknown ? median : latencies_[i];
     const double cost = least_latency_cost(latency, candidate.active_requests.load(std::memory_order_relaxed),
-                                           candidate.selection_weight(context.now));
+                                           candidate.selection_weight(context.now), candidate.max_requests());
     if (best < 0 || cost < best_cost) {
       best = static_cast<int>(i);
       best_cost = cost;

@@ -14,14 +14,15 @@ PoolQueue::Admission PoolQueue::admit(const TryTake& try_take, const Accepts& ac
     if (!any_eligible) return {QueueOutcome::NoBackend, nullptr, {}};
   }
   if (refuse_newcomer(settings, arrived)) return {QueueOutcome::Full, nullptr, {}};
-  Waiter waiter{&accepts, nullptr, {}};
+  Waiter waiter{&accepts, arrived, nullptr, {}};
   if (waiters_.empty()) nonempty_since_ = arrived;
   waiters_.push_back(&waiter);
   length_.store(waiters_.size(), std::memory_order_relaxed);
   const Clock::time_point deadline = arrived + settings.timeout;
   auto placed = [&] { return Admission{QueueOutcome::Placed, waiter.granted, Clock::now() - arrived}; };
   for (;;) {
-    waiter.wake.wait_until(lock, std::min(deadline, Clock::now() + kLookEvery), [&] { return waiter.granted != nullptr; });
+    const auto look_after = waiters_.front() == &waiter ? kFirstLooksEvery : kLookEvery;
+    waiter.wake.wait_until(lock, std::min(deadline, Clock::now() + look_after), [&] { return waiter.granted != nullptr; });
     if (waiter.granted) return placed();  // the giver took it out of the queue
     QueueOutcome outcome = QueueOutcome::Placed;
     if (Clock::now() >= deadline) {
@@ -62,42 +63,21 @@ void PoolQueue::give_back(const std::shared_ptr<Backend>& backend) {
       backend->requests_total.fetch_add(1, std::memory_order_relaxed);
       leave(*waiter);
       waiter->wake.notify_one();
-      const Clock::time_point now = Clock::now();
-      places_per_second(now);
-      ++handed_this_second_;
       return;
     }
   }
   backend->active_requests.fetch_sub(1, std::memory_order_relaxed);
 }
 
-bool PoolQueue::refuse_newcomer(const QueueSettings& settings, Clock::time_point now) {
+bool PoolQueue::refuse_newcomer(const QueueSettings& settings, Clock::time_point now) const {
   if (waiters_.size() >= settings.size) return true;
   if (waiters_.empty() || now - nonempty_since_ < kStandingAfter) return false;
-  const double rate = places_per_second(now);
-  if (rate <= 0) return true;  // overload, and nothing came free for two seconds
-  const double expected_wait_ms = (waiters_.size() + 1) / rate * 1000;
-  return expected_wait_ms > kStandingWait.count();
+  return now - waiters_.front()->arrived > kStandingWait;
 }
 
 void PoolQueue::leave(Waiter& waiter) {
   waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &waiter));
   length_.store(waiters_.size(), std::memory_order_relaxed);
-}
-
-double PoolQueue::places_per_second(Clock::time_point now) {
-  const auto since = now - second_start_;
-  if (since >= std::chrono::seconds(2)) {
-    handed_last_second_ = 0;
-    handed_this_second_ = 0;
-    second_start_ = now;
-  } else if (since >= std::chrono::seconds(1)) {
-    handed_last_second_ = handed_this_second_;
-    handed_this_second_ = 0;
-    second_start_ += std::chrono::seconds(1);
-  }
-  const double into = std::chrono::duration<double>(now - second_start_).count();
-  return (handed_last_second_ + handed_this_second_) / (1 + into);
 }
 
 void BackendPlace::release() {

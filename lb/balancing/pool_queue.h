@@ -7,10 +7,11 @@
 // the first waiter that may use that backend, so a newcomer never overtakes
 // the queue. A waiter leaves with a place, or after --queue-timeout, or when
 // its client has gone; a newcomer is refused at once when --queue-size wait
-// already. Like CoDel, the queue tells a burst from overload: a queue that
-// has not emptied for kStandingAfter is overload, and then a newcomer that
-// would wait longer than kStandingWait (at the rate places came free over
-// the last seconds) is refused at once, so that what is served stays fast.
+// already. Like CoDel, the queue tells a burst from overload by how long
+// requests wait in it: a queue that has not emptied for kStandingAfter and
+// whose oldest waiter has waited longer than kStandingWait is overload, and
+// then a newcomer (who would wait at least as long) is refused at once, so
+// that what is served stays fast and the excess is refused fast.
 #pragma once
 
 #include <atomic>
@@ -35,7 +36,10 @@ enum class QueueOutcome { Placed, NoBackend, Full, TimedOut, ClientGone };
 class PoolQueue {
  public:
   using Clock = std::chrono::steady_clock;
-  static constexpr std::chrono::milliseconds kLookEvery{50};  // a waiter checks its client this often
+  // How often a waiter wakes by itself: to see whether its client has gone,
+  // and, first in line, whether a place is free that was not handed over.
+  static constexpr std::chrono::milliseconds kLookEvery{200};
+  static constexpr std::chrono::milliseconds kFirstLooksEvery{20};
   static constexpr std::chrono::seconds kStandingAfter{1};
   static constexpr std::chrono::milliseconds kStandingWait{200};
 
@@ -60,19 +64,16 @@ class PoolQueue {
  private:
   struct Waiter {
     const Accepts* accepts;
+    Clock::time_point arrived;
     std::shared_ptr<Backend> granted;  // guards: mutex_
     std::condition_variable wake;
   };
-  bool refuse_newcomer(const QueueSettings& settings, Clock::time_point now);  // caller holds mutex_
-  void leave(Waiter& waiter);                                                 // caller holds mutex_
-  double places_per_second(Clock::time_point now);                            // caller holds mutex_
+  bool refuse_newcomer(const QueueSettings& settings, Clock::time_point now) const;  // caller holds mutex_
+  void leave(Waiter& waiter);                                                       // caller holds mutex_
 
   std::mutex mutex_;
   std::deque<Waiter*> waiters_;           // guards: mutex_; oldest first
   Clock::time_point nonempty_since_{};    // guards: mutex_; when waiters_ last stopped being empty
-  Clock::time_point second_start_{};      // guards: mutex_; places handed over in this second
-  uint64_t handed_this_second_ = 0;       // guards: mutex_
-  uint64_t handed_last_second_ = 0;       // guards: mutex_
   std::atomic<size_t> length_{0};         // waiters_.size(), for /status and /metrics
 };
 

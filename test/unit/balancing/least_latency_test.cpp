@@ -160,3 +160,18 @@ TEST_CASE("failures in a row raise the estimate to 10 s at most", "[least-latenc
   estimate.end(estimate.begin(at_ms(41)), 30000, /*failed=*/true, at_ms(41));  // slower than that: counted as it was
   CHECK(estimate.average_ms(at_ms(41)) == Approx(30000));
 }
+
+TEST_CASE("least latency weighs in flight against each backend's limit", "[least-latency]") {
+  // Equally fast, equally busy: the one that can hold 30 is less full than the one that holds 2.
+  CHECK(least_latency_cost(20, 1, 1, 30) < least_latency_cost(20, 1, 1, 2));
+  CHECK(least_latency_cost(20, 1, 1, 0) == least_latency_cost(20, 1, 1, 1));  // no limit: as before
+  BackendList backends = make_backends(2, 10s);
+  backends[0]->set_request_limit(RequestLimit{RequestLimit::Mode::Fixed, 2});
+  backends[1]->set_request_limit(RequestLimit{RequestLimit::Mode::Fixed, 30});
+  LeastLatencySelector selector(backends);
+  ActiveRequestGuard small_busy(*backends[0]);
+  ActiveRequestGuard large_busy(*backends[1]);
+  SelectionContext selection;
+  selection.now = at_ms(0);
+  CHECK(selector.pick(selection) == backends[1]);
+}
