@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Balancing quality: load_balancer against nginx and HAProxy when backends are
-# not all alike (issue 25; README "Balancing quality").
+# not all alike (README "Balancing quality").
 #
 #   scripts/bench/balance.sh [--quick] [--rounds N] [--duration SEC]
 #                            [--scenarios "sanity equal gray-low gray-high pause uneven fail-fast overload"]
@@ -66,11 +66,11 @@ START_SECONDS=$SECONDS
 
 # Ours' flags, one place to change them. --max-requests auto learns each
 # backend's concurrency and queues the rest in the proxy (so a request goes to
-# whichever backend frees first); --queue-timeout 0.4 refuses what would wait
-# longer, fast, so what is served under overload stays under 500 ms;
-# --hedge-after auto sends a request that is late past the pool's p95 to a
-# second backend (pauses, gray failures); --retries 1 takes a 503 elsewhere.
-OURS_FLAGS=${LB_FLAGS:---algorithm least-latency --max-requests auto --queue-timeout 0.4 --hedge-after auto --retries 1}
+# whichever backend frees first; under overload the queue refuses at once what
+# would wait long, so what is served stays fast); --hedge-after auto sends a
+# request that is late past the pool's p95 to a second backend (pauses, gray
+# failures); --retry-on-status 503 with --retries 1 takes a 503 elsewhere.
+OURS_FLAGS=${LB_FLAGS:---algorithm least-latency --max-requests auto --hedge-after auto --retry-on-status 503 --retries 1}
 declare -A OURS_SCENARIO_FLAGS=()  # extra flags for one scenario, e.g. [overload]="--queue-size 200"
 
 QUICK=0

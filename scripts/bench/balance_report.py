@@ -5,7 +5,7 @@
 
 RAW has one line per scenario, target and round (balance.sh writes it). Each
 cell is the median over the rounds, with the worst round beside it; each goal
-compares ours with the better of nginx and HAProxy in the same run (issue 25).
+compares ours with the better of nginx and HAProxy in the same run.
 """
 import csv
 import math
