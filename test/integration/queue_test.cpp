@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "test/support/eventually.h"
+#include "test/support/h2_client.h"
 #include "test/support/load_balancer_process.h"
 #include "test/support/raw_http.h"
 #include "test/support/recording_backend.h"
@@ -156,4 +157,24 @@ TEST_CASE("a fast-failing backend's 503 is retried elsewhere with --retry-on-sta
     posted_503 = http_request(lb.port(), build_request("POST", "/", {}, "body")).status == 503;
   }
   CHECK(posted_503);
+}
+
+// HTTP/2 streams queue like connections: with one place, three streams on
+// one connection are answered one after another; a reset stream leaves the queue.
+TEST_CASE("HTTP/2 streams wait in the pool queue and a reset one leaves it", "[integration][queue][http2]") {
+  RecordingBackend backend("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 300ms);
+  LoadBalancerProcess lb({backend.url()}, {"--h2c", "--max-requests", "1", "--admin-port", "0"});
+  H2Client client(lb.port());
+  const int32_t first = client.get("/first");
+  const int32_t second = client.get("/second");
+  const int32_t third = client.get("/third");
+  REQUIRE(client.flush());
+  REQUIRE(eventually([&] { return pool_status(lb)["queued"] == 2; }));
+  client.cancel(third);
+  REQUIRE(client.flush());
+  CHECK(client.run_until([&] { return client.responses[first].closed && client.responses[second].closed; }));
+  CHECK(client.responses[first].status == 200);
+  CHECK(client.responses[second].status == 200);
+  CHECK(eventually([&] { return pool_status(lb)["queued"] == 0; }));
+  CHECK(backend.received().find("/third") == std::string::npos);
 }
