@@ -95,21 +95,7 @@ mkdir -p "$OUT_DIR"
 RESULTS=$OUT_DIR/bench-results.md
 
 # ---------------------------------------------------------------- clean-up ---
-TMP=
-
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  stop_all_processes 15
-  remove_policy_rc
-  if [[ -n $TMP && -d $TMP ]]; then rm -rf "$TMP"; fi
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-TMP=$(mktemp -d /tmp/lb-bench.XXXXXX)
+clean_up_on_exit 15 lb-bench  # TMP, and every process stopped on exit (scripts/lib/cleanup.sh)
 chmod 755 "$TMP"  # Apache's and Varnish's workers drop root and read their config here
 
 # ------------------------------------------------------------ dependencies ---

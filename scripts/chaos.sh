@@ -83,21 +83,7 @@ mkdir -p "$OUT_DIR"
 RESULTS=$OUT_DIR/chaos-results.md
 
 # ---------------------------------------------------------------- clean-up ---
-TMP=
-
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  stop_all_processes 10
-  remove_policy_rc
-  if [[ -n $TMP && -d $TMP ]]; then rm -rf "$TMP"; fi
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-TMP=$(mktemp -d /tmp/lb-chaos.XXXXXX)
+clean_up_on_exit 10 lb-chaos  # TMP, and every process stopped on exit (scripts/lib/cleanup.sh)
 
 # ------------------------------------------------------------ dependencies ---
 PATH=$PATH:/usr/sbin:/sbin  # nginx and haproxy live in /usr/sbin

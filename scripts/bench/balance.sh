@@ -107,19 +107,7 @@ OUT_DIR=${BENCH_OUT_DIR:-$ROOT/build-bench}
 mkdir -p "$OUT_DIR"
 
 # ---------------------------------------------------------------- clean-up ---
-TMP=
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  stop_all_processes 5
-  remove_policy_rc
-  if [[ -n $TMP && -d $TMP ]]; then rm -rf "$TMP"; fi
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-TMP=$(mktemp -d /tmp/lb-balance.XXXXXX)
+clean_up_on_exit 5 lb-balance  # TMP, and every process stopped on exit (scripts/lib/cleanup.sh)
 
 # ------------------------------------------------------- tools and build ---
 mapfile -t NEED < <(packages_for_missing_commands nginx=NGINX haproxy=haproxy curl=curl python3=python3)

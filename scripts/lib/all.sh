@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Sourced by scripts that want the whole shell library: ports, processes,
-# waits, output parsers, packages and machine load (one file each, here).
+# waits, output parsers, packages, machine load and the EXIT trap (one file each, here).
 _lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=ports.sh
 source "$_lib_dir/ports.sh"
@@ -14,4 +14,6 @@ source "$_lib_dir/parse.sh"
 source "$_lib_dir/packages.sh"
 # shellcheck source=machine.sh
 source "$_lib_dir/machine.sh"
+# shellcheck source=cleanup.sh
+source "$_lib_dir/cleanup.sh"
 unset _lib_dir

@@ -56,6 +56,16 @@ class EventLoop {
   void add(int fd, uint32_t events, uint64_t key) { control(EPOLL_CTL_ADD, fd, events, key); }
   void modify(int fd, uint32_t events, uint64_t key) { control(EPOLL_CTL_MOD, fd, events, key); }
   void remove(int fd) { epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
+  // Takes connection `id` of `connections` (id -> pointer to something with
+  // an `fd`) out of the set, closes it and forgets it.
+  template <typename Connections>
+  void close_connection(Connections& connections, uint64_t id) {
+    auto it = connections.find(id);
+    if (it == connections.end()) return;
+    remove(it->second->fd);
+    close(it->second->fd);
+    connections.erase(it);
+  }
 
   // Wakes the loop at monotonic time `at` (seconds); a negative `at` disarms it.
   void wake_at(double at) {

@@ -290,13 +290,7 @@ class Generator {
     }
   }
 
-  void close_connection(uint64_t id) {
-    auto it = connections_.find(id);
-    if (it == connections_.end()) return;
-    loop_.remove(it->second->fd);
-    close(it->second->fd);
-    connections_.erase(it);
-  }
+  void close_connection(uint64_t id) { loop_.close_connection(connections_, id); }
 
   static nlohmann::json summary(std::vector<double>& ms) {
     std::sort(ms.begin(), ms.end());

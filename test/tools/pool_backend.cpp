@@ -266,13 +266,7 @@ class PoolBackend {
     loop_.modify(c.fd, EPOLLIN | EPOLLRDHUP | (c.out.empty() ? 0u : static_cast<uint32_t>(EPOLLOUT)), id);
   }
 
-  void close_connection(uint64_t id) {
-    auto it = connections_.find(id);
-    if (it == connections_.end()) return;
-    loop_.remove(it->second->fd);
-    close(it->second->fd);
-    connections_.erase(it);
-  }
+  void close_connection(uint64_t id) { loop_.close_connection(connections_, id); }
 
   Options opt_;
   bench::EventLoop loop_;
