@@ -172,17 +172,4 @@ class Backend {
 
 using BackendList = std::vector<std::shared_ptr<Backend>>;
 
-// Counts a request as in flight on `backend` for exactly the guard's lifetime,
-// so least-connections never sees a leaked count, whatever path the request takes.
-class ActiveRequestGuard {
- public:
-  explicit ActiveRequestGuard(Backend& backend) : backend_(backend) { backend_.take_place(); }
-  ~ActiveRequestGuard() { backend_.active_requests.fetch_sub(1, std::memory_order_relaxed); }
-  ActiveRequestGuard(const ActiveRequestGuard&) = delete;
-  ActiveRequestGuard& operator=(const ActiveRequestGuard&) = delete;
-
- private:
-  Backend& backend_;
-};
-
 }  // namespace lb

@@ -44,9 +44,9 @@ struct PoolSettings {
   std::string health_path = "/health";
   std::chrono::milliseconds health_interval{5000};
   std::chrono::milliseconds health_timeout{2000};  // --health-timeout (the same for every pool)
-  RequestLimit max_requests;  // --max-requests: each backend's limit
-  QueueSettings queue;        // --queue-timeout, --queue-size (the same for every pool)
-  HedgePolicy hedge;          // --hedge-after
+  RequestLimit max_requests{};  // --max-requests: each backend's limit
+  QueueSettings queue{};      // --queue-timeout, --queue-size (the same for every pool)
+  HedgePolicy hedge{};        // --hedge-after
 };
 
 // What a pool keeps while its settings and backends change (admin API,

@@ -1,7 +1,8 @@
 // Least latency (README "Least latency"): the eligible backend expected to
 // answer soonest wins: its latency (latency_estimate.h) x (requests in
-// flight + 1) / weight. A backend with no history yet is taken at the
-// median of the others', so a new one is neither flooded nor starved. Ties
+// flight + 1) / weight, and / its limit when it has one (least_latency_cost()).
+// A backend with no history yet is taken at the median of the others', so a
+// new one is neither flooded nor starved. Ties
 // go round-robin, as in least connections. A full scan under one mutex (a
 // pool has a handful of backends); each backend's estimate has its own lock,
 // taken only to read it.

@@ -80,12 +80,19 @@ class PoolQueue {
 // The place one request holds on a backend while it is in flight: counted in
 // the backend's active_requests from the moment it is taken until this is
 // destroyed or released (then given back through the pool's queue, if the
-// pool has limits).
+// pool has limits), so the selectors never see a leaked count, whatever path
+// the request takes.
 class BackendPlace {
  public:
   BackendPlace() = default;
+  // A place already counted on `backend`.
   BackendPlace(std::shared_ptr<Backend> backend, std::shared_ptr<PoolQueue> queue)
       : backend_(std::move(backend)), queue_(std::move(queue)) {}
+  // Takes a place on `backend` whatever its limit (a pool without limits).
+  static BackendPlace take(std::shared_ptr<Backend> backend) {
+    backend->take_place();
+    return BackendPlace(std::move(backend), nullptr);
+  }
   BackendPlace(BackendPlace&& other) noexcept = default;
   BackendPlace& operator=(BackendPlace&& other) noexcept {
     release();

@@ -51,7 +51,7 @@ class DecisionTrace {
   struct Note {
     std::string url;
     std::string text;  // a candidate's standing, a failure's reason, a delay
-    std::string estimate;  // least-latency's view of an eligible candidate: "12 ms x 1" (ms x in flight)
+    std::string estimate{};  // least-latency's view of an eligible candidate: "12 ms x 1" (ms x in flight)
   };
   std::string request_id_;
   std::string route_;

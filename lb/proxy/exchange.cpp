@@ -217,8 +217,7 @@ bool Exchange::take_place(SelectionContext& selection, const std::shared_ptr<Bac
   if (!pool_->limited()) {
     choice.backend = pick();
     if (!choice.backend) return false;
-    choice.backend->take_place();
-    choice.place = BackendPlace(choice.backend, nullptr);
+    choice.place = BackendPlace::take(choice.backend);
     return true;
   }
   SelectionContext once_free = selection;  // eligible but for the limit: worth waiting for

@@ -32,9 +32,10 @@ AttemptFacts Exchange::attempt(Choice& choice, Millis first_byte_wait, bool fres
       forwarded_at = started;  // the hedge's
     }
     if (facts.end == AttemptEnd::Answered) facts = read_response_head(*upstream, first_byte_wait);
-    if (facts.end == AttemptEnd::Answered && retry_answer(scratch_.response_parser.head().status)) {
-      facts = AttemptFacts::ended(AttemptEnd::RetryStatus, "answered " + std::to_string(scratch_.response_parser.head().status));
-      facts.status = scratch_.response_parser.head().status;  // the connection closes: its body is not read
+    const int status = scratch_.response_parser.head().status;
+    if (facts.end == AttemptEnd::Answered && retry_answer(status)) {
+      facts = AttemptFacts::ended(AttemptEnd::RetryStatus, "answered " + std::to_string(status));
+      facts.status = status;  // the connection closes: its body is not read
     }
     if (facts.end == AttemptEnd::Answered) facts = hold_slow_answer(*choice.backend, forwarded_at, first_byte_wait);
     if (facts.end == AttemptEnd::Answered) facts = relay_response(*upstream, choice);

@@ -9,6 +9,7 @@
 
 #include "lb/balancing/latency_estimate.h"
 #include "lb/balancing/least_latency_selector.h"
+#include "lb/balancing/pool_queue.h"
 #include "test/support/healthy_backends.h"
 
 using namespace lb;
@@ -169,8 +170,8 @@ TEST_CASE("least latency weighs in flight against each backend's limit", "[least
   backends[0]->set_request_limit(RequestLimit{RequestLimit::Mode::Fixed, 2});
   backends[1]->set_request_limit(RequestLimit{RequestLimit::Mode::Fixed, 30});
   LeastLatencySelector selector(backends);
-  ActiveRequestGuard small_busy(*backends[0]);
-  ActiveRequestGuard large_busy(*backends[1]);
+  const BackendPlace small_busy = BackendPlace::take(backends[0]);
+  const BackendPlace large_busy = BackendPlace::take(backends[1]);
   SelectionContext selection;
   selection.now = at_ms(0);
   CHECK(selector.pick(selection) == backends[1]);

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "lb/balancing/least_connections_selector.h"
+#include "lb/balancing/pool_queue.h"
 #include "lb/balancing/round_robin_selector.h"
 #include "test/support/healthy_backends.h"
 
@@ -108,12 +109,12 @@ TEST_CASE("least connections: fewest active, ties round-robin", "[selector]") {
   LeastConnectionsSelector selector(backends);
   CHECK(sequence(selector, backends, 6) == "abcabc");  // all idle: rotate, not list order
 
-  ActiveRequestGuard busy_a(*backends[0]);
-  ActiveRequestGuard busy_b(*backends[1]);
+  const BackendPlace busy_a = BackendPlace::take(backends[0]);
+  const BackendPlace busy_b = BackendPlace::take(backends[1]);
   CHECK(sequence(selector, backends, 3) == "ccc");
   {
-    ActiveRequestGuard busy_c1(*backends[2]);
-    ActiveRequestGuard busy_c2(*backends[2]);
+    const BackendPlace busy_c1 = BackendPlace::take(backends[2]);
+    const BackendPlace busy_c2 = BackendPlace::take(backends[2]);
     CHECK(sequence(selector, backends, 2) == "ab");
   }
 }
@@ -122,20 +123,20 @@ TEST_CASE("least connections: fewest active, ties round-robin", "[selector]") {
 TEST_CASE("least connections respects weights", "[selector]") {
   auto backends = make_backends({3, 1});
   LeastConnectionsSelector selector(backends);
-  ActiveRequestGuard a1(*backends[0]);
-  ActiveRequestGuard a2(*backends[0]);
+  const BackendPlace a1 = BackendPlace::take(backends[0]);
+  const BackendPlace a2 = BackendPlace::take(backends[0]);
   // a: 2/3 < b would be 0/1 -> b wins (0 < 2/3)
   CHECK(selector.pick({}) == backends[1]);
-  ActiveRequestGuard b1(*backends[1]);
+  const BackendPlace b1 = BackendPlace::take(backends[1]);
   // a: 2/3 < b: 1/1 -> a wins
   CHECK(selector.pick({}) == backends[0]);
 }
 
-// The active-request guard counts exactly once, even when an exception unwinds it.
-TEST_CASE("ActiveRequestGuard never leaks a count", "[selector]") {
+// A request's place counts exactly once, even when an exception unwinds it.
+TEST_CASE("a backend place never leaks a count", "[selector]") {
   auto backends = make_backends({1});
   try {
-    ActiveRequestGuard guard(*backends[0]);
+    const BackendPlace guard = BackendPlace::take(backends[0]);
     CHECK(backends[0]->active_requests.load() == 1);
     throw std::runtime_error("backend timed out");
   } catch (const std::runtime_error&) {

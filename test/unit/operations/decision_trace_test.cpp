@@ -109,7 +109,7 @@ TEST_CASE("decision trace in words for least latency and a hedge", "[trace]") {
   };
   answered(*pool->backends[0], 12);
   answered(*pool->backends[1], 95);
-  ActiveRequestGuard busy(*pool->backends[0]);
+  const BackendPlace busy = BackendPlace::take(pool->backends[0]);
 
   DecisionTrace trace;
   trace.note_candidates(*pool, selection);
