@@ -1,7 +1,7 @@
 // The one interface every balancing algorithm implements.
 //
 // A workshop adds an algorithm by writing one class with pick() in its own file,
-// one line in make_selector(), and one unit test.
+// one line in kAlgorithms (selector.cpp: its name and maker), and one unit test.
 #pragma once
 
 #include <memory>
@@ -38,7 +38,13 @@ class Selector {
 // (unless `context.ignore_room`), and not already tried for it.
 bool is_eligible(const Backend& backend, const SelectionContext& context);
 
-// "round-robin", "least-connections" or "least-latency". Throws std::invalid_argument otherwise.
+// The algorithms make_selector() knows: "round-robin", "least-connections",
+// "least-latency" (flags, the config file and PUT /pools accept exactly these).
+const std::vector<std::string>& algorithm_names();
+// "round-robin, least-connections or least-latency", for messages.
+std::string algorithm_choices();
+
+// One of algorithm_names(). Throws std::invalid_argument otherwise.
 std::unique_ptr<Selector> make_selector(const std::string& algorithm, BackendList backends);
 
 }  // namespace lb

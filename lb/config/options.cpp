@@ -5,6 +5,7 @@
 #include <cmath>
 #include <iostream>
 
+#include "lb/balancing/selector.h"
 #include "lb/config/json_config.h"
 #include "lb/config/pool_config.h"
 #include "lb/http/http_headers.h"
@@ -64,7 +65,7 @@ void define_flags(CLI::App& app, Options& o, RawFlags& raw, std::shared_ptr<Json
   // Balancing
   app.add_option("--algorithm", o.policy.algorithm,
                  "round-robin (smooth weighted), least-connections or least-latency")
-      ->check(CLI::IsMember({"round-robin", "least-connections", "least-latency"}))
+      ->check(CLI::IsMember(algorithm_names()))
       ->capture_default_str();
   add_seconds(app, "--latency-decay", raw.latency_decay,
               "Seconds over which least-latency forgets a backend's response times");

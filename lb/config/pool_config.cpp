@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "lb/balancing/selector.h"
 #include "lb/config/json_config.h"
 #include "lb/config/options.h"
 #include "lb/http/http_headers.h"
@@ -70,9 +71,9 @@ void read_pool_settings(const json& entry, const std::string& key, PoolSpec& poo
       }
     } else if (name == "algorithm") {
       settings.policy.algorithm = string_at(value, at);
-      const std::string& algorithm = settings.policy.algorithm;
-      if (algorithm != "round-robin" && algorithm != "least-connections" && algorithm != "least-latency") {
-        throw OptionsError("config key '" + at + "': use round-robin, least-connections or least-latency");
+      const std::vector<std::string>& names = algorithm_names();
+      if (std::find(names.begin(), names.end(), settings.policy.algorithm) == names.end()) {
+        throw OptionsError("config key '" + at + "': use " + algorithm_choices());
       }
     } else if (name == "sticky-cookie") {
       settings.policy.sticky_cookie = string_at(value, at);
