@@ -1,6 +1,7 @@
 #include "lb/balancing/pool_queue.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace lb {
 
@@ -24,9 +25,9 @@ PoolQueue::Admission PoolQueue::admit(const TryTake& try_take, const Accepts& ac
     const auto look_after = waiters_.front() == &waiter ? kFirstLooksEvery : kLookEvery;
     waiter.wake.wait_until(lock, std::min(deadline, Clock::now() + look_after), [&] { return waiter.granted != nullptr; });
     if (waiter.granted) return placed();  // the giver took it out of the queue
-    QueueOutcome outcome = QueueOutcome::Placed;
+    std::optional<QueueOutcome> refused;
     if (Clock::now() >= deadline) {
-      outcome = QueueOutcome::TimedOut;
+      refused = QueueOutcome::TimedOut;
     } else if (waiters_.front() == &waiter) {
       // A place may be free without having been handed over: a limit was
       // raised, or a place taken before the pool had limits was given back.
@@ -36,18 +37,18 @@ PoolQueue::Admission PoolQueue::admit(const TryTake& try_take, const Accepts& ac
         leave(waiter);
         return placed();
       }
-      if (!any_eligible) outcome = QueueOutcome::NoBackend;
+      if (!any_eligible) refused = QueueOutcome::NoBackend;
     }
-    if (outcome == QueueOutcome::Placed) {  // still waiting: has the client gone? (not under the lock: a syscall)
+    if (!refused) {  // still waiting: has the client gone? (not under the lock: a syscall)
       lock.unlock();
       const bool gone = client_gone();
       lock.lock();
       if (waiter.granted) return placed();
-      if (gone) outcome = QueueOutcome::ClientGone;
+      if (gone) refused = QueueOutcome::ClientGone;
     }
-    if (outcome != QueueOutcome::Placed) {
+    if (refused) {
       leave(waiter);
-      return {outcome, nullptr, Clock::now() - arrived};
+      return {*refused, nullptr, Clock::now() - arrived};
     }
   }
 }
