@@ -58,11 +58,12 @@ Exchange::Choice Exchange::choose_hedge(const Choice& first) {
   std::shared_ptr<Backend> backend = pool_->selector->pick(selection);
   if (!backend) return hedge;
   if (!pool_->limited()) {
-    backend->take_place();
-  } else if (!backend->try_take_place()) {
+    hedge.place = BackendPlace::take(backend);
+  } else if (backend->try_take_place()) {
+    hedge.place = BackendPlace(backend, pool_->queue_for_places());
+  } else {
     return hedge;
   }
-  hedge.place = BackendPlace(backend, pool_->queue_for_places());
   CircuitTransition transition;
   hedge.ticket = backend->passive_health().admit(&transition);
   if (transition.changed) log_circuit_change(*backend, transition);
