@@ -1,5 +1,9 @@
 #include "lb/operations/dashboard_script.h"
 
+#include <nlohmann/json.hpp>
+
+#include "lb/balancing/selector.h"
+
 namespace lb {
 
 // Each pool's section of the dashboard (dashboard_script.cpp draws the cards in
@@ -9,10 +13,9 @@ namespace lb {
 // Tests read data-pool and data-algorithm on the section and data-field on
 // the select and each number. It follows the main script in the page's one
 // <script>, and only declares: the first render comes after the first fetch.
-const char* dashboard_pool_script() {
-  return R"JS(
-const ALGORITHMS = ['round-robin', 'least-connections', 'least-latency'];
-
+std::string dashboard_pool_script() {
+  // The select offers the algorithms the load balancer knows (selector.cpp's table).
+  return "\nconst ALGORITHMS = " + nlohmann::json(algorithm_names()).dump() + ";\n" + R"JS(
 // A time in ms, as seconds from 10 s up; "-" while /status sends no number.
 function millisText(value) {
   if (typeof value !== 'number') return '-';

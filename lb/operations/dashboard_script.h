@@ -2,10 +2,12 @@
 // markup and style so each reads on its own.
 #pragma once
 
+#include <string>
+
 namespace lb {
 
 const char* dashboard_script();
 // Each pool's section: its algorithm select and numbers (dashboard_pool_script.cpp).
-const char* dashboard_pool_script();
+std::string dashboard_pool_script();
 
 }  // namespace lb
