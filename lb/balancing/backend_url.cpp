@@ -30,15 +30,23 @@ BackendSpec parse_backend_spec(const std::string& text) {
   BackendSpec spec;
   std::string url = text;
   auto comma = text.find(',');
-  if (comma != std::string::npos) {
-    url = text.substr(0, comma);
-    std::string option = text.substr(comma + 1);
-    const std::string key = "weight=";
-    if (option.compare(0, key.size(), key) != 0) {
+  if (comma != std::string::npos) url = text.substr(0, comma);
+  while (comma != std::string::npos) {
+    const auto next = text.find(',', comma + 1);
+    const std::string option = text.substr(comma + 1, next == std::string::npos ? std::string::npos : next - comma - 1);
+    comma = next;
+    const std::string weight = "weight=", limit = "max_requests=";
+    if (option.compare(0, weight.size(), weight) == 0) {
+      spec.weight = parse_int_in_range(option.substr(weight.size()), 1, 1000, "weight");
+    } else if (option.compare(0, limit.size(), limit) == 0) {
+      spec.max_requests = RequestLimit::parse(option.substr(limit.size()));
+      if (!spec.max_requests) {
+        throw std::invalid_argument("max_requests in '" + text + "' must be 0-100000 or auto");
+      }
+    } else {
       throw std::invalid_argument("unknown backend option '" + option + "' in '" + text +
-                                  "' (expected weight=N)");
+                                  "' (expected weight=N or max_requests=N|auto)");
     }
-    spec.weight = parse_int_in_range(option.substr(key.size()), 1, 1000, "weight");
   }
 
   auto scheme_end = url.find("://");

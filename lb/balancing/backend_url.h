@@ -1,8 +1,11 @@
-// Parsing of the --backend flag: `http://host:port[,weight=N]`.
+// Parsing of the --backend flag: `http://host:port[,weight=N][,max_requests=N|auto]`.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+
+#include "lb/balancing/pool_tuning.h"
 
 namespace lb {
 
@@ -12,12 +15,13 @@ struct BackendSpec {
   std::string host;    // without brackets for IPv6 literals
   uint16_t port = 0;
   int weight = 1;      // 1..1000
+  std::optional<RequestLimit> max_requests{};  // its own --max-requests; none: its pool's
 
   // Canonical URL, e.g. "http://127.0.0.1:8001" or "http://[::1]:8001".
   std::string url() const;
 };
 
-// Parses `URL[,weight=N]`. Throws std::invalid_argument with a one-line message
+// Parses `URL[,weight=N][,max_requests=N|auto]`. Throws std::invalid_argument with a one-line message
 // naming what is wrong (unknown scheme, missing host, bad port, bad weight, ...).
 BackendSpec parse_backend_spec(const std::string& text);
 

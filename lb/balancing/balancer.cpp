@@ -36,7 +36,10 @@ void Balancer::reconfigure(BackendSettings settings, const std::vector<PoolSpec>
       std::shared_ptr<Backend> kept;
       if (old_pool) {
         for (const auto& existing : old_pool->backends) {
-          if (existing->url == backend_spec.url() && existing->weight() == backend_spec.weight) kept = existing;
+          if (existing->url == backend_spec.url() && existing->weight() == backend_spec.weight &&
+              existing->spec.max_requests == backend_spec.max_requests) {
+            kept = existing;
+          }
         }
       }
       if (kept) carried.push_back(kept);
@@ -121,7 +124,11 @@ std::shared_ptr<const BackendPool> Balancer::make_pool(const PoolSettings& setti
   std::shared_ptr<PoolShared>& shared = shared_[settings.name];
   if (!shared) shared = std::make_shared<PoolShared>();
   pool->shared = shared;
-  for (const auto& backend : pool->backends) backend->set_request_limit(settings.max_requests);
+  for (const auto& backend : pool->backends) {
+    const RequestLimit limit = backend->spec.max_requests.value_or(settings.max_requests);
+    backend->set_request_limit(limit);
+    pool->limited = pool->limited || limit.limited();
+  }
   if (!settings.policy.sticky_cookie.empty()) {
     pool->sticky = std::make_unique<StickySessions>(settings.policy.sticky_cookie, pool->backends,
                                                     settings.policy.sticky_secret);

@@ -69,10 +69,10 @@ struct BackendPool {
   std::unique_ptr<StickySessions> sticky;  // nullptr unless the pool has a sticky cookie
   std::shared_ptr<PoolShared> shared = std::make_shared<PoolShared>();  // the Balancer gives the one of its name
 
-  bool limited() const { return settings.max_requests.limited(); }
+  bool limited = false;  // some backend has a --max-requests limit (its own, or the pool's)
   // The queue, for a BackendPlace to give its place back through (nullptr without limits).
   std::shared_ptr<PoolQueue> queue_for_places() const {
-    return limited() ? std::shared_ptr<PoolQueue>(shared, &shared->queue) : nullptr;
+    return limited ? std::shared_ptr<PoolQueue>(shared, &shared->queue) : nullptr;
   }
 };
 

@@ -31,8 +31,13 @@ std::string backend_entry_text(const json& entry, const std::string& path) {
     } else if (key == "weight") {
       if (!value.is_number_integer()) throw std::invalid_argument("config key '" + path + ".weight': expected an integer");
       text += ",weight=" + std::to_string(value.get<long long>());
+    } else if (key == "max_requests") {
+      if (!value.is_number_integer() && !value.is_string()) {
+        throw std::invalid_argument("config key '" + path + ".max_requests': expected a number or \"auto\"");
+      }
+      text += ",max_requests=" + (value.is_string() ? value.get<std::string>() : std::to_string(value.get<long long>()));
     } else {
-      throw std::invalid_argument("config key '" + path + "." + key + "': unknown key (use url, weight)");
+      throw std::invalid_argument("config key '" + path + "." + key + "': unknown key (use url, weight, max_requests)");
     }
   }
   if (text.empty() || text.front() == ',') throw std::invalid_argument("config key '" + path + "': missing url");

@@ -214,7 +214,7 @@ Exchange::Choice Exchange::choose(SelectionContext& selection, const std::shared
 // or the queue refused the request (`choice.refused` says how).
 bool Exchange::take_place(SelectionContext& selection, const std::shared_ptr<Backend>& pinned, Choice& choice) {
   const auto pick = [&] { return pinned && is_eligible(*pinned, selection) ? pinned : pool_->selector->pick(selection); };
-  if (!pool_->limited()) {
+  if (!pool_->limited) {
     choice.backend = pick();
     if (!choice.backend) return false;
     choice.place = BackendPlace::take(choice.backend);

@@ -57,7 +57,7 @@ Exchange::Choice Exchange::choose_hedge(const Choice& first) {
   Choice hedge;
   std::shared_ptr<Backend> backend = pool_->selector->pick(selection);
   if (!backend) return hedge;
-  if (!pool_->limited()) {
+  if (!pool_->limited) {
     hedge.place = BackendPlace::take(backend);
   } else if (backend->try_take_place()) {
     hedge.place = BackendPlace(backend, pool_->queue_for_places());

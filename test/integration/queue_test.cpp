@@ -178,3 +178,17 @@ TEST_CASE("HTTP/2 streams wait in the pool queue and a reset one leaves it", "[i
   CHECK(eventually([&] { return pool_status(lb)["queued"] == 0; }));
   CHECK(backend.received().find("/third") == std::string::npos);
 }
+
+// A backend's own max_requests (-b URL,max_requests=N) limits it in a pool without a limit.
+TEST_CASE("a backend's own max_requests queues what is past it", "[integration][queue]") {
+  RecordingBackend backend("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 400ms);
+  LoadBalancerProcess lb({backend.url() + ",max_requests=1"}, {"--admin-port", "0"});
+  CHECK(pool_status(lb)["max_requests"] == 0);  // the pool has none
+  CHECK(pool_status(lb)["backends"][0]["max_requests"] == 1);
+  auto first = get_async(lb.port());
+  REQUIRE(eventually([&] { return pool_status(lb)["backends"][0]["in_flight"] == 1; }));
+  auto second = get_async(lb.port());
+  REQUIRE(eventually([&] { return pool_status(lb)["queued"] == 1; }));
+  CHECK(first.get().status == 200);
+  CHECK(second.get().status == 200);
+}

@@ -50,3 +50,14 @@ TEST_CASE("bad backend specs are rejected with a reason", "[url]") {
   CHECK_THAT(message("http://h:1,speed=3"), Catch::Contains("unknown backend option"));
   CHECK_THAT(message("http://::1:80"), Catch::Contains("brackets"));
 }
+
+TEST_CASE("a backend may carry its own max_requests beside its weight", "[url]") {
+  CHECK_FALSE(parse_backend_spec("http://a:1").max_requests);
+  const auto fixed = parse_backend_spec("http://a:1,weight=3,max_requests=8");
+  CHECK(fixed.weight == 3);
+  REQUIRE(fixed.max_requests);
+  CHECK(fixed.max_requests->text() == "8");
+  CHECK(parse_backend_spec("http://a:1,max_requests=auto,weight=2").max_requests->text() == "auto");
+  CHECK_THROWS_WITH(parse_backend_spec("http://a:1,max_requests=lots"), Catch::Contains("0-100000 or auto"));
+  CHECK_THROWS_WITH(parse_backend_spec("http://a:1,colour=red"), Catch::Contains("unknown backend option"));
+}
