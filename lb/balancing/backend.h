@@ -29,7 +29,11 @@ namespace lb {
 struct BackendSettings {
   int rise = 1;                          // passing checks to come back
   int fall = 1;                          // failing checks to be taken out
-  std::size_t max_idle_connections = 128;
+  // Enough for every request in flight at 1,000 client connections: a
+  // smaller pool closes connections when the load dips and opens them again
+  // in bursts when it rises, and a backend that accepts one connection per
+  // event-loop turn (nginx) answers those 0.3-1 s late (README, Performance).
+  std::size_t max_idle_connections = 1024;
   std::chrono::milliseconds max_idle_time{30000};
   CircuitSettings circuit;
   std::chrono::milliseconds slow_start{0};  // --slow-start: ramp after a return; 0 = off
