@@ -2,7 +2,7 @@
 # Benchmark load_balancer against nginx, HAProxy and the thread- and
 # goroutine-based proxies (Apache httpd, Varnish, Caddy) on loopback.
 #
-#   scripts/bench.sh [--quick] [--pin] [--duration SEC] [--runs N] [--conns "64 256"]
+#   scripts/bench.sh [--quick] [--pin] [--duration SEC] [--runs N] [--conns "64 256 1000"]
 #                    [--idle-conns N] [--big-mb N] [--no-extras]
 #
 # Installs wrk, ab, nginx-light, haproxy, apache2, varnish and caddy with
@@ -14,13 +14,15 @@
 # MPM + mod_proxy_balancer), Varnish (return (pass), round-robin director) and
 # Caddy (reverse_proxy, round_robin). Each row below runs every target,
 # interleaved (target order rotated each round), 3 rounds of 10 s (--quick:
-# 1 round of 4 s), and reports medians, ratios to nginx and to Apache:
-#   1. keep-alive: wrk -t2 -cN --latency, N in --conns (64 and 256);
+# 1 round of 4 s), and reports medians, the worst round, ratios to nginx and to
+# Apache:
+#   1. keep-alive: wrk -t2 -cN --latency, N in --conns (64, 256 and 1000);
 #   2. a new connection per request: ab -c 32 (connections/s, proxy CPU per
 #      connection);
 #   3. TLS (ECDSA P-256) on load_balancer, nginx and HAProxy: wrk keep-alive at
-#      64 connections, and ab -c 32 with a full handshake per request (proxy
-#      CPU per handshake);
+#      64 connections, ab -c 32 with a full handshake per request (proxy CPU per
+#      handshake), and a burst of 4,000 new TLS connections at once, one request
+#      each (h2load --h1 -c 4000 -n 4000: proxy CPU per handshake);
 #   4. extras for direct, load_balancer, nginx and HAProxy: a 100 MB download
 #      and upload (time, peak RSS growth), 10,000 idle keep-alive connections
 #      held while new requests are timed (latency, RSS).
@@ -32,9 +34,10 @@
 # stopped on exit, by PID and process group.
 #
 # Environment: LB_BIN (benchmark this load_balancer binary instead of building),
-# BENCH_OUT_DIR (default build-bench), BENCH_TARGETS (a subset of "direct
+# LB_FLAGS (more load_balancer flags, e.g. "--max-running-threads 8"), BENCH_OUT_DIR (default build-bench), BENCH_TARGETS (a subset of "direct
 # load_balancer nginx haproxy apache varnish caddy") and BENCH_ROWS (a subset of
-# "ka:64 ka:256 new:32 tls-ka:64 tls-new:32 h2:64"), for debugging this script.
+# "ka:64 ka:256 ka:1000 new:32 tls-ka:64 tls-new:32 tls-burst:4000 h2:64"), for
+# debugging this script.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -55,7 +58,7 @@ QUICK=0
 PIN=0
 DURATION=
 RUNS=
-CONNS="64 256"
+CONNS="64 256 1000"
 IDLE_CONNS=10000
 BIG_MB=100
 EXTRAS=1
@@ -206,16 +209,17 @@ check_alive() {  # TARGET WHAT: records a crash once
 
 # ------------------------------------------------------------------- rows ---
 # A row is KIND:CONNS. ka: wrk keep-alive; new: ab, a new connection per
-# request; tls-ka and tls-new: the same over TLS; h2: HTTP/2 over TLS (h2load,
-# 8 connections, CONNS/8 streams each).
+# request; tls-ka and tls-new: the same over TLS; tls-burst: CONNS new TLS
+# connections at once, one request each; h2: HTTP/2 over TLS (h2load, 8
+# connections, CONNS/8 streams each).
 ROWS=()
 for c in $CONNS; do ROWS+=("ka:$c"); done
 ROWS+=(new:32)
-((${#TLS_TARGETS[@]})) && ROWS+=(tls-ka:64 tls-new:32 h2:64)
+((${#TLS_TARGETS[@]})) && ROWS+=(tls-ka:64 tls-new:32 tls-burst:4000 h2:64)
 if [[ -n ${BENCH_ROWS:-} ]]; then read -r -a ROWS <<<"$BENCH_ROWS"; fi  # a subset, for debugging
 
 RAW=$TMP/raw.tsv
-printf 'row\ttarget\tround\trequests\trps\tp50_ms\tp99_ms\terrors\tcpu_us_per_req\tother_cpu_pct\tall_cpu_us_per_req\n' >"$RAW"
+printf 'row\ttarget\tround\trequests\trps\tp50_ms\tp99_ms\terrors\tcpu_us_per_req\tother_cpu_pct\tall_cpu_us_per_req\twaiting_proxy\twaiting_backends\twaiting_client\n' >"$RAW"
 
 servers_ticks() {  # CPU ticks of every server process we started
   local sum=0 p
@@ -223,9 +227,26 @@ servers_ticks() {  # CPU ticks of every server process we started
   echo "$sum"
 }
 
+# Threads of the proxy, the backends and wrk that were runnable but waiting for
+# a CPU, on average, from 1.5 s into a keep-alive run until 1 s before its end:
+# "proxy backends client", tab-separated (nan for other rows and short runs).
+run_queue_window() {  # KIND SECONDS PROXY_PID BACKENDS_PID CLIENT_PID
+  local kind=$1 d=$2 a b w0 w1
+  shift 2
+  if [[ $kind != ka ]] || ((d < 4)); then printf 'nan\tnan\tnan'; return; fi
+  sleep 1.5
+  w0=$(date +%s%N)
+  read -r -a a < <(run_queue_sums "$@")
+  sleep $((d - 3))
+  read -r -a b < <(run_queue_sums "$@")
+  w1=$(date +%s%N)
+  awk -v w=$((w1 - w0)) -v p=$((b[0] - a[0])) -v s=$((b[1] - a[1])) -v c=$((b[2] - a[2])) \
+    'BEGIN { printf "%.1f\t%.2f\t%.2f", p / w, s / w, c / w }'
+}
+
 run_load() {  # ROW TARGET SECONDS ROUND(0 = warm-up, not recorded)
   local row=$1 t=$2 d=$3 r=$4 kind=${1%%:*} c=${1#*:} out=$TMP/load.out pid port url
-  local t0 t1 req rps p50 p99 err cpu all busy0 total0 busy1 total1 ours0 ours1 kids0 kids1 other
+  local t0 t1 req rps p50 p99 err cpu all busy0 total0 busy1 total1 ours0 ours1 kids0 kids1 other client waiting
   check_alive "$t" "$row" || return 0
   pid=${PID[$t]}
   port=${PORT[$t]}
@@ -242,10 +263,16 @@ run_load() {  # ROW TARGET SECONDS ROUND(0 = warm-up, not recorded)
   read -r busy0 total0 < <(machine_ticks)
   t0=$(cpu_ticks "$pid")
   case $kind in
-    ka | tls-ka) "${PIN_CLIENT[@]}" wrk -t2 -c"$c" -d"${d}s" --latency "$url" >"$out" 2>&1 || true ;;
+    ka | tls-ka)
+      "${PIN_CLIENT[@]}" wrk -t2 -c"$c" -d"${d}s" --latency "$url" >"$out" 2>&1 &
+      client=$!
+      waiting=$(run_queue_window "$kind" "$d" "$pid" "${PID[direct]}" "$client")
+      wait "$client" || true ;;
     new | tls-new) "${PIN_CLIENT[@]}" ab -q -c "$c" -t "$d" -n 100000000 "$url" >"$out" 2>&1 || true ;;
     h2) rm -f "$TMP/h2.log"
       "${PIN_CLIENT[@]}" h2load -D "$d" -c 8 -m $((c / 8)) --log-file "$TMP/h2.log" "$url" >"$out" 2>&1 || true ;;
+    tls-burst) rm -f "$TMP/h2.log"  # every connection at once, one request each: CPU per handshake
+      "${PIN_CLIENT[@]}" h2load --h1 -t 2 -c "$c" -n "$c" --log-file "$TMP/h2.log" "$url" >"$out" 2>&1 || true ;;
   esac
   t1=$(cpu_ticks "$pid")
   read -r busy1 total1 < <(machine_ticks)
@@ -257,7 +284,7 @@ run_load() {  # ROW TARGET SECONDS ROUND(0 = warm-up, not recorded)
     -v hz="$CLK_TCK" 'BEGIN { x = t ? 100 * (b - o - (k1 - k0) * hz) / t : 0; printf "%.1f", x < 0 ? 0 : x }')
   case $kind in
     ka | tls-ka) read -r req rps p50 p99 err _ < <(parse_wrk "$out") ;;
-    h2) read -r req rps p50 p99 err < <(parse_h2load "$out" "$TMP/h2.log") ;;
+    h2 | tls-burst) read -r req rps p50 p99 err < <(parse_h2load "$out" "$TMP/h2.log") ;;
     *) read -r req rps p50 p99 err < <(parse_ab "$out") ;;
   esac
   cpu=nan
@@ -269,8 +296,8 @@ run_load() {  # ROW TARGET SECONDS ROUND(0 = warm-up, not recorded)
       'BEGIN { printf "%.2f", (o / hz + k1 - k0) * 1e6 / n }')
   fi
   ((r > 0)) || return 0
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$row" "$t" "$r" "$req" "$rps" "$p50" "$p99" "$err" "$cpu" \
-    "$other" "$all" >>"$RAW"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$row" "$t" "$r" "$req" "$rps" "$p50" "$p99" "$err" "$cpu" \
+    "$other" "$all" "${waiting:-nan	nan	nan}" >>"$RAW"
   log "$(printf '%-13s %-10s round %s: %9.0f req/s  p50 %7.3f ms  p99 %8.3f ms  errors %s  cpu %s us/req  (other load %s%%)' \
     "$t" "$row" "$r" "$rps" "$p50" "$p99" "$err" "$cpu" "$other")"
   if ((err > 0)); then cp "$out" "$TMP/errors-$t-${row/:/-c}-r$r.out"; fi

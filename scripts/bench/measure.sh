@@ -27,6 +27,22 @@ cpu_ticks() {
   echo "$sum"
 }
 
+# Nanoseconds the threads of each PID's process tree have spent runnable but
+# waiting for a CPU (the second field of /proc/<pid>/task/<tid>/schedstat),
+# one sum per PID on one line. Threads that exit take theirs with them, so the
+# bench samples within a keep-alive run, where no thread comes or goes.
+run_queue_sums() {
+  local p sum q
+  for p in "$@"; do
+    sum=0
+    for q in $(process_tree "$p"); do
+      sum=$((sum + $(cat /proc/"$q"/task/*/schedstat 2>/dev/null | awk '{ s += $2 } END { printf "%.0f", s }')))
+    done
+    printf '%s ' "$sum"
+  done
+  echo
+}
+
 status_kb() {  # PID FIELD (VmRSS, VmHWM, Threads): value from /proc/PID/status
   awk -v f="$2:" '$1 == f { print $2; found = 1 } END { if (!found) print 0 }' "/proc/$1/status" 2>/dev/null || echo 0
 }

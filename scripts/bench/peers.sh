@@ -89,7 +89,9 @@ EOF
 
 start_load_balancer() {
   local backends=(--backend "http://127.0.0.1:$B1" --backend "http://127.0.0.1:$B2" --backend "http://127.0.0.1:$B3")
-  LB_ARGS=(--bind 127.0.0.1 "${backends[@]}" --health-interval 5 --max-connections 20000)
+  local extra=()
+  read -r -a extra <<<"${LB_FLAGS:-}"  # more flags, such as --max-running-threads 8
+  LB_ARGS=(--bind 127.0.0.1 "${backends[@]}" --health-interval 5 --max-connections 20000 "${extra[@]}")
   start_server load_balancer "$LB_BIN" --port "$P_LB" "${LB_ARGS[@]}"
   PID[load_balancer]=$LAST_PID
   PORT[load_balancer]=$P_LB

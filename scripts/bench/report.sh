@@ -2,7 +2,8 @@
 # performance goals (the README's Performance section) as met or not, the extras
 # and notes.
 #
-# Expects RAW (row target round requests rps p50 p99 errors cpu other all),
+# Expects RAW (row target round requests rps p50 p99 errors cpu other all
+# waiting_proxy waiting_backends waiting_client),
 # ROWS, TARGETS, TLS_TARGETS, DEAD, NOTES, EXTRA_ROWS and the run's settings.
 # shellcheck shell=bash
 
@@ -12,6 +13,7 @@ row_title() {
     new) echo "a new connection per request, ab -c ${1#*:}" ;;
     tls-ka) echo "TLS keep-alive, ${1#*:} connections (wrk)" ;;
     tls-new) echo "a new TLS connection (full handshake) per request, ab -c ${1#*:}" ;;
+    tls-burst) echo "a burst of ${1#*:} new TLS connections, one request each (h2load --h1)" ;;
     h2) echo "HTTP/2 over TLS, ${1#*:} streams (h2load, 8 connections)" ;;
   esac
 }
@@ -19,6 +21,11 @@ row_title() {
 # Median over the rounds of column K (5 rps, 6 p50, 7 p99, 9 cpu, 11 all) for ROW TARGET.
 cell() {
   awk -F'\t' -v r="$1" -v t="$2" -v k="$3" 'NR > 1 && $1 == r && $2 == t && $k != "nan" { print $k }' "$RAW" | median
+}
+# The worst round's value of column K for ROW TARGET: the highest (p99) or, with "min", the lowest (req/s).
+worst() {
+  awk -F'\t' -v r="$1" -v t="$2" -v k="$3" -v lowest="${4:-}" 'NR > 1 && $1 == r && $2 == t && $k != "nan" {
+    if (!n++ || (lowest ? $k < w : $k > w)) w = $k } END { print n ? w : "nan" }' "$RAW"
 }
 errors_of() { awk -F'\t' -v r="$1" -v t="$2" 'NR > 1 && $1 == r && $2 == t { s += $8 } END { print s + 0 }' "$RAW"; }
 
@@ -53,10 +60,58 @@ goals_table() {
   done
 }
 
+# One goal checked round by round (ours in round r against nginx in round r):
+# DESCRIPTION ROW COLUMN OP FACTOR -> "| goal | ratio per round | worst | met |".
+round_goal() {
+  awk -F'\t' -v d="$1" -v row="$2" -v k="$3" -v op="$4" -v f="$5" '
+    NR > 1 && $1 == row && $k != "nan" && $2 == "load_balancer" { ours[$3] = $k }
+    NR > 1 && $1 == row && $k != "nan" && $2 == "nginx" { theirs[$3] = $k }
+    END {
+      list = ""; n = 0; met = 1
+      for (r = 1; r <= 99; r++) {
+        if (!(r in ours) || !(r in theirs) || theirs[r] + 0 == 0) continue
+        x = ours[r] / theirs[r]; n++
+        list = list (list == "" ? "" : ", ") sprintf("%.2f×", x)
+        if (n == 1 || (op == "<=" ? x > w : x < w)) w = x
+        if (op == "<=" ? x > f : x < f) met = 0
+      }
+      if (!n) { printf "| %s | not measured | | |\n", d; exit }
+      printf "| %s | %s | %.2f× | %s |\n", d, list, w, met ? "met" : "**not met**"
+    }' "$RAW"
+}
+
+# How many threads of each party were runnable but waiting for a CPU, on
+# average, in the keep-alive rows (run_queue_window in bench.sh).
+run_queue_table() {
+  local row t
+  echo "| keep-alive row | target | proxy threads waiting for a CPU | backend nginx's | wrk's (of 2) |"
+  echo "|---|---|---:|---:|---:|"
+  for row in "${ROWS[@]}"; do
+    [[ $row == ka:* ]] || continue
+    for t in load_balancer nginx haproxy; do
+      [[ $(cell "$row" "$t" 12) == nan ]] && continue
+      echo "| ${row#ka:} connections | $t | $(cell "$row" "$t" 12) | $(cell "$row" "$t" 13) | $(cell "$row" "$t" 14) |"
+    done
+  done
+}
+
+# The tail goals: every round, not the median.
+tail_goals_table() {
+  local c
+  echo "| goal, in every round | load_balancer ÷ nginx, round by round | worst | |"
+  echo "|---|---|---:|---|"
+  for c in 256 1000; do
+    round_goal "p99 ≤ 2× nginx's, $c conns" "ka:$c" 7 "<=" 2
+    round_goal "req/s ≥ 0.7× nginx's, $c conns" "ka:$c" 5 ">=" 0.7
+  done
+  for c in 64 256; do round_goal "keep-alive req/s ≥ 0.75× nginx's, $c conns" "ka:$c" 5 ">=" 0.75; done
+  round_goal "CPU per handshake, 4,000-connection TLS burst, ≤ 1.3× nginx's" tls-burst:4000 9 "<=" 1.3
+}
+
 rows_table() {
   local row t n a rps
-  echo "| row | target | req/s | ×nginx | ×Apache | p50 | p99 | errors | CPU µs/req | all CPU µs/req |"
-  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| row | target | req/s | worst round | ×nginx | ×Apache | p50 | p99 | worst round | errors | CPU µs/req | all CPU µs/req |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for row in "${ROWS[@]}"; do
     n=$(cell "$row" nginx 5)
     a=$(cell "$row" apache 5)
@@ -65,12 +120,12 @@ rows_table() {
       [[ $rps == nan && -z ${DEAD[$t]:-} ]] && continue  # not in this row
       awk -v row="$(row_title "$row")" -v t="$t" -v rps="$rps" -v n="$n" -v a="$a" -v p50="$(cell "$row" "$t" 6)" \
         -v p99="$(cell "$row" "$t" 7)" -v e="$(errors_of "$row" "$t")" -v cpu="$(cell "$row" "$t" 9)" \
-        -v all="$(cell "$row" "$t" 11)" 'BEGIN {
-          if (rps == "nan") { printf "| %s | %s | DIED | | | | | | | |\n", row, t; exit }
+        -v all="$(cell "$row" "$t" 11)" -v wrps="$(worst "$row" "$t" 5 min)" -v wp99="$(worst "$row" "$t" 7)" 'BEGIN {
+          if (rps == "nan") { printf "| %s | %s | DIED | | | | | | | | | |\n", row, t; exit }
           rn = (n != "nan" && n > 0) ? sprintf("%.2f", rps / n) : ""
           ra = (a != "nan" && a > 0) ? sprintf("%.2f", rps / a) : ""
-          printf "| %s | %s | %.0f | %s | %s | %.2f ms | %.2f ms | %d | %s | %s |\n", row, t, rps, rn, ra, p50, p99, e,
-            (cpu == "nan" ? "n/a" : sprintf("%.1f", cpu)), (all == "nan" ? "n/a" : sprintf("%.1f", all))
+          printf "| %s | %s | %.0f | %.0f | %s | %s | %.2f ms | %.2f ms | %.2f ms | %d | %s | %s |\n", row, t, rps, wrps, rn, ra,
+            p50, p99, wp99, e, (cpu == "nan" ? "n/a" : sprintf("%.1f", cpu)), (all == "nan" ? "n/a" : sprintf("%.1f", all))
         }'
     done
   done
@@ -105,6 +160,13 @@ write_report() {
   echo "- all CPU µs/req: the same for every server process and the load generator together: what one request costs the machine"
   echo
   rows_table
+  echo
+  tail_goals_table
+  echo
+  echo "Threads runnable but waiting for a CPU, on average over each keep-alive run (median of rounds): the proxy's (all"
+  echo "its processes), the backend nginx's (1 worker) and wrk's (2 threads); from /proc/<pid>/task/*/schedstat."
+  echo
+  run_queue_table
   echo
   goals_table
   if ((EXTRAS)); then
