@@ -34,7 +34,8 @@
 # stopped on exit, by PID and process group.
 #
 # Environment: LB_BIN (benchmark this load_balancer binary instead of building),
-# LB_FLAGS (more load_balancer flags, e.g. "--max-running-threads 8"), BENCH_OUT_DIR (default build-bench), BENCH_TARGETS (a subset of "direct
+# LB_FLAGS (more load_balancer flags, e.g. "--upstream-keepalive 128"),
+# BENCH_OUT_DIR (default build-bench), BENCH_TARGETS (a subset of "direct
 # load_balancer nginx haproxy apache varnish caddy") and BENCH_ROWS (a subset of
 # "ka:64 ka:256 ka:1000 new:32 tls-ka:64 tls-new:32 tls-burst:4000 h2:64"), for
 # debugging this script.

@@ -90,7 +90,7 @@ EOF
 start_load_balancer() {
   local backends=(--backend "http://127.0.0.1:$B1" --backend "http://127.0.0.1:$B2" --backend "http://127.0.0.1:$B3")
   local extra=()
-  read -r -a extra <<<"${LB_FLAGS:-}"  # more flags, such as --max-running-threads 8
+  read -r -a extra <<<"${LB_FLAGS:-}"  # more flags, such as --upstream-keepalive 128
   LB_ARGS=(--bind 127.0.0.1 "${backends[@]}" --health-interval 5 --max-connections 20000 "${extra[@]}")
   start_server load_balancer "$LB_BIN" --port "$P_LB" "${LB_ARGS[@]}"
   PID[load_balancer]=$LAST_PID
