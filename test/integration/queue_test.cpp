@@ -162,11 +162,17 @@ TEST_CASE("a fast-failing backend's 503 is retried elsewhere with --retry-on-sta
 // HTTP/2 streams queue like connections: with one place, three streams on
 // one connection are answered one after another; a reset stream leaves the queue.
 TEST_CASE("HTTP/2 streams wait in the pool queue and a reset one leaves it", "[integration][queue][http2]") {
-  RecordingBackend backend("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 300ms);
+  RecordingBackend backend("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 500ms);
   LoadBalancerProcess lb({backend.url()}, {"--h2c", "--max-requests", "1", "--admin-port", "0"});
   H2Client client(lb.port());
+  // One at a time: three streams' workers sent together race for the place,
+  // and /third could take it before /first.
   const int32_t first = client.get("/first");
+  REQUIRE(client.flush());
+  REQUIRE(eventually([&] { return pool_status(lb)["backends"][0]["in_flight"] == 1; }));
   const int32_t second = client.get("/second");
+  REQUIRE(client.flush());
+  REQUIRE(eventually([&] { return pool_status(lb)["queued"] == 1; }));
   const int32_t third = client.get("/third");
   REQUIRE(client.flush());
   REQUIRE(eventually([&] { return pool_status(lb)["queued"] == 2; }));
