@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Top to bottom: each folder may include from the ones after it.
-layers=(config proxy operations balancing routing protection http transport)
+layers=(config proxy operations balancing routing protection http acme transport)
 
 rank() {
   local i
