@@ -5,9 +5,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <mutex>
 
 #include "common/control_signals.h"
 #include "common/log.h"
+#include "lb/acme/certificate_manager.h"
 #include "lb/balancing/balancer.h"
 #include "lb/balancing/health_checker.h"
 #include "lb/config/live_config.h"
@@ -55,37 +57,63 @@ std::vector<lb::HealthTarget> health_targets(const lb::Balancer& balancer) {
   return targets;
 }
 
+// The options that run now, and the one way the live settings change: a
+// SIGHUP and a new ACME certificate both rebuild them, one at a time.
+struct RunningOptions {
+  std::mutex mutex;  // guards `options` and every context.live.replace()
+  lb::Options options;
+  const lb::acme::CertificateManager* acme = nullptr;
+};
+
+// A new ACME certificate: the TLS listener's certificates are rebuilt with
+// it; open connections keep the context they began with.
+void install_certificates(RunningOptions& running, lb::ProxyContext& context) {
+  std::lock_guard<std::mutex> lock(running.mutex);
+  try {
+    context.live.replace(
+        lb::build_live_settings(running.options, context.live.current().get(), context.metrics, running.acme));
+  } catch (const std::exception& e) {
+    common::log_line(std::string("[ACME] new certificate not installed: ") + e.what());
+  }
+}
+
 // SIGHUP: read flags and --config again and apply everything but the
 // listening and admin addresses: pools, routes, backends and their settings,
 // health, circuit breaker, retries, ejection, timeouts, limits, rate limit,
 // trusted proxies and TLS certificates. Everything is checked first (a bad
 // file or certificate changes nothing); then the pools and routes, and the
 // live settings, are each swapped in one step.
-void reload(const std::vector<std::string>& arguments, const lb::Options& running, lb::ProxyContext& context,
-            lb::HealthChecker& health_checker) {
+void reload(const std::vector<std::string>& arguments, const lb::Options& started, RunningOptions& running,
+            lb::ProxyContext& context, lb::HealthChecker& health_checker) {
   std::vector<const char*> argv;
   for (const auto& argument : arguments) argv.push_back(argument.c_str());
   lb::Options fresh;
-  std::shared_ptr<const lb::LiveSettings> live;
+  std::lock_guard<std::mutex> lock(running.mutex);
   try {
     fresh = lb::parse_options(static_cast<int>(argv.size()), argv.data());
-    live = lb::build_live_settings(fresh, context.live.current().get(), context.metrics);
+    auto live = lb::build_live_settings(fresh, context.live.current().get(), context.metrics, running.acme);
     context.balancer.reconfigure(fresh.backend, fresh.pools, fresh.routes);
+    context.live.replace(live);
   } catch (const std::exception& e) {
     common::log_line(std::string("[Reload] rejected: ") + e.what() + "; keeping the running configuration");
     return;
   }
-  context.live.replace(live);
+  running.options = fresh;
   context.retry_budget.set_percent(fresh.proxy.retry_budget_percent);
   context.ejector.set_settings(fresh.ejection);
   health_checker.run_round();  // new backends join rotation now, not after an interval
   common::log_line("[Reload] applied: " + describe(fresh));
-  if (fresh.port != running.port || fresh.bind != running.bind || fresh.admin_port != running.admin_port ||
-      fresh.admin_bind != running.admin_bind || fresh.redirect_http_port != running.redirect_http_port ||
-      fresh.max_connections != running.max_connections || fresh.access_log != running.access_log ||
-      fresh.backend_ca != running.backend_ca || fresh.backend_insecure != running.backend_insecure) {
-    common::log_line("[Reload] listening and admin addresses, --max-connections, --access-log and backend CA "
-                     "settings need a restart");
+  const lb::acme::AcmeSettings& acme = fresh.acme;
+  const lb::acme::AcmeSettings& acme_started = started.acme;
+  if (fresh.port != started.port || fresh.bind != started.bind || fresh.admin_port != started.admin_port ||
+      fresh.admin_bind != started.admin_bind || fresh.redirect_http_port != started.redirect_http_port ||
+      fresh.max_connections != started.max_connections || fresh.access_log != started.access_log ||
+      fresh.backend_ca != started.backend_ca || fresh.backend_insecure != started.backend_insecure ||
+      acme.names != acme_started.names || acme.directory_url != acme_started.directory_url ||
+      acme.email != acme_started.email || acme.state_dir != acme_started.state_dir ||
+      acme.ca_file != acme_started.ca_file) {
+    common::log_line("[Reload] listening and admin addresses, --max-connections, --access-log, backend CA and "
+                     "--acme-* settings need a restart");
   }
 }
 
@@ -121,6 +149,10 @@ void print_plan(const lb::Options& options) {
   if (!options.routes.empty()) std::printf("  no match   404\n");
   std::printf("  balancing  %s\n", describe(options).c_str());
   if (!options.tls_certs.empty()) std::printf("  tls        %zu certificate(s)\n", options.tls_certs.size());
+  for (const std::string& name : options.acme.names) {
+    std::printf("  acme       %s from %s, state in %s%s\n", name.c_str(), options.acme.directory_url.c_str(),
+                options.acme.state_dir.c_str(), options.acme.http01 ? " (http-01, tls-alpn-01)" : " (tls-alpn-01)");
+  }
   if (options.admin_port >= 0) std::printf("  admin      %s:%d\n", options.admin_bind.c_str(), options.admin_port);
   for (const auto& warning : options.warnings) std::printf("warning: %s\n", warning.c_str());
 }
@@ -137,12 +169,18 @@ int main(int argc, char** argv) {
     std::cerr << "load_balancer: " << e.what() << "\n";
     return 2;
   }
-  // Certificates are checked before anything starts (and by --check).
+  // Certificates and the ACME state folder are checked before anything
+  // starts (and by --check, which writes nothing but the folder).
   lb::Metrics metrics;
   std::shared_ptr<const lb::LiveSettings> live;
   std::unique_ptr<lb::TlsClientContext> upstream_tls;
+  std::unique_ptr<lb::acme::CertificateManager> acme;
   try {
-    live = lb::build_live_settings(options, nullptr, metrics);
+    if (options.acme.enabled() && options.check_only) lb::acme::AcmeState(options.acme.state_dir).prepare();
+    if (options.acme.enabled() && !options.check_only) {
+      acme = std::make_unique<lb::acme::CertificateManager>(options.acme, lb::acme::make_acme_http(options.acme.ca_file));
+    }
+    live = lb::build_live_settings(options, nullptr, metrics, acme.get());
     upstream_tls = std::make_unique<lb::TlsClientContext>(!options.backend_insecure, options.backend_ca);
   } catch (const std::runtime_error& e) {
     std::cerr << "load_balancer: " << e.what() << "\n";
@@ -186,6 +224,7 @@ int main(int argc, char** argv) {
                            {},
                            lb::RetryBudget(options.proxy.retry_budget_percent),
                            lb::OutlierEjector(options.ejection)};
+  RunningOptions running{{}, options, acme.get()};
   lb::RequestLog request_log;  // the admin server's live request view
   if (options.admin_port >= 0) context.request_log = &request_log;
   lb::ProxyServer server(context, options.max_connections, to_millis(options.drain_timeout));
@@ -200,7 +239,7 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<lb::RedirectServer> redirect;
   if (options.redirect_http_port >= 0) {
-    redirect = std::make_unique<lb::RedirectServer>(port);
+    redirect = std::make_unique<lb::RedirectServer>(port, acme ? &acme->board() : nullptr);
     int redirect_port = redirect->start(options.bind, options.redirect_http_port, error);
     if (redirect_port < 0) {
       std::cerr << "load_balancer: --redirect-http: " << error << "\n";
@@ -213,7 +252,7 @@ int main(int argc, char** argv) {
   if (options.admin_port >= 0) {
     admin = std::make_unique<lb::AdminServer>(
         lb::AdminContext{balancer, context.metrics, context.registry, std::chrono::steady_clock::now(),
-                         [&health_checker] { health_checker.check_soon(); }, request_log},
+                         [&health_checker] { health_checker.check_soon(); }, request_log, acme.get()},
         options.admin_token);
     int admin_port = admin->start(options.admin_bind, options.admin_port, error);
     if (admin_port < 0) {
@@ -232,7 +271,7 @@ int main(int argc, char** argv) {
       },
       [&] {
         lb::notify_service_manager("RELOADING=1");
-        reload(arguments, options, context, health_checker);
+        reload(arguments, options, running, context, health_checker);
         lb::notify_service_manager("READY=1");
       });
 
@@ -244,7 +283,12 @@ int main(int argc, char** argv) {
   // in its backlog until serve() accepts them): ready, for a Type=notify unit.
   lb::notify_service_manager("READY=1");
 
+  // The listeners are bound (a validator's connection waits in the backlog
+  // until serve() accepts it): challenges can be answered from now on.
+  if (acme) acme->start([&running, &context] { install_certificates(running, context); });
+
   server.serve();  // returns once stopped and drained (or the drain timed out)
+  if (acme) acme->stop();
   signals.join();  // it called shutdown(); let it finish before anything is destroyed
   request_log.stop();  // ends the request streams, so the admin server can stop
   if (admin) admin->stop();

@@ -4,19 +4,37 @@
 
 namespace lb {
 
+namespace {
+
+std::shared_ptr<const TlsServerContext> build_tls(const Options& options, const acme::CertificateManager* acme) {
+  std::vector<TlsCertificate> certificates;
+  for (size_t i = 0; i < options.tls_certs.size(); ++i) {
+    certificates.push_back({options.tls_certs[i], options.tls_keys[i]});
+  }
+  AlpnChallengeLookup challenges;
+  if (acme) {
+    for (const acme::NamedCertificate& named : acme->certificates()) {
+      certificates.push_back({"", "", named.pem.chain_pem, named.pem.key_pem});
+    }
+    challenges = [&board = acme->board()](const std::string& name) -> std::optional<TlsCertificate> {
+      std::optional<acme::PemPair> challenge = board.tls_alpn01(name);
+      if (!challenge) return std::nullopt;
+      return TlsCertificate{"", "", challenge->certificate, challenge->key};
+    };
+  }
+  if (certificates.empty()) return nullptr;
+  return std::make_shared<TlsServerContext>(certificates, /*offer_h2=*/!options.no_http2, challenges);
+}
+
+}  // namespace
+
 std::shared_ptr<const LiveSettings> build_live_settings(const Options& options, const LiveSettings* running,
-                                                        Metrics& metrics) {
+                                                        Metrics& metrics, const acme::CertificateManager* acme) {
   auto live = std::make_shared<LiveSettings>();
   live->proxy = options.proxy;
   live->trusted_proxies = TrustedProxies::parse(options.trusted_proxies);  // checked by parse_options()
   live->proxy_protocol_from = TrustedProxies::parse(options.proxy_protocol_from);
-  if (!options.tls_certs.empty()) {
-    std::vector<TlsCertificate> certificates;
-    for (size_t i = 0; i < options.tls_certs.size(); ++i) {
-      certificates.push_back({options.tls_certs[i], options.tls_keys[i]});
-    }
-    live->tls = std::make_shared<TlsServerContext>(certificates, /*offer_h2=*/!options.no_http2);
-  }
+  live->tls = build_tls(options, acme);
   if (options.rate_limit > 0) {
     const auto& kept = running ? running->rate_limiter : nullptr;
     if (kept && kept->rate() == options.rate_limit && kept->burst() == options.rate_burst &&

@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "lb/acme/certificate_manager.h"
 #include "lb/config/options.h"
 #include "lb/proxy/proxy_context.h"
 
@@ -11,9 +12,11 @@ namespace lb {
 // Certificates loaded and checked, trusted proxies parsed, the rate limiter
 // built, or `running`'s kept when its rate, burst and store did not change
 // (its buckets carry over a reload); `metrics` counts what the Redis limiter
-// decides locally. Throws std::runtime_error with a one-line message naming
-// the file when a certificate or key cannot be used.
+// decides locally. The TLS listener serves the --tls-cert files and, with
+// `acme`, each ACME name's current certificate and its TLS-ALPN-01 answers.
+// Throws std::runtime_error with a one-line message naming the file when a
+// certificate or key cannot be used.
 std::shared_ptr<const LiveSettings> build_live_settings(const Options& options, const LiveSettings* running,
-                                                        Metrics& metrics);
+                                                        Metrics& metrics, const acme::CertificateManager* acme);
 
 }  // namespace lb

@@ -180,6 +180,13 @@ void define_flags(CLI::App& app, Options& o, RawFlags& raw, std::shared_ptr<Json
       ->capture_default_str();
   app.add_option("--redirect-http", o.redirect_http_port, "Also listen for plain HTTP on this port and answer 308 to HTTPS")
       ->check(CLI::Range(0, 65535));
+  app.add_option("--acme-domain", o.acme.names,
+                 "A name to get a certificate for from the ACME server, and renew (repeatable; serves HTTPS)");
+  app.add_option("--acme-directory", o.acme.directory_url, "The ACME server's directory URL")->capture_default_str();
+  app.add_option("--acme-email", o.acme.email, "Contact address for the ACME account (expiry notices)");
+  app.add_option("--acme-state", o.acme.state_dir, "Folder for the ACME account key and certificates (0600 files)")
+      ->capture_default_str();
+  app.add_option("--acme-ca", o.acme.ca_file, "CA bundle to trust the ACME server with (private or test servers)");
   app.add_option("--backend-ca", o.backend_ca, "CA file that signs https:// backends' certificates")
       ->check(CLI::ExistingFile);
   app.add_flag("--backend-insecure", o.backend_insecure, "Do not verify https:// backends' certificates");
@@ -241,7 +248,11 @@ Options parse_options(int argc, const char* const* argv) {
     throw OptionsError("--tls-cert/--tls-key: give one key per certificate (" + std::to_string(o.tls_certs.size()) +
                        " certificates, " + std::to_string(o.tls_keys.size()) + " keys)");
   }
-  if (o.redirect_http_port >= 0 && o.tls_certs.empty()) throw OptionsError("--redirect-http: needs --tls-cert");
+  if (o.redirect_http_port >= 0 && o.tls_certs.empty() && !o.acme.enabled()) {
+    throw OptionsError("--redirect-http: needs --tls-cert or --acme-domain");
+  }
+  o.acme.http01 = o.redirect_http_port >= 0;
+  if (const std::string problem = acme::acme_settings_problem(o.acme); !problem.empty()) throw OptionsError(problem);
   if (!is_token(o.proxy.via_name)) throw OptionsError("--via-name: must be a single token");
   if (app.count("--request-id-header") && !header_rule_refusal(o.proxy.request_id_header).empty()) {
     throw OptionsError("--request-id-header: " + header_rule_refusal(o.proxy.request_id_header));

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "lb/acme/acme_settings.h"
 #include "lb/balancing/balancer.h"
 #include "lb/balancing/outlier_ejector.h"
 #include "lb/proxy/proxy_context.h"
@@ -33,6 +34,7 @@ struct Options {
   std::vector<std::string> tls_keys;
   bool no_http2 = false;               // --no-http2: ALPN offers http/1.1 only
   int redirect_http_port = -1;         // -1: off; plain-HTTP listener answering 308 to HTTPS
+  acme::AcmeSettings acme;             // --acme-*: certificates from an ACME server (Automatic HTTPS)
   std::string backend_ca;              // CA file for https:// backends (default: system store)
   bool backend_insecure = false;       // skip certificate checks for https:// backends
   std::string access_log;             // "" off, "-" stdout, else a file

@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "lb/http/error_response.h"
+#include "lb/operations/certificate_report.h"
 #include "lb/operations/dashboard_page.h"
 #include "lb/operations/fault_json.h"
 #include "lb/operations/status_report.h"
@@ -58,15 +59,20 @@ void AdminServer::install_routes() {
   });
 
   server.Get("/status", [this](const httplib::Request&, httplib::Response& res) {
-    reply_json(res, 200,
-               status_json(*context_.balancer.current(), context_.registry.open_connections(),
-                           std::chrono::steady_clock::now() - context_.started, context_.registry.open_streams()));
+    nlohmann::json status =
+        status_json(*context_.balancer.current(), context_.registry.open_connections(),
+                    std::chrono::steady_clock::now() - context_.started, context_.registry.open_streams());
+    if (context_.certificates) {
+      status["certificates"] = certificates_json(*context_.certificates, std::chrono::system_clock::now());
+    }
+    reply_json(res, 200, status);
   });
 
   server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics_text(*context_.balancer.current(), context_.metrics, context_.registry.open_connections(),
-                                 context_.registry.open_streams()),
-                    "text/plain; version=0.0.4");
+    std::string text = metrics_text(*context_.balancer.current(), context_.metrics,
+                                    context_.registry.open_connections(), context_.registry.open_streams());
+    if (context_.certificates) text += certificates_metrics(*context_.certificates);
+    res.set_content(text, "text/plain; version=0.0.4");
   });
 
   server.Get("/", [](const httplib::Request&, httplib::Response& res) {

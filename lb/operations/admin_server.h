@@ -18,6 +18,7 @@
 #include <functional>
 #include <string>
 
+#include "lb/acme/certificate_manager.h"
 #include "lb/balancing/balancer.h"
 #include "lb/operations/background_http_server.h"
 #include "lb/operations/connection_registry.h"
@@ -34,6 +35,7 @@ struct AdminContext {
   std::chrono::steady_clock::time_point started;
   std::function<void()> check_health_soon;  // a new backend is probed now, not after an interval
   const RequestLog& requests;               // the live request view
+  const acme::CertificateManager* certificates = nullptr;  // --acme-domain's; nullptr without ACME
 };
 
 class AdminServer {

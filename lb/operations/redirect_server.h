@@ -1,16 +1,19 @@
 // --redirect-http PORT: a plain-HTTP listener that sends every request to the
-// HTTPS listener with 308 Permanent Redirect (308 keeps method and body).
+// HTTPS listener with 308 Permanent Redirect (308 keeps method and body),
+// except, with ACME, the answers to HTTP-01 challenges (RFC 8555 8.3).
 #pragma once
 
 #include <string>
 
+#include "lb/acme/challenge_board.h"
 #include "lb/operations/background_http_server.h"
 
 namespace lb {
 
 class RedirectServer {
  public:
-  explicit RedirectServer(int https_port);
+  // `challenges`: nullptr without ACME.
+  RedirectServer(int https_port, const acme::ChallengeBoard* challenges);
   int start(const std::string& address, int port, std::string& error) { return http_.start(address, port, error); }
 
  private:

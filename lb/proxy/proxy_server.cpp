@@ -104,6 +104,7 @@ bool ProxyServer::process_and_close_socket(socket_t sock) {
 void ProxyServer::serve_client(std::unique_ptr<Stream> client, const LiveSettings& live, bool tls,
                                std::string client_ip, bool refuse_proxy_header) {
   auto* tls_client = dynamic_cast<TlsStream*>(client.get());
+  if (tls_client && tls_client->alpn() == kAcmeTlsAlpn) return;  // an ACME validator: the handshake was the answer
   const bool http2 = tls_client ? tls_client->alpn() == "h2"
                                 : live.proxy.h2c && peeks_prefix(client->fd(), kHttp2Preface, live.proxy.header_timeout);
   if (http2) {

@@ -24,12 +24,6 @@ constexpr unsigned char kAlpnHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '
 // Our preference first: a client that offers both gets HTTP/2.
 constexpr unsigned char kAlpnH2AndHttp11[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
 
-struct AlpnList {
-  const unsigned char* protocols;
-  unsigned int length;
-};
-constexpr AlpnList kOfferH2{kAlpnH2AndHttp11, sizeof kAlpnH2AndHttp11};
-constexpr AlpnList kOfferHttp11{kAlpnHttp11, sizeof kAlpnHttp11};
 
 // The most specific OpenSSL reason for the last failure; empties the thread's
 // error queue so the next SSL call on this thread starts clean.
@@ -59,23 +53,58 @@ void check_readable(const std::string& path, const char* what) {
 // A passphrase prompt on the terminal would hang a service: refuse instead.
 int no_passphrase(char*, int, int, void*) { return 0; }
 
-int select_alpn(SSL*, const unsigned char** out, unsigned char* out_len, const unsigned char* offered,
-                unsigned int offered_len, void* ours) {
-  const auto* list = static_cast<const AlpnList*>(ours);
-  unsigned char* chosen = nullptr;
-  if (SSL_select_next_proto(&chosen, out_len, list->protocols, list->length, offered, offered_len) !=
-      OPENSSL_NPN_NEGOTIATED) {
-    return SSL_TLSEXT_ERR_ALERT_FATAL;  // no_application_protocol (RFC 7301 3.2)
+// The protocol name's place in the client's ALPN list, or nullptr.
+const unsigned char* find_protocol(const unsigned char* offered, unsigned int offered_len, const char* name) {
+  const size_t name_len = std::strlen(name);
+  for (unsigned int at = 0; at < offered_len; at += 1 + offered[at]) {
+    if (offered[at] == name_len && at + 1 + name_len <= offered_len &&
+        std::memcmp(offered + at + 1, name, name_len) == 0) {
+      return offered + at + 1;
+    }
   }
-  *out = chosen;
-  return SSL_TLSEXT_ERR_OK;
+  return nullptr;
+}
+
+struct PemObjects {
+  std::vector<X509*> chain;  // the certificate first
+  EVP_PKEY* key = nullptr;
+  ~PemObjects() {
+    for (X509* cert : chain) X509_free(cert);
+    EVP_PKEY_free(key);
+  }
+};
+
+// A certificate given as PEM text (TlsCertificate::cert_pem): the chain and the key.
+void read_pem(const TlsCertificate& certificate, PemObjects& out) {
+  BIO* chain = BIO_new_mem_buf(certificate.cert_pem.data(), static_cast<int>(certificate.cert_pem.size()));
+  while (X509* cert = chain ? PEM_read_bio_X509(chain, nullptr, no_passphrase, nullptr) : nullptr) {
+    out.chain.push_back(cert);
+  }
+  BIO_free(chain);
+  BIO* key = BIO_new_mem_buf(certificate.key_pem.data(), static_cast<int>(certificate.key_pem.size()));
+  out.key = key ? PEM_read_bio_PrivateKey(key, nullptr, no_passphrase, nullptr) : nullptr;
+  BIO_free(key);
+  ERR_clear_error();  // the end of the chain reads as an error
+  if (out.chain.empty() || out.key == nullptr) throw std::runtime_error("TLS: an in-memory certificate is not PEM");
+}
+
+void use_pem(SSL_CTX* ctx, const TlsCertificate& certificate) {
+  PemObjects pem;
+  read_pem(certificate, pem);
+  bool used = SSL_CTX_use_certificate(ctx, pem.chain[0]) == 1;
+  for (size_t i = 1; used && i < pem.chain.size(); ++i) used = SSL_CTX_add1_chain_cert(ctx, pem.chain[i]) == 1;
+  used = used && SSL_CTX_use_PrivateKey(ctx, pem.key) == 1 && SSL_CTX_check_private_key(ctx) == 1;
+  if (!used) throw std::runtime_error("TLS: an in-memory certificate cannot be used (" + openssl_reason() + ")");
 }
 
 // One context per certificate, all configured alike: after an SNI switch the
 // handshake continues with the new context's ALPN callback and certificate.
-SSL_CTX* new_server_context(const TlsCertificate& certificate, bool offer_h2) {
-  check_readable(certificate.cert_file, "TLS certificate");
-  check_readable(certificate.key_file, "TLS key");
+SSL_CTX* new_server_context(const TlsCertificate& certificate) {
+  const bool in_memory = !certificate.cert_pem.empty();
+  if (!in_memory) {
+    check_readable(certificate.cert_file, "TLS certificate");
+    check_readable(certificate.key_file, "TLS key");
+  }
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
   if (ctx == nullptr) throw std::runtime_error("TLS: cannot create context: " + openssl_reason());
   try {
@@ -84,18 +113,19 @@ SSL_CTX* new_server_context(const TlsCertificate& certificate, bool offer_h2) {
     if (SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1) {
       throw std::runtime_error("TLS: cipher list rejected: " + openssl_reason());
     }
-    SSL_CTX_set_alpn_select_cb(ctx, select_alpn, const_cast<AlpnList*>(offer_h2 ? &kOfferH2 : &kOfferHttp11));
     SSL_CTX_set_read_ahead(ctx, 1);  // one recv() for many records, not two per record
     // An idle connection keeps no record buffers (~34 KB each), as in nginx.
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
-    if (SSL_CTX_use_certificate_chain_file(ctx, certificate.cert_file.c_str()) != 1) {
+    if (in_memory) {
+      use_pem(ctx, certificate);
+    } else if (SSL_CTX_use_certificate_chain_file(ctx, certificate.cert_file.c_str()) != 1) {
       throw std::runtime_error("TLS certificate " + certificate.cert_file +
                                ": not a PEM certificate (" + openssl_reason() + ")");
     }
-    // Loading the key already compares it with the certificate.
-    if (SSL_CTX_use_PrivateKey_file(ctx, certificate.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(ctx) != 1) {
+    // Loading the key already compares it with the certificate (use_pem() checks its own).
+    if (!in_memory && (SSL_CTX_use_PrivateKey_file(ctx, certificate.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+                       SSL_CTX_check_private_key(ctx) != 1)) {
       unsigned long code = ERR_peek_last_error();
       std::string reason = openssl_reason();
       bool mismatch = ERR_GET_LIB(code) == ERR_LIB_X509 &&
@@ -115,13 +145,19 @@ SSL_CTX* new_server_context(const TlsCertificate& certificate, bool offer_h2) {
 
 }  // namespace
 
-TlsServerContext::TlsServerContext(const std::vector<TlsCertificate>& certificates, bool offer_h2) {
+TlsServerContext::TlsServerContext(const std::vector<TlsCertificate>& certificates, bool offer_h2,
+                                   AlpnChallengeLookup acme_challenges)
+    : offer_h2_(offer_h2), acme_challenges_(std::move(acme_challenges)) {
   if (certificates.empty()) throw std::runtime_error("TLS: no certificate given");
   try {
-    for (const auto& certificate : certificates) contexts_.push_back(new_server_context(certificate, offer_h2));
+    for (const auto& certificate : certificates) contexts_.push_back(new_server_context(certificate));
   } catch (...) {
     for (SSL_CTX* ctx : contexts_) SSL_CTX_free(ctx);
     throw;
+  }
+  for (SSL_CTX* ctx : contexts_) {
+    SSL_CTX_set_alpn_select_cb(ctx, on_alpn, this);
+    SSL_CTX_set_cert_cb(ctx, on_certificate, this);
   }
   // Only the default context sees the ClientHello's SNI; it picks the others.
   SSL_CTX_set_tlsext_servername_callback(contexts_.front(), on_server_name);
@@ -147,6 +183,49 @@ int TlsServerContext::on_server_name(SSL* ssl, int*, void* self) {
     }
   }
   return SSL_TLSEXT_ERR_OK;  // unknown names get the default, like nginx's default_server
+}
+
+// ALPN: our preference first (h2, then http/1.1). "acme-tls/1" only for a
+// name with a TLS-ALPN-01 challenge waiting; on_certificate() then serves it.
+int TlsServerContext::on_alpn(SSL* ssl, const unsigned char** out, unsigned char* out_len,
+                              const unsigned char* offered, unsigned int offered_len, void* self) {
+  const auto* context = static_cast<const TlsServerContext*>(self);
+  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  const unsigned char* acme = find_protocol(offered, offered_len, kAcmeTlsAlpn);
+  if (acme != nullptr && name != nullptr && context->acme_challenges_ && context->acme_challenges_(name)) {
+    *out = acme;
+    *out_len = static_cast<unsigned char>(std::strlen(kAcmeTlsAlpn));
+    return SSL_TLSEXT_ERR_OK;
+  }
+  const unsigned char* ours = context->offer_h2_ ? kAlpnH2AndHttp11 : kAlpnHttp11;
+  const unsigned int ours_len = context->offer_h2_ ? sizeof kAlpnH2AndHttp11 : sizeof kAlpnHttp11;
+  unsigned char* chosen = nullptr;
+  if (SSL_select_next_proto(&chosen, out_len, ours, ours_len, offered, offered_len) != OPENSSL_NPN_NEGOTIATED) {
+    return SSL_TLSEXT_ERR_ALERT_FATAL;  // no_application_protocol (RFC 7301 3.2)
+  }
+  *out = chosen;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+// Runs after ALPN chose: an "acme-tls/1" handshake gets the challenge's certificate.
+int TlsServerContext::on_certificate(SSL* ssl, void* self) {
+  const unsigned char* chosen = nullptr;
+  unsigned int chosen_len = 0;
+  SSL_get0_alpn_selected(ssl, &chosen, &chosen_len);
+  if (chosen_len != std::strlen(kAcmeTlsAlpn) || std::memcmp(chosen, kAcmeTlsAlpn, chosen_len) != 0) return 1;
+  const auto* context = static_cast<const TlsServerContext*>(self);
+  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  const std::optional<TlsCertificate> challenge = name ? context->acme_challenges_(name) : std::nullopt;
+  if (!challenge) return 0;  // taken down since ALPN: fail the handshake
+  PemObjects pem;
+  try {
+    read_pem(*challenge, pem);
+  } catch (const std::runtime_error&) {
+    return 0;
+  }
+  const bool used = SSL_use_cert_and_key(ssl, pem.chain[0], pem.key, nullptr, /*override=*/1) == 1;
+  ERR_clear_error();
+  return used ? 1 : 0;
 }
 
 TlsClientContext::TlsClientContext(bool verify, const std::string& ca_file) {

@@ -8,6 +8,8 @@
 
 #include <openssl/ssl.h>
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,7 +18,16 @@ namespace lb {
 struct TlsCertificate {
   std::string cert_file;  // PEM: the certificate, then any intermediates
   std::string key_file;   // PEM: its private key, unencrypted
+  // Or the PEM text itself, when cert_pem is not empty (ACME's certificates, lb/acme/).
+  std::string cert_pem = {};
+  std::string key_pem = {};
 };
+
+// TLS-ALPN-01 (RFC 8737): while an ACME order waits, a handshake for `name`
+// that offers "acme-tls/1" gets this certificate (PEM) instead of ours, and
+// ends there. nullopt: no challenge for that name.
+using AlpnChallengeLookup = std::function<std::optional<TlsCertificate>(const std::string& name)>;
+constexpr const char* kAcmeTlsAlpn = "acme-tls/1";
 
 // Server side: TLS 1.2 and 1.3 only; ECDHE with AEAD ciphers for TLS 1.2;
 // ALPN "h2" then "http/1.1" (only "http/1.1" without `offer_h2`; a client
@@ -32,7 +43,8 @@ struct TlsCertificate {
 // does not match its certificate.
 class TlsServerContext {
  public:
-  explicit TlsServerContext(const std::vector<TlsCertificate>& certificates, bool offer_h2 = true);
+  explicit TlsServerContext(const std::vector<TlsCertificate>& certificates, bool offer_h2 = true,
+                            AlpnChallengeLookup acme_challenges = nullptr);
   ~TlsServerContext();
   TlsServerContext(const TlsServerContext&) = delete;
   TlsServerContext& operator=(const TlsServerContext&) = delete;
@@ -41,7 +53,12 @@ class TlsServerContext {
 
  private:
   static int on_server_name(SSL* ssl, int* alert, void* self);
+  static int on_alpn(SSL* ssl, const unsigned char** out, unsigned char* out_len, const unsigned char* offered,
+                     unsigned int offered_len, void* self);
+  static int on_certificate(SSL* ssl, void* self);
   std::vector<SSL_CTX*> contexts_;  // one per certificate, same settings; [0] is the default
+  bool offer_h2_;
+  AlpnChallengeLookup acme_challenges_;  // nullptr without ACME
 };
 
 // Client side, for https:// backends: TLS 1.2+, ALPN "http/1.1" offered.

@@ -3,9 +3,6 @@
 // through a reload that swaps the certificate, shortens a timeout, changes the
 // rate limit and adds a pool.
 #include <catch2/catch.hpp>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
 #include <signal.h>
 
 #include <fstream>
@@ -15,6 +12,7 @@
 #include "test/support/load_balancer_process.h"
 #include "test/support/raw_http.h"
 #include "test/support/test_certificates.h"
+#include "test/support/tls_client.h"
 
 using namespace test_support;
 using nlohmann::json;
@@ -27,68 +25,6 @@ struct TempConfig {
   explicit TempConfig(const std::string& text) { write(text); }
   ~TempConfig() { std::remove(path.c_str()); }
   void write(const std::string& text) const { std::ofstream(path) << text; }
-};
-
-// One TLS connection to 127.0.0.1:port, verified against the test CA, kept
-// open for several requests (each answer must carry Content-Length).
-class TlsClient {
- public:
-  explicit TlsClient(int port) : fd_(connect_to(port)) {
-    context_ = SSL_CTX_new(TLS_client_method());
-    REQUIRE(SSL_CTX_load_verify_locations(context_, test_certificates().path("ca.crt").c_str(), nullptr) == 1);
-    SSL_CTX_set_verify(context_, SSL_VERIFY_PEER, nullptr);
-    ssl_ = SSL_new(context_);
-    SSL_set_fd(ssl_, fd_.get());
-    REQUIRE(SSL_connect(ssl_) == 1);
-  }
-  ~TlsClient() {
-    SSL_free(ssl_);
-    SSL_CTX_free(context_);
-  }
-  TlsClient(const TlsClient&) = delete;
-  TlsClient& operator=(const TlsClient&) = delete;
-
-  // The common name of the certificate the server showed in this handshake.
-  std::string peer_common_name() const {
-    X509* peer = SSL_get1_peer_certificate(ssl_);
-    REQUIRE(peer);
-    char name[256] = {};
-    X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, name, sizeof name);
-    X509_free(peer);
-    return name;
-  }
-
-  // Sends `request` and returns the status and body of its answer.
-  std::pair<int, std::string> exchange(const std::string& request) {
-    send(request);
-    return receive();
-  }
-  void send(const std::string& request) {
-    REQUIRE(SSL_write(ssl_, request.data(), static_cast<int>(request.size())) == static_cast<int>(request.size()));
-  }
-  std::pair<int, std::string> receive() {
-    std::string bytes;
-    size_t head_end;
-    while ((head_end = bytes.find("\r\n\r\n")) == std::string::npos) read_more(bytes);
-    const std::string head = bytes.substr(0, head_end);
-    const size_t length_at = head.find("Content-Length: ");
-    REQUIRE(length_at != std::string::npos);
-    const size_t length = std::stoul(head.substr(length_at + 16));
-    while (bytes.size() < head_end + 4 + length) read_more(bytes);
-    return {std::stoi(head.substr(9, 3)), bytes.substr(head_end + 4, length)};
-  }
-
- private:
-  void read_more(std::string& bytes) {
-    char buffer[4096];
-    int n = SSL_read(ssl_, buffer, sizeof buffer);
-    REQUIRE(n > 0);
-    bytes.append(buffer, static_cast<size_t>(n));
-  }
-
-  ScopedFd fd_;
-  SSL_CTX* context_ = nullptr;
-  SSL* ssl_ = nullptr;
 };
 
 std::string config_text(const std::string& cert, const std::string& extra) {
@@ -106,10 +42,10 @@ TEST_CASE("SIGHUP swaps the certificate, timeouts, rate limit and pools under li
                                               R"("], "backend-timeout": 5, "rate-limit": 1000, "rate-burst": 1000)"));
   LoadBalancerProcess lb({}, {"--config", config.path});
 
-  TlsClient kept(lb.port());  // a keep-alive client across the reload
+  TlsClient kept(lb.port(), test_certificates().path("ca.crt"));  // a keep-alive client across the reload
   CHECK(kept.peer_common_name() == "localhost");
   CHECK(kept.exchange(build_request("GET", "/")).first == 200);
-  TlsClient slow(lb.port());
+  TlsClient slow(lb.port(), test_certificates().path("ca.crt"));
   slow.send(build_request("GET", "/slow?ms=1000"));  // in flight across the reload
   REQUIRE(web.process().wait_for_line("/slow?ms=1000: waiting", 10s));
 
@@ -124,7 +60,7 @@ TEST_CASE("SIGHUP swaps the certificate, timeouts, rate limit and pools under li
   // The old connection goes on with its certificate; a new handshake gets the new one.
   CHECK(kept.exchange(build_request("GET", "/")).first == 200);          // token 1 of the new bucket
   CHECK(kept.peer_common_name() == "localhost");
-  TlsClient fresh(lb.port());
+  TlsClient fresh(lb.port(), test_certificates().path("ca.crt"));
   CHECK(fresh.peer_common_name() == "api.example.test");
   CHECK(fresh.exchange(build_request("GET", "/slow?ms=1000")).first == 504);  // token 2: the new 0.3 s timeout
   auto [api_status, api_body] = fresh.exchange(build_request("GET", "/api"));  // token 3: the new pool
@@ -138,6 +74,6 @@ TEST_CASE("SIGHUP swaps the certificate, timeouts, rate limit and pools under li
                R"("], "backends": [")" + web.url() + R"("]})");
   REQUIRE(lb.process().signal(SIGHUP));
   CHECK(lb.process().wait_for_line("[Reload] rejected", 5s));
-  TlsClient after(lb.port());
+  TlsClient after(lb.port(), test_certificates().path("ca.crt"));
   CHECK(after.peer_common_name() == "api.example.test");
 }

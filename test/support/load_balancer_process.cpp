@@ -11,7 +11,8 @@ namespace {
 
 std::vector<std::string> arguments(const std::vector<std::string>& backend_urls,
                                    const std::vector<std::string>& extra_args) {
-  std::vector<std::string> args = {"--port", "0"};
+  std::vector<std::string> args;
+  if (std::find(extra_args.begin(), extra_args.end(), "--port") == extra_args.end()) args = {"--port", "0"};
   if (std::find(extra_args.begin(), extra_args.end(), "--bind") == extra_args.end()) {
     args.insert(args.end(), {"--bind", "127.0.0.1"});
   }

@@ -16,7 +16,7 @@ namespace test_support {
 class LoadBalancerProcess {
  public:
   // Starts `load_balancer --port 0 --bind 127.0.0.1 --backend URL... <extra_args>`
-  // (without the --bind when extra_args has its own)
+  // (without the --port or --bind when extra_args has its own)
   // and waits for its listening line. Throws (with its output) if it does not come up.
   LoadBalancerProcess(const std::vector<std::string>& backend_urls, const std::vector<std::string>& extra_args = {});
 
