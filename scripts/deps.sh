@@ -16,7 +16,7 @@ PACKAGES=(
 # test, clang and its libFuzzer runtime for scripts/fuzz.sh, redis-server for
 # the shared rate limit, nghttp2-client (nghttp, h2load) for HTTP/2.
 if [[ "${1:-}" == --test ]]; then
-  PACKAGES+=(chromium clang libclang-rt-14-dev redis-server nghttp2-client)
+  PACKAGES+=(chromium clang libclang-rt-14-dev redis-server nghttp2-client pebble)
 fi
 
 mapfile -t missing < <(missing_packages "${PACKAGES[@]}")

@@ -18,6 +18,17 @@ struct SplitUrl {
   std::string path;    // from the first '/' after the host, "/" when none
 };
 
+std::string describe(httplib::Error error) {
+  switch (error) {
+    case httplib::Error::Connection: return "connection refused";
+    case httplib::Error::ConnectionTimeout: return "connect timeout";
+    case httplib::Error::Read: return "timeout or read error";
+    case httplib::Error::SSLConnection: return "TLS handshake failed";
+    case httplib::Error::SSLServerVerification: return "TLS certificate verification failed (see --acme-ca)";
+    default: return httplib::to_string(error);
+  }
+}
+
 SplitUrl split(const std::string& url) {
   const auto scheme_end = url.find("://");
   const auto path_start = url.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
@@ -56,7 +67,7 @@ class HttplibAcmeHttp : public AcmeHttp {
     client.set_write_timeout(kTimeout);
     client.set_keep_alive(false);
     httplib::Result result = send_request(client, parts.path);
-    if (!result) throw AcmeError("cannot reach " + parts.origin + ": " + httplib::to_string(result.error()));
+    if (!result) throw AcmeError("cannot reach " + parts.origin + ": " + describe(result.error()));
     AcmeResponse response;
     response.status = result->status;
     response.body = result->body;

@@ -39,14 +39,13 @@ nlohmann::json certificates_json(const acme::CertificateManager& certificates, a
 std::string certificates_metrics(const acme::CertificateManager& certificates) {
   std::string out =
       "# HELP lb_tls_certificate_expiry_seconds When each ACME name's certificate expires (Unix time; "
-      "a placeholder's too, with source=\"placeholder\").\n"
+      "a placeholder's until the first issuance).\n"
       "# TYPE lb_tls_certificate_expiry_seconds gauge\n";
   for (const acme::CertificateStatus& status : certificates.status()) {
     char value[32];
     std::snprintf(value, sizeof value, "%.0f", unix_seconds(status.not_after));
     // Names are DNS names (checked by acme_settings_problem()): nothing to escape.
-    out += "lb_tls_certificate_expiry_seconds{name=\"" + status.name + "\",source=\"" + status.source + "\"} " +
-           value + "\n";
+    out += "lb_tls_certificate_expiry_seconds{name=\"" + status.name + "\"} " + value + "\n";
   }
   return out;
 }

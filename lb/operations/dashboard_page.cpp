@@ -73,6 +73,8 @@ const std::string& dashboard_html() {
   #requests tr.bad td { color: var(--bad); } #requests tr.warn td { color: var(--warn); }
   #requests tr.retried td.trace { color: var(--warn); font-weight: 600; }
   #events { list-style: none; padding: 0; margin: 8px 0 0; font: 16px/1.6 ui-monospace, Menlo, Consolas, monospace; }
+  #certificate-list { list-style: none; padding: 0; margin: 8px 0 0; font-size: 16px; line-height: 1.6; }
+  #certificate-list li.bad { color: var(--bad); } #certificate-list li.warn { color: var(--warn); }
   #events li.bad { color: var(--bad); } #events li.ok { color: var(--ok); } #events li.warn { color: var(--warn); }
   h3 { margin: 28px 0 0; font-size: 18px; }
 </style>
@@ -100,6 +102,10 @@ const std::string& dashboard_html() {
   <input id="new-weight" type="number" min="1" max="1000" value="1" style="width: 5em">
   <button>Add backend</button>
 </form>
+<section id="certificates" hidden>
+  <h3>Certificates <span class="sub">from the ACME server: expiry and renewal of each name</span></h3>
+  <ul id="certificate-list"></ul>
+</section>
 <h3>Requests <span class="sub">newest first: what the load balancer decided for each one</span></h3>
 <table id="requests">
   <thead><tr><th>time</th><th>method</th><th>path</th><th>status</th><th>backend</th><th>ms</th><th>decision</th></tr></thead>

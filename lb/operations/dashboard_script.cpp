@@ -254,7 +254,24 @@ function render(status) {
   byId('uptime').textContent = uptime(status.uptime_seconds);
   byId('connections').textContent = status.open_connections;
   byId('total-rps').textContent = totalRps.toFixed(totalRps < 10 ? 1 : 0);
+  showCertificates(status.certificates);
   firstRender = false;
+}
+
+// Automatic HTTPS: each name's certificate, red while a placeholder or past
+// an error, amber in its last third (when renewal is due).
+function showCertificates(certificates) {
+  byId('certificates').hidden = !certificates;
+  if (!certificates) return;
+  byId('certificate-list').replaceChildren(...certificates.map(c => {
+    const days = c.expires_in_seconds / 86400;
+    const left = days >= 2 ? Math.floor(days) + ' days' : Math.max(0, Math.round(c.expires_in_seconds / 60)) + ' min';
+    const text = c.source === 'placeholder'
+      ? c.name + ': self-signed placeholder until the first certificate'
+      : c.name + ': ' + c.source + ', expires ' + c.expires + ' (in ' + left + '), renewal from ' + c.next_attempt;
+    const kind = c.source === 'placeholder' || c.last_error ? 'bad' : Date.parse(c.next_attempt) <= Date.now() ? 'warn' : 'ok';
+    return el('li', {class: kind}, text + (c.last_error ? ' · last error: ' + c.last_error : ''));
+  }));
 }
 
 // The live request view: GET requests?after=N each second (newest first),

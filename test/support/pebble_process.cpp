@@ -74,9 +74,13 @@ std::string PebbleProcess::root_file() {
 }
 
 void PebbleProcess::start() {
-  // No random sleeps before validating; authorizations never reused, so each
-  // order proves its challenge again.
-  ::setenv("PEBBLE_VA_NOSLEEP", "1", 1);
+  // Authorizations are never reused, so each order proves its challenge again.
+  if (settings_.validation_sleep_seconds > 0) {
+    ::unsetenv("PEBBLE_VA_NOSLEEP");
+    ::setenv("PEBBLE_VA_SLEEPTIME", std::to_string(settings_.validation_sleep_seconds).c_str(), 1);
+  } else {
+    ::setenv("PEBBLE_VA_NOSLEEP", "1", 1);
+  }
   ::setenv("PEBBLE_AUTHZREUSE", "0", 1);
   ::setenv("PEBBLE_WFE_NONCEREJECT", std::to_string(settings_.nonce_reject_percent).c_str(), 1);
   pebble_ = std::make_unique<ChildProcess>(

@@ -18,6 +18,7 @@ namespace test_support {
 struct PebbleSettings {
   int validity_seconds = 0;      // the certificates' lifetime; 0: pebble's default (years)
   int nonce_reject_percent = 0;  // good nonces refused as badNonce
+  int validation_sleep_seconds = 0;  // > 0: each validation first sleeps 0 to N-1 s (time to stop pebble mid-order)
 };
 
 class PebbleProcess {
@@ -36,6 +37,8 @@ class PebbleProcess {
   // The root pebble issues under (made fresh at each start), as PEM in a file.
   std::string root_file();
 
+  // Pebble's output, e.g. its "Sleeping for 2s seconds before validating" while an order waits.
+  ChildProcess& process() { return *pebble_; }
   void stop();   // SIGKILL, as a crash would; pebble forgets everything
   void start();  // again, on the same ports
 
