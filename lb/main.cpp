@@ -2,6 +2,7 @@
 // SIGINT/SIGTERM. The request path itself starts in lb/proxy/http1_connection.cpp (then lb/proxy/exchange.h).
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -50,7 +51,7 @@ std::vector<lb::HealthTarget> health_targets(const lb::Balancer& balancer) {
   for (const auto& pool : topology->pools) {
     const lb::PoolSettings& settings = pool->settings;
     targets.push_back({settings.name, settings.health_path, settings.health_interval, pool->backends,
-                       settings.health_timeout});
+                       settings.health_timeout, settings.backend_tls});
   }
   return targets;
 }
@@ -58,9 +59,10 @@ std::vector<lb::HealthTarget> health_targets(const lb::Balancer& balancer) {
 // SIGHUP: read flags and --config again and apply everything but the
 // listening and admin addresses: pools, routes, backends and their settings,
 // health, circuit breaker, retries, ejection, timeouts, limits, rate limit,
-// trusted proxies and TLS certificates. Everything is checked first (a bad
-// file or certificate changes nothing); then the pools and routes, and the
-// live settings, are each swapped in one step.
+// trusted proxies, TLS certificates and client CA, and each pool's backend CA
+// and client certificate. Everything is checked first (a bad file or
+// certificate changes nothing); then the pools and routes (with their backend
+// TLS contexts), and the live settings, are each swapped in one step.
 void reload(const std::vector<std::string>& arguments, const lb::Options& running, lb::ProxyContext& context,
             lb::HealthChecker& health_checker) {
   std::vector<const char*> argv;
@@ -70,6 +72,7 @@ void reload(const std::vector<std::string>& arguments, const lb::Options& runnin
   try {
     fresh = lb::parse_options(static_cast<int>(argv.size()), argv.data());
     live = lb::build_live_settings(fresh, context.live.current().get(), context.metrics);
+    lb::load_backend_tls(fresh.pools);
     context.balancer.reconfigure(fresh.backend, fresh.pools, fresh.routes);
   } catch (const std::exception& e) {
     common::log_line(std::string("[Reload] rejected: ") + e.what() + "; keeping the running configuration");
@@ -82,10 +85,22 @@ void reload(const std::vector<std::string>& arguments, const lb::Options& runnin
   common::log_line("[Reload] applied: " + describe(fresh));
   if (fresh.port != running.port || fresh.bind != running.bind || fresh.admin_port != running.admin_port ||
       fresh.admin_bind != running.admin_bind || fresh.redirect_http_port != running.redirect_http_port ||
-      fresh.max_connections != running.max_connections || fresh.access_log != running.access_log ||
-      fresh.backend_ca != running.backend_ca || fresh.backend_insecure != running.backend_insecure) {
-    common::log_line("[Reload] listening and admin addresses, --max-connections, --access-log and backend CA "
-                     "settings need a restart");
+      fresh.max_connections != running.max_connections || fresh.access_log != running.access_log) {
+    common::log_line("[Reload] listening and admin addresses, --max-connections and --access-log need a restart");
+  }
+}
+
+// --check's lines on how https:// backends are reached, for pools that have one.
+void print_backend_tls(const std::vector<lb::PoolSpec>& pools) {
+  for (const auto& pool : pools) {
+    const bool https = std::any_of(pool.backends.begin(), pool.backends.end(),
+                                   [](const lb::BackendSpec& backend) { return backend.scheme == "https"; });
+    const lb::TlsClientFiles& tls = pool.settings.backend_tls;
+    if (!https && tls.ca_file.empty() && tls.certificate.cert_file.empty()) continue;
+    std::printf("  backend tls %s: %s%s%s%s\n", pool.settings.name.c_str(),
+                !tls.verify ? "not verified" : tls.ca_file.empty() ? "CA system store" : "CA ",
+                tls.verify ? tls.ca_file.c_str() : "", tls.certificate.cert_file.empty() ? "" : ", client certificate ",
+                tls.certificate.cert_file.c_str());
   }
 }
 
@@ -121,6 +136,10 @@ void print_plan(const lb::Options& options) {
   if (!options.routes.empty()) std::printf("  no match   404\n");
   std::printf("  balancing  %s\n", describe(options).c_str());
   if (!options.tls_certs.empty()) std::printf("  tls        %zu certificate(s)\n", options.tls_certs.size());
+  if (!options.tls_client_ca.empty()) {
+    std::printf("  client     certificate %s, CA %s\n", options.tls_client_verify.c_str(), options.tls_client_ca.c_str());
+  }
+  print_backend_tls(options.pools);
   if (options.admin_port >= 0) std::printf("  admin      %s:%d\n", options.admin_bind.c_str(), options.admin_port);
   for (const auto& warning : options.warnings) std::printf("warning: %s\n", warning.c_str());
 }
@@ -140,10 +159,9 @@ int main(int argc, char** argv) {
   // Certificates are checked before anything starts (and by --check).
   lb::Metrics metrics;
   std::shared_ptr<const lb::LiveSettings> live;
-  std::unique_ptr<lb::TlsClientContext> upstream_tls;
   try {
     live = lb::build_live_settings(options, nullptr, metrics);
-    upstream_tls = std::make_unique<lb::TlsClientContext>(!options.backend_insecure, options.backend_ca);
+    lb::load_backend_tls(options.pools);
   } catch (const std::runtime_error& e) {
     std::cerr << "load_balancer: " << e.what() << "\n";
     return 2;
@@ -161,7 +179,7 @@ int main(int argc, char** argv) {
   lb::Balancer balancer(options.backend, options.pools, options.routes);
   lb::HealthChecker health_checker(
       [&balancer] { return health_targets(balancer); },
-      lb::make_http_probe(!options.backend_insecure, options.backend_ca));
+      lb::make_http_probe());
   // The first round runs before the listener opens, so the first request
   // already knows which backends are up.
   health_checker.run_round();
@@ -180,7 +198,6 @@ int main(int argc, char** argv) {
   const bool https = live->tls != nullptr;
   lb::ProxyContext context{lb::LiveSettingsStore(live),
                            balancer,
-                           *upstream_tls,
                            access_log.get(),
                            metrics,
                            {},
