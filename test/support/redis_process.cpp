@@ -1,33 +1,17 @@
 #include "test/support/redis_process.h"
 
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <stdexcept>
+
+#include "test/support/free_port.h"
 
 namespace test_support {
 
 namespace {
 
 constexpr char kRedisServer[] = "/usr/bin/redis-server";
-
-// A port the kernel just handed out and released: free, barring a race.
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    if (fd >= 0) ::close(fd);
-    throw std::runtime_error("no free port for redis-server");
-  }
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 }  // namespace
 
