@@ -137,7 +137,7 @@ void print_plan(const lb::Options& options) {
   std::printf("  balancing  %s\n", describe(options).c_str());
   if (!options.tls_certs.empty()) std::printf("  tls        %zu certificate(s)\n", options.tls_certs.size());
   if (!options.tls_client_ca.empty()) {
-    std::printf("  client     certificate %s, CA %s\n", options.tls_client_verify.c_str(), options.tls_client_ca.c_str());
+    std::printf("  client ca  %s, certificate %s\n", options.tls_client_ca.c_str(), options.tls_client_verify.c_str());
   }
   print_backend_tls(options.pools);
   if (options.admin_port >= 0) std::printf("  admin      %s:%d\n", options.admin_bind.c_str(), options.admin_port);

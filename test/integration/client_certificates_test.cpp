@@ -149,6 +149,22 @@ TEST_CASE("a client-sent X-Client-Cert-Subject on plain HTTP", "[integration][tl
   CHECK_THAT(body, !Catch::Contains("X-Client-Cert-Subject"));
 }
 
+// --check names the client CA and how each pool reaches its https:// backends.
+TEST_CASE("what --check prints of client certificates", "[integration][tls][client-cert]") {
+  auto [status, output] = run_load_balancer_to_exit(
+      {"-b", "https://localhost:9", "--check", "--tls-cert", cert("server.crt"), "--tls-key", cert("server.key"),
+       "--tls-client-ca", cert("ca.crt"), "--tls-client-verify", "optional", "--backend-ca", cert("ca.crt"),
+       "--backend-cert", cert("client.crt"), "--backend-key", cert("client.key")});
+  CHECK(status == 0);
+  CHECK_THAT(output, Catch::Contains("client ca  " + cert("ca.crt") + ", certificate optional"));
+  CHECK_THAT(output, Catch::Contains("backend tls default: CA " + cert("ca.crt") + ", client certificate " +
+                                     cert("client.crt")));
+  auto [bad, bad_output] = run_load_balancer_to_exit({"-b", "https://localhost:9", "--check", "--backend-cert",
+                                                      cert("client.crt"), "--backend-key", cert("other.key")});
+  CHECK(bad == 2);
+  CHECK_THAT(bad_output, Catch::Contains("other.key") && Catch::Contains("does not match"));
+}
+
 // A client CA file that is not one: one line naming it, exit 2, at start and with --check;
 // on SIGHUP the reload is refused and the running listener keeps asking with the old CA.
 TEST_CASE("a bad client CA file", "[integration][tls][reload][client-cert]") {
