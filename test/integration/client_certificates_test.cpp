@@ -39,13 +39,15 @@ std::pair<int, std::string> curl_as(int port, const std::string& name, const std
   return shell(command + extra + " https://localhost:" + std::to_string(port) + "/");
 }
 
-// One request by `openssl s_client` as client `name` ("": none): what it printed.
-std::pair<int, std::string> s_client_as(int port, const std::string& name) {
+// One request by `openssl s_client` as client `name` ("": none), with `extra`
+// options (-ign_eof: wait for the answer after sending): what it printed.
+std::pair<int, std::string> s_client_as(int port, const std::string& name, const std::string& extra = "-quiet") {
   std::string command = "printf 'GET / HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n"
-                        "X-Client-Cert-Subject: CN=forged\\r\\n\\r\\n' | openssl s_client -quiet -connect 127.0.0.1:" +
-                        std::to_string(port) + " -servername localhost -CAfile " + cert("ca.crt");
+                        "X-Client-Cert-Subject: CN=forged\\r\\n\\r\\n' | openssl s_client " + extra +
+                        " -connect 127.0.0.1:" + std::to_string(port) + " -servername localhost -CAfile " +
+                        cert("ca.crt");
   if (!name.empty()) command += " -cert " + cert(name + ".crt") + " -key " + cert(name + ".key");
-  return shell(command);
+  return shell(command + " 2>&1");
 }
 
 const char* const kSubject = "\"X-Client-Cert-Subject\":\"CN=client,O=Example\"";
@@ -96,6 +98,17 @@ TEST_CASE("a required client certificate", "[integration][tls][client-cert]") {
   CHECK(s_with == 0);
   CHECK_THAT(s_with_output, Catch::Contains(kSubject));
   CHECK_THAT(s_with_output, !Catch::Contains("forged"));
+  // A resumed session (no certificate sent again) keeps its subject; OpenSSL resumes one
+  // with peer verification on only when a session id context is set.
+  const std::string session = "/tmp/lb_client_cert_session_" + std::to_string(::getpid()) + ".pem";
+  for (const std::string version : {"-tls1_2", "-tls1_3"}) {
+    CHECK(s_client_as(lb.port(), "client", version + " -ign_eof -sess_out " + session).first == 0);
+    auto [resumed, resumed_output] = s_client_as(lb.port(), "", version + " -ign_eof -sess_in " + session);
+    CHECK(resumed == 0);
+    CHECK_THAT(resumed_output, Catch::Contains("Reused, TLS"));
+    CHECK_THAT(resumed_output, Catch::Contains(kSubject));
+  }
+  std::remove(session.c_str());
   // TLS 1.2: the refusal is part of the handshake itself.
   CHECK(shell("openssl s_client -tls1_2 -connect 127.0.0.1:" + std::to_string(lb.port()) + " -CAfile " +
               cert("ca.crt") + " </dev/null")
