@@ -2,6 +2,7 @@
 // SIGINT/SIGTERM. The request path itself starts in lb/proxy/http1_connection.cpp (then lb/proxy/exchange.h).
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -52,7 +53,7 @@ std::vector<lb::HealthTarget> health_targets(const lb::Balancer& balancer) {
   for (const auto& pool : topology->pools) {
     const lb::PoolSettings& settings = pool->settings;
     targets.push_back({settings.name, settings.health_path, settings.health_interval, pool->backends,
-                       settings.health_timeout});
+                       settings.health_timeout, settings.backend_tls});
   }
   return targets;
 }
@@ -80,9 +81,10 @@ void install_certificates(RunningOptions& running, lb::ProxyContext& context) {
 // SIGHUP: read flags and --config again and apply everything but the
 // listening and admin addresses: pools, routes, backends and their settings,
 // health, circuit breaker, retries, ejection, timeouts, limits, rate limit,
-// trusted proxies and TLS certificates. Everything is checked first (a bad
-// file or certificate changes nothing); then the pools and routes, and the
-// live settings, are each swapped in one step.
+// trusted proxies, TLS certificates and client CA, and each pool's backend CA
+// and client certificate. Everything is checked first (a bad file or
+// certificate changes nothing); then the pools and routes (with their backend
+// TLS contexts), and the live settings, are each swapped in one step.
 void reload(const std::vector<std::string>& arguments, const lb::Options& started, RunningOptions& running,
             lb::ProxyContext& context, lb::HealthChecker& health_checker) {
   std::vector<const char*> argv;
@@ -92,6 +94,7 @@ void reload(const std::vector<std::string>& arguments, const lb::Options& starte
   try {
     fresh = lb::parse_options(static_cast<int>(argv.size()), argv.data());
     auto live = lb::build_live_settings(fresh, context.live.current().get(), context.metrics, running.acme);
+    lb::load_backend_tls(fresh.pools);
     context.balancer.reconfigure(fresh.backend, fresh.pools, fresh.routes);
     context.live.replace(live);
   } catch (const std::exception& e) {
@@ -108,12 +111,25 @@ void reload(const std::vector<std::string>& arguments, const lb::Options& starte
   if (fresh.port != started.port || fresh.bind != started.bind || fresh.admin_port != started.admin_port ||
       fresh.admin_bind != started.admin_bind || fresh.redirect_http_port != started.redirect_http_port ||
       fresh.max_connections != started.max_connections || fresh.access_log != started.access_log ||
-      fresh.backend_ca != started.backend_ca || fresh.backend_insecure != started.backend_insecure ||
       acme.names != acme_started.names || acme.directory_url != acme_started.directory_url ||
       acme.email != acme_started.email || acme.state_dir != acme_started.state_dir ||
       acme.ca_file != acme_started.ca_file) {
-    common::log_line("[Reload] listening and admin addresses, --max-connections, --access-log, backend CA and "
-                     "--acme-* settings need a restart");
+    common::log_line("[Reload] listening and admin addresses, --max-connections, --access-log and --acme-* "
+                     "settings need a restart");
+  }
+}
+
+// --check's lines on how https:// backends are reached, for pools that have one.
+void print_backend_tls(const std::vector<lb::PoolSpec>& pools) {
+  for (const auto& pool : pools) {
+    const bool https = std::any_of(pool.backends.begin(), pool.backends.end(),
+                                   [](const lb::BackendSpec& backend) { return backend.scheme == "https"; });
+    const lb::TlsClientFiles& tls = pool.settings.backend_tls;
+    if (!https && tls.ca_file.empty() && tls.certificate.cert_file.empty()) continue;
+    std::printf("  backend tls %s: %s%s%s%s\n", pool.settings.name.c_str(),
+                !tls.verify ? "not verified" : tls.ca_file.empty() ? "CA system store" : "CA ",
+                tls.verify ? tls.ca_file.c_str() : "", tls.certificate.cert_file.empty() ? "" : ", client certificate ",
+                tls.certificate.cert_file.c_str());
   }
 }
 
@@ -153,6 +169,10 @@ void print_plan(const lb::Options& options) {
     std::printf("  acme       %s from %s, state in %s%s\n", name.c_str(), options.acme.directory_url.c_str(),
                 options.acme.state_dir.c_str(), options.acme.http01 ? " (http-01, tls-alpn-01)" : " (tls-alpn-01)");
   }
+  if (!options.tls_client_ca.empty()) {
+    std::printf("  client ca  %s, certificate %s\n", options.tls_client_ca.c_str(), options.tls_client_verify.c_str());
+  }
+  print_backend_tls(options.pools);
   if (options.admin_port >= 0) std::printf("  admin      %s:%d\n", options.admin_bind.c_str(), options.admin_port);
   for (const auto& warning : options.warnings) std::printf("warning: %s\n", warning.c_str());
 }
@@ -173,7 +193,6 @@ int main(int argc, char** argv) {
   // starts (and by --check, which writes nothing but the folder).
   lb::Metrics metrics;
   std::shared_ptr<const lb::LiveSettings> live;
-  std::unique_ptr<lb::TlsClientContext> upstream_tls;
   std::unique_ptr<lb::acme::CertificateManager> acme;
   try {
     if (options.acme.enabled() && options.check_only) lb::acme::AcmeState(options.acme.state_dir).prepare();
@@ -181,7 +200,7 @@ int main(int argc, char** argv) {
       acme = std::make_unique<lb::acme::CertificateManager>(options.acme, lb::acme::make_acme_http(options.acme.ca_file));
     }
     live = lb::build_live_settings(options, nullptr, metrics, acme.get());
-    upstream_tls = std::make_unique<lb::TlsClientContext>(!options.backend_insecure, options.backend_ca);
+    lb::load_backend_tls(options.pools);
   } catch (const std::runtime_error& e) {
     std::cerr << "load_balancer: " << e.what() << "\n";
     return 2;
@@ -199,7 +218,7 @@ int main(int argc, char** argv) {
   lb::Balancer balancer(options.backend, options.pools, options.routes);
   lb::HealthChecker health_checker(
       [&balancer] { return health_targets(balancer); },
-      lb::make_http_probe(!options.backend_insecure, options.backend_ca));
+      lb::make_http_probe());
   // The first round runs before the listener opens, so the first request
   // already knows which backends are up.
   health_checker.run_round();
@@ -218,7 +237,6 @@ int main(int argc, char** argv) {
   const bool https = live->tls != nullptr;
   lb::ProxyContext context{lb::LiveSettingsStore(live),
                            balancer,
-                           *upstream_tls,
                            access_log.get(),
                            metrics,
                            {},

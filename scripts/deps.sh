@@ -14,9 +14,10 @@ PACKAGES=(
 )
 # `deps.sh --test` adds what only the tests need: Chromium for the dashboard
 # test, clang and its libFuzzer runtime for scripts/fuzz.sh, redis-server for
-# the shared rate limit, nghttp2-client (nghttp, h2load) for HTTP/2.
+# the shared rate limit, nghttp2-client (nghttp, h2load) for HTTP/2, nginx-light
+# as an HTTPS backend that requires a client certificate.
 if [[ "${1:-}" == --test ]]; then
-  PACKAGES+=(chromium clang libclang-rt-14-dev redis-server nghttp2-client pebble)
+  PACKAGES+=(chromium clang libclang-rt-14-dev redis-server nghttp2-client pebble nginx-light)
 fi
 
 mapfile -t missing < <(missing_packages "${PACKAGES[@]}")

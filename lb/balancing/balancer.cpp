@@ -29,6 +29,7 @@ void Balancer::reconfigure(BackendSettings settings, const std::vector<PoolSpec>
   auto old = std::atomic_load(&topology_);
   std::vector<std::shared_ptr<const BackendPool>> pools;
   BackendList carried;  // they take the new settings once the change is sure
+  BackendList retargeted;  // carried https:// backends whose pool now reaches them with other TLS files
   for (const auto& spec : specs) {
     const BackendPool* old_pool = old ? old->find(spec.settings.name) : nullptr;
     BackendList backends;
@@ -43,6 +44,9 @@ void Balancer::reconfigure(BackendSettings settings, const std::vector<PoolSpec>
         }
       }
       if (kept) carried.push_back(kept);
+      if (kept && kept->spec.scheme == "https" && old_pool->settings.backend_tls != spec.settings.backend_tls) {
+        retargeted.push_back(kept);
+      }
       // Backends new in a reload join at run time (slow start on their first pass).
       backends.push_back(kept ? kept
                               : std::make_shared<Backend>(backend_spec, settings, spec.settings.name,
@@ -52,6 +56,8 @@ void Balancer::reconfigure(BackendSettings settings, const std::vector<PoolSpec>
   }
   install(std::move(pools), Router(std::move(routes)));
   for (const auto& backend : carried) backend->apply(settings);
+  // Their idle connections were made with the old CA or client certificate: new ones use the new.
+  for (const auto& backend : retargeted) backend->idle_connections().clear();
   settings_ = settings;
 }
 

@@ -28,6 +28,7 @@
 #include "lb/balancing/selector.h"
 #include "lb/balancing/sticky_sessions.h"
 #include "lb/routing/router.h"
+#include "lb/transport/tls_context.h"
 
 namespace lb {
 
@@ -47,6 +48,10 @@ struct PoolSettings {
   RequestLimit max_requests{};  // --max-requests: each backend's limit
   QueueSettings queue{};      // --queue-timeout, --queue-size (the same for every pool)
   HedgePolicy hedge{};        // --hedge-after
+  TlsClientFiles backend_tls{};  // --backend-ca/-cert/-key, --backend-insecure: how its https:// backends are reached
+  // Those files loaded (lb/config/live_config.h, at start and by each reload;
+  // pools with the same files share one); nullptr: never loaded (tests).
+  std::shared_ptr<const TlsClientContext> backend_tls_context{};
 };
 
 // What a pool keeps while its settings and backends change (admin API,
@@ -98,7 +103,8 @@ class Balancer {
 
   // Replaces pools and routes in one step (SIGHUP). Backends with an unchanged
   // pool, URL and weight are carried over with their state and take the new
-  // BackendSettings (Backend::apply()). Throws
+  // BackendSettings (Backend::apply()); an https:// one whose pool's TLS files
+  // changed loses its idle connections (made with the old ones). Throws
   // std::invalid_argument, changing nothing, if a route names an unknown pool.
   void reconfigure(BackendSettings settings, const std::vector<PoolSpec>& pools, std::vector<Route> routes);
 

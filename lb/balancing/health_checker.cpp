@@ -26,11 +26,14 @@ std::string describe(httplib::Error error) {
 
 }  // namespace
 
-Probe make_http_probe(bool verify, const std::string& ca_file) {
-  return [verify, ca_file](const Backend& backend, const std::string& path, std::chrono::milliseconds timeout) {
-    httplib::Client client(backend.url);
-    client.enable_server_certificate_verification(verify);
-    if (!ca_file.empty()) client.set_ca_cert_path(ca_file);
+Probe make_http_probe() {
+  return [](const Backend& backend, const std::string& path, std::chrono::milliseconds timeout,
+            const TlsClientFiles& tls) {
+    const TlsCertificate& mine = tls.certificate;
+    httplib::Client client = mine.cert_file.empty() ? httplib::Client(backend.url)
+                                                    : httplib::Client(backend.url, mine.cert_file, mine.key_file);
+    client.enable_server_certificate_verification(tls.verify);
+    if (!tls.ca_file.empty()) client.set_ca_cert_path(tls.ca_file);
     client.set_connection_timeout(timeout);
     client.set_read_timeout(timeout);
     client.set_write_timeout(timeout);
@@ -114,7 +117,7 @@ ProbeResult HealthChecker::resolve_and_probe(Backend& backend, const HealthTarge
   if (backend.set_addresses(std::move(addresses))) {
     common::log_line("[DNS] " + backend.spec.host + " (" + backend.url + ") now resolves to " + listed);
   }
-  return probe_(backend, target.path, target.timeout);
+  return probe_(backend, target.path, target.timeout, target.tls);
 }
 
 void HealthChecker::start() { thread_ = std::thread([this] { loop(); }); }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "lb/balancing/backend.h"
+#include "lb/transport/tls_context.h"
 
 namespace lb {
 
@@ -30,14 +31,16 @@ struct ProbeResult {
 using Resolver = std::function<ResolvedAddresses(const Backend&, std::string& error)>;
 Resolver system_resolver();
 
-// Checks one backend once on `path`, within `timeout`. Injected so tests can
-// drive the checker without sockets.
-using Probe = std::function<ProbeResult(const Backend&, const std::string& path, std::chrono::milliseconds timeout)>;
+// Checks one backend once on `path`, within `timeout`, an https:// one with
+// its pool's TLS files. Injected so tests can drive the checker without sockets.
+using Probe = std::function<ProbeResult(const Backend&, const std::string& path, std::chrono::milliseconds timeout,
+                                        const TlsClientFiles& tls)>;
 
 // A probe that sends `GET path` with httplib::Client; any 2xx passes. For
-// https:// backends the certificate is checked against `ca_file` (empty: the
-// system store) unless `verify` is false.
-Probe make_http_probe(bool verify = true, const std::string& ca_file = "");
+// https:// backends the certificate is checked against `tls.ca_file` (empty:
+// the system store) unless `tls.verify` is false, and `tls.certificate` is
+// presented when given (its first certificate only: httplib loads no chain).
+Probe make_http_probe();
 
 // One pool's checks: its backends, its path, interval and timeout.
 struct HealthTarget {
@@ -46,6 +49,7 @@ struct HealthTarget {
   std::chrono::milliseconds interval;
   BackendList backends;
   std::chrono::milliseconds timeout{2000};
+  TlsClientFiles tls{};  // the pool's CA and client certificate for https:// backends
 };
 
 // The background thread's timetable, one entry per pool: returns the targets

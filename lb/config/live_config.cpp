@@ -1,5 +1,8 @@
 #include "lb/config/live_config.h"
 
+#include <algorithm>
+#include <stdexcept>
+
 #include "lb/protection/redis_rate_limiter.h"
 
 namespace lb {
@@ -23,7 +26,8 @@ std::shared_ptr<const TlsServerContext> build_tls(const Options& options, const 
     };
   }
   if (certificates.empty()) return nullptr;
-  return std::make_shared<TlsServerContext>(certificates, /*offer_h2=*/!options.no_http2, challenges);
+  const ClientCertificatePolicy clients{options.tls_client_ca, options.tls_client_verify != "optional"};
+  return std::make_shared<TlsServerContext>(certificates, /*offer_h2=*/!options.no_http2, clients, challenges);
 }
 
 }  // namespace
@@ -48,6 +52,25 @@ std::shared_ptr<const LiveSettings> build_live_settings(const Options& options, 
     }
   }
   return live;
+}
+
+void load_backend_tls(std::vector<PoolSpec>& pools) {
+  std::vector<const PoolSettings*> loaded;  // the first pool with each set of files
+  for (auto& pool : pools) {
+    PoolSettings& settings = pool.settings;
+    auto same = std::find_if(loaded.begin(), loaded.end(),
+                             [&](const PoolSettings* other) { return other->backend_tls == settings.backend_tls; });
+    if (same != loaded.end()) {
+      settings.backend_tls_context = (*same)->backend_tls_context;
+      continue;
+    }
+    try {
+      settings.backend_tls_context = std::make_shared<TlsClientContext>(settings.backend_tls);
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error("pool '" + settings.name + "' backends: " + e.what());
+    }
+    loaded.push_back(&settings);
+  }
 }
 
 }  // namespace lb

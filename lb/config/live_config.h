@@ -1,4 +1,5 @@
-// From Options to what runs: the LiveSettings a start or a reload installs.
+// From Options to what runs: the LiveSettings a start or a reload installs,
+// and the TLS contexts each pool reaches its https:// backends with.
 #pragma once
 
 #include <memory>
@@ -18,5 +19,11 @@ namespace lb {
 // certificate or key cannot be used.
 std::shared_ptr<const LiveSettings> build_live_settings(const Options& options, const LiveSettings* running,
                                                         Metrics& metrics, const acme::CertificateManager* acme);
+
+// Loads every pool's backend TLS files (PoolSettings::backend_tls) into its
+// backend_tls_context, one context for the pools that name the same files.
+// Read afresh each time (start, reload), so a renewed file is taken. Throws
+// std::runtime_error naming the pool and the file when one cannot be used.
+void load_backend_tls(std::vector<PoolSpec>& pools);
 
 }  // namespace lb

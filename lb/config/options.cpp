@@ -178,6 +178,13 @@ void define_flags(CLI::App& app, Options& o, RawFlags& raw, std::shared_ptr<Json
   app.add_option("--h2-max-streams", o.proxy.h2_max_streams, "Concurrent streams per HTTP/2 connection")
       ->check(CLI::Range(1, 10000))
       ->capture_default_str();
+  app.add_option("--tls-client-ca", o.tls_client_ca,
+                 "CA file (PEM): ask TLS clients for a certificate it signed; the subject goes to backends in "
+                 "X-Client-Cert-Subject");
+  app.add_option("--tls-client-verify", o.tls_client_verify,
+                 "required (no valid client certificate: no handshake) or optional (none: let in without one)")
+      ->check(CLI::IsMember({"required", "optional"}))
+      ->capture_default_str();
   app.add_option("--redirect-http", o.redirect_http_port, "Also listen for plain HTTP on this port and answer 308 to HTTPS")
       ->check(CLI::Range(0, 65535));
   app.add_option("--acme-domain", o.acme.names,
@@ -190,6 +197,9 @@ void define_flags(CLI::App& app, Options& o, RawFlags& raw, std::shared_ptr<Json
   app.add_option("--backend-ca", o.backend_ca, "CA file that signs https:// backends' certificates")
       ->check(CLI::ExistingFile);
   app.add_flag("--backend-insecure", o.backend_insecure, "Do not verify https:// backends' certificates");
+  app.add_option("--backend-cert", o.backend_cert, "Client certificate (PEM chain) shown to https:// backends")
+      ->check(CLI::ExistingFile);
+  app.add_option("--backend-key", o.backend_key, "Private key of --backend-cert")->check(CLI::ExistingFile);
 
   // Operations
   app.add_option("--admin-port", o.admin_port, "Admin server port: /status, /metrics, dashboard (0: a free one)")
@@ -251,6 +261,15 @@ Options parse_options(int argc, const char* const* argv) {
   if (o.redirect_http_port >= 0 && o.tls_certs.empty() && !o.acme.enabled()) {
     throw OptionsError("--redirect-http: needs --tls-cert or --acme-domain");
   }
+  if (!o.tls_client_ca.empty() && o.tls_certs.empty() && !o.acme.enabled()) {
+    throw OptionsError("--tls-client-ca: needs --tls-cert or --acme-domain");
+  }
+  if (app.count("--tls-client-verify") && o.tls_client_ca.empty()) {
+    throw OptionsError("--tls-client-verify: needs --tls-client-ca");
+  }
+  if (o.backend_cert.empty() != o.backend_key.empty()) {
+    throw OptionsError("--backend-cert/--backend-key: give both, the certificate and its key");
+  }
   o.acme.http01 = o.redirect_http_port >= 0;
   if (const std::string problem = acme::acme_settings_problem(o.acme); !problem.empty()) throw OptionsError(problem);
   if (!is_token(o.proxy.via_name)) throw OptionsError("--via-name: must be a single token");
@@ -304,6 +323,7 @@ Options parse_options(int argc, const char* const* argv) {
   defaults.hedge = parse_tuning<HedgePolicy>(raw.hedge_after, "--hedge-after", "MS (1-60000), auto or off");
   defaults.queue.timeout = seconds_to_millis(raw.queue_timeout);
   defaults.queue.size = raw.queue_size;
+  defaults.backend_tls = {!o.backend_insecure, o.backend_ca, {o.backend_cert, o.backend_key}};
   o.pools = build_pools(raw.backends, config->structured("pools"), defaults);
   o.routes = build_routes(raw.routes, config->structured("routes"));
   check_pools_and_routes(o.pools, o.routes, o.check_only, o.warnings);

@@ -33,10 +33,14 @@ struct Options {
   std::vector<std::string> tls_certs;  // --tls-cert, paired in order with --tls-key
   std::vector<std::string> tls_keys;
   bool no_http2 = false;               // --no-http2: ALPN offers http/1.1 only
+  std::string tls_client_ca;           // --tls-client-ca: ask TLS clients for a certificate from these CAs
+  std::string tls_client_verify = "required";  // or "optional": a client without a certificate passes
   int redirect_http_port = -1;         // -1: off; plain-HTTP listener answering 308 to HTTPS
   acme::AcmeSettings acme;             // --acme-*: certificates from an ACME server (Automatic HTTPS)
   std::string backend_ca;              // CA file for https:// backends (default: system store)
   bool backend_insecure = false;       // skip certificate checks for https:// backends
+  std::string backend_cert;            // client certificate shown to https:// backends (with backend_key)
+  std::string backend_key;
   std::string access_log;             // "" off, "-" stdout, else a file
   std::string access_log_format = "combined";
   int admin_port = -1;                       // -1: no admin server; 0: a free port

@@ -90,11 +90,22 @@ void read_pool_settings(const json& entry, const std::string& key, PoolSpec& poo
       settings.max_requests = tuning_at<RequestLimit>(value, at, "a number 0-100000 or \"auto\"");
     } else if (name == "hedge-after") {
       settings.hedge = tuning_at<HedgePolicy>(value, at, "milliseconds 1-60000, \"auto\" or \"off\"");
+    } else if (name == "backend-ca") {
+      settings.backend_tls.ca_file = string_at(value, at);  // "": the system store
+    } else if (name == "backend-cert") {
+      settings.backend_tls.certificate.cert_file = string_at(value, at);  // "" with "backend-key": "": none
+    } else if (name == "backend-key") {
+      settings.backend_tls.certificate.key_file = string_at(value, at);
     } else {
       throw OptionsError("config key '" + at +
                          "': unknown key (use backends, algorithm, sticky-cookie, health-path, health-interval, "
-                         "max-requests, hedge-after)");
+                         "max-requests, hedge-after, backend-ca, backend-cert, backend-key)");
     }
+  }
+  // Half a pair would mix this pool's certificate with the top-level key (or the other way round).
+  if (entry.contains("backend-cert") != entry.contains("backend-key") ||
+      settings.backend_tls.certificate.cert_file.empty() != settings.backend_tls.certificate.key_file.empty()) {
+    throw OptionsError("config key '" + key + "': backend-cert and backend-key go together");
   }
 }
 

@@ -3,7 +3,8 @@
 //   -b [POOL=]URL[,weight=N]     a backend of POOL ("default" when not named)
 //   --route MATCH=POOL           MATCH: HOST, HOST/PATH or /PATH
 //   "pools":  {"api": {"backends": [...], "algorithm": ..., "sticky-cookie": ...,
-//              "health-path": ..., "health-interval": ...}}
+//              "health-path": ..., "health-interval": ..., "backend-ca": FILE,
+//              "backend-cert": FILE, "backend-key": FILE}}
 //   "routes": [{"host": ..., "path": ..., "pool": ..., "strip-prefix": true,
 //               "request-headers": {"set": {...}, "add": {...}, "remove": [...]},
 //               "response-headers": {...}}]

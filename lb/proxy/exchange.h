@@ -53,6 +53,7 @@ struct ExchangeSetup {
   const Topology& topology;                 // pools and routes in service when it began (the caller holds them)
   std::string_view client_ip;               // the peer's address, or the one its PROXY header gave
   std::string_view forwarded_proto;         // "http" or "https": what the client used to reach us
+  std::string_view client_cert_subject;     // its verified TLS client certificate's subject, "" without one
   std::string_view via_header;              // "Via: 1.1 <name>\r\n", for the backend
   std::string_view via_value;               // "1.1 <name>", for the client
   std::minstd_rand& random;                 // jitter of --try-timeout, injected faults

@@ -151,8 +151,14 @@ std::unique_ptr<Stream> Exchange::connect(Backend& backend, bool fresh_connectio
     upstream = addresses ? connect_tcp(*addresses, settings_.connect_timeout, error, timed_out)
                          : connect_tcp(backend.spec.host, backend.spec.port, settings_.connect_timeout, error, timed_out);
     if (upstream && backend.spec.scheme == "https") {
-      upstream = connect_tls(std::move(upstream), context_.upstream_tls, backend.spec.host, settings_.connect_timeout,
-                             error);
+      // The pool's CA and client certificate, as loaded for the Topology this request began with.
+      const TlsClientContext* tls = pool_->settings.backend_tls_context.get();
+      if (tls == nullptr) {
+        upstream.reset();
+        error = "no TLS settings loaded for pool " + pool_->settings.name;
+      } else {
+        upstream = connect_tls(std::move(upstream), *tls, backend.spec.host, settings_.connect_timeout, error);
+      }
     }
     if (!upstream) {
       failed = AttemptFacts::ended(AttemptEnd::CannotConnect, error);
@@ -170,6 +176,7 @@ std::unique_ptr<Stream> Exchange::connect(Backend& backend, bool fresh_connectio
   UpstreamHeadOptions options;
   options.client_ip = setup_.client_ip;
   options.forwarded_proto = setup_.forwarded_proto;
+  options.client_cert_subject = setup_.client_cert_subject;
   options.via_header = setup_.via_header;
   options.fallback_host = backend.host_header;
   options.sticky = pool_->sticky.get();

@@ -23,12 +23,13 @@ constexpr Millis kQuietBeforeReleasingBuffers{100};
 }  // namespace
 
 Http1Connection::Http1Connection(ProxyContext& context, std::unique_ptr<Stream> client, const char* forwarded_proto,
-                                 std::string client_ip, bool refuse_proxy_header)
+                                 std::string client_ip, std::string client_cert_subject, bool refuse_proxy_header)
     : context_(context),
       live_{context.live.current(), context.live.generation()},
       client_(std::move(client)),
       forwarded_proto_(forwarded_proto),
       client_ip_(std::move(client_ip)),
+      client_cert_subject_(std::move(client_cert_subject)),
       via_(live_.value->proxy.via_name),
       refuse_proxy_header_(refuse_proxy_header),
       request_parser_(HTTP_REQUEST, live_.value->proxy.max_header_bytes),
@@ -56,7 +57,7 @@ bool Http1Connection::serve_request() {
   keep_client_ = request().keep_alive && !context_.registry.stopping();
   topology_.refresh(context_.balancer);  // pools and routes change rarely (admin API, reload)
   const ExchangeSetup setup{context_,    *live_.value, *topology_.value, client_ip_, forwarded_proto_,
-                            via_.header, via_.value(), random_};
+                            client_cert_subject_, via_.header, via_.value(), random_};
   Exchange exchange(setup, *this, upstream_);
   return exchange.run();
 }

@@ -26,10 +26,11 @@ namespace lb {
 class Http1Connection : public ClientSide {
  public:
   // `forwarded_proto`: "http" or "https", what the client used to reach us;
-  // `client_ip`: the peer's address, or the one its PROXY header gave.
+  // `client_ip`: the peer's address, or the one its PROXY header gave;
+  // `client_cert_subject`: its verified TLS client certificate's subject, or "".
   // `refuse_proxy_header`: close without an answer if the first bytes are one.
   Http1Connection(ProxyContext& context, std::unique_ptr<Stream> client, const char* forwarded_proto,
-                  std::string client_ip, bool refuse_proxy_header = false);
+                  std::string client_ip, std::string client_cert_subject = "", bool refuse_proxy_header = false);
   // Serves requests until the client leaves, framing can no longer be trusted,
   // or the server stops.
   void serve();
@@ -63,6 +64,7 @@ class Http1Connection : public ClientSide {
   std::unique_ptr<Stream> client_;
   const char* forwarded_proto_;
   std::string client_ip_;
+  std::string client_cert_subject_;  // for X-Client-Cert-Subject ("": none)
   ViaEntry via_;  // added to every message we pass on
   bool refuse_proxy_header_;  // until the first bytes show they are not a PROXY header
   std::minstd_rand random_;   // the exchanges' jitter and faults (seeded per connection)

@@ -56,11 +56,12 @@ struct Http2Connection::StreamState {
 };
 
 Http2Connection::Http2Connection(ProxyContext& context, std::unique_ptr<Stream> client, const char* forwarded_proto,
-                                 std::string client_ip)
+                                 std::string client_ip, std::string client_cert_subject)
     : context_(context),
       client_(std::move(client)),
       forwarded_proto_(forwarded_proto),
       client_ip_(std::move(client_ip)),
+      client_cert_subject_(std::move(client_cert_subject)),
       live_{context.live.current(), context.live.generation()},
       settings_(live_.value->proxy),
       wake_(std::make_shared<WakeUp>()),
@@ -274,8 +275,9 @@ void Http2Connection::start_workers() {
     if (found == streams_.end() || found->second->refused) continue;
     found->second->worker_started = true;
     context_.stream_workers->enqueue([&context = context_, stream = found->second->stream, proto = forwarded_proto_,
-                                      client_ip = client_ip_, live = live_.value, topology = topology_.value] {
-      if (stream->begin_work()) Http2StreamClient(context, stream, proto, client_ip, live, topology).serve();
+                                      client_ip = client_ip_, subject = client_cert_subject_, live = live_.value,
+                                      topology = topology_.value] {
+      if (stream->begin_work()) Http2StreamClient(context, stream, proto, client_ip, subject, live, topology).serve();
       stream->worker_done();
     });
   }

@@ -38,8 +38,9 @@ namespace lb {
 
 class Http2Connection {
  public:
+  // As Http1Connection's: what the client used, its address, its verified certificate's subject ("": none).
   Http2Connection(ProxyContext& context, std::unique_ptr<Stream> client, const char* forwarded_proto,
-                  std::string client_ip);
+                  std::string client_ip, std::string client_cert_subject = "");
   ~Http2Connection();
   Http2Connection(const Http2Connection&) = delete;
   Http2Connection& operator=(const Http2Connection&) = delete;
@@ -75,6 +76,7 @@ class Http2Connection {
   std::unique_ptr<Stream> client_;
   const char* forwarded_proto_;
   const std::string client_ip_;
+  const std::string client_cert_subject_;  // for X-Client-Cert-Subject, on every stream
   // The streams' settings, pools and routes: reloaded when their generation moves.
   Snapshot<LiveSettings> live_;
   Snapshot<Topology> topology_;

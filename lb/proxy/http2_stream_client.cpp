@@ -34,12 +34,13 @@ std::minstd_rand& thread_random() {
 }  // namespace
 
 Http2StreamClient::Http2StreamClient(ProxyContext& context, std::shared_ptr<Http2Stream> stream,
-                                     const char* forwarded_proto, std::string client_ip,
+                                     const char* forwarded_proto, std::string client_ip, std::string client_cert_subject,
                                      std::shared_ptr<const LiveSettings> live, std::shared_ptr<const Topology> topology)
     : context_(context),
       stream_(std::move(stream)),
       forwarded_proto_(forwarded_proto),
       client_ip_(std::move(client_ip)),
+      client_cert_subject_(std::move(client_cert_subject)),
       live_(std::move(live)),
       topology_(std::move(topology)),
       request_read_(!stream_->request.has_body()) {}
@@ -49,7 +50,7 @@ void Http2StreamClient::serve() {
   const ProxySettings& settings = live_->proxy;
   const ViaEntry via(settings.via_name);
   const ExchangeSetup setup{context_,   *live_,      *topology_, client_ip_, forwarded_proto_,
-                            via.header, via.value(), thread_random()};
+                            client_cert_subject_, via.header, via.value(), thread_random()};
   if (stream_->head_too_large) {  // as an HTTP/1.1 head would be (no exchange: nothing to account)
     reply(431, error_body("request header fields too large"), true, {{"via", std::string(via.value())}});
     return;

@@ -19,7 +19,7 @@ class Http2StreamClient : public ClientSide, private BodyOutlet {
   // `live`, `topology`: the settings, pools and routes in force when the
   // stream's HEADERS came (the connection thread's snapshots).
   Http2StreamClient(ProxyContext& context, std::shared_ptr<Http2Stream> stream, const char* forwarded_proto,
-                    std::string client_ip, std::shared_ptr<const LiveSettings> live,
+                    std::string client_ip, std::string client_cert_subject, std::shared_ptr<const LiveSettings> live,
                     std::shared_ptr<const Topology> topology);
   // Serves the stream's request. It is served even when the server is
   // stopping: the stream was accepted before the stop (the GOAWAY names it
@@ -51,6 +51,7 @@ class Http2StreamClient : public ClientSide, private BodyOutlet {
   const std::shared_ptr<Http2Stream> stream_;
   const char* forwarded_proto_;
   const std::string client_ip_;
+  const std::string client_cert_subject_;  // its connection's, for X-Client-Cert-Subject
   const std::shared_ptr<const LiveSettings> live_;  // the settings this stream runs with
   const std::shared_ptr<const Topology> topology_;
   bool request_read_;            // the request body and trailers are all read

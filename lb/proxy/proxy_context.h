@@ -96,8 +96,7 @@ struct Snapshot {
 
 struct ProxyContext {
   LiveSettingsStore live;
-  Balancer& balancer;
-  const TlsClientContext& upstream_tls;   // for https:// backends
+  Balancer& balancer;                     // its pools carry their https:// backends' TLS context
   AccessLog* access_log;                  // nullptr unless --access-log
   Metrics& metrics;
   ConnectionRegistry registry;

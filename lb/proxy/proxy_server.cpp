@@ -107,15 +107,19 @@ void ProxyServer::serve_client(std::unique_ptr<Stream> client, const LiveSetting
   if (tls_client && tls_client->alpn() == kAcmeTlsAlpn) return;  // an ACME validator: the handshake was the answer
   const bool http2 = tls_client ? tls_client->alpn() == "h2"
                                 : live.proxy.h2c && peeks_prefix(client->fd(), kHttp2Preface, live.proxy.header_timeout);
+  // Read once, from the handshake: every request on the connection carries it (--tls-client-ca).
+  std::string client_cert_subject = tls_client ? tls_client->client_subject() : "";
   if (http2) {
-    Http2Connection connection(context_, std::move(client), tls ? "https" : "http", client_ip);
+    Http2Connection connection(context_, std::move(client), tls ? "https" : "http", client_ip,
+                               std::move(client_cert_subject));
     connection.serve();
     return;
   }
   // On this thread's stack (~3 KB; the buffers have their own mapping): it
   // goes when the thread goes, and leaves no heap fragments behind.
   try {
-    Http1Connection connection(context_, std::move(client), tls ? "https" : "http", client_ip, refuse_proxy_header);
+    Http1Connection connection(context_, std::move(client), tls ? "https" : "http", client_ip,
+                               std::move(client_cert_subject), refuse_proxy_header);
     connection.serve();
   } catch (const std::bad_alloc&) {
     // No memory for this connection's buffers: it closes (the stream closed

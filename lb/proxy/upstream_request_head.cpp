@@ -72,8 +72,9 @@ void build_upstream_head(const MessageHead& request, const UpstreamHeadOptions& 
       }
       prior_forwarded_for = value;
       continue;
-    } else if (iequals(name, "x-forwarded-proto") || iequals(name, "x-forwarded-host")) {
-      continue;  // ours replace whatever the client claimed
+    } else if (iequals(name, "x-forwarded-proto") || iequals(name, "x-forwarded-host") ||
+               iequals(name, "x-client-cert-subject")) {
+      continue;  // ours replace whatever the client claimed (a certificate subject only a handshake can tell)
     } else if (options.drop_expect && iequals(name, "expect")) {
       continue;
     } else if (options.sticky && iequals(name, "cookie")) {
@@ -86,6 +87,9 @@ void build_upstream_head(const MessageHead& request, const UpstreamHeadOptions& 
   // An HTTP/1.0 request may lack Host; HTTP/1.1 to the backend requires one.
   if (!has_host) append_header(out, "Host", host.empty() ? options.fallback_host : host);
   append_forwarding_fields(options, host, has_host, prior_forwarded_for, out);
+  if (!options.client_cert_subject.empty() && ours(options, "x-client-cert-subject")) {
+    append_header(out, "X-Client-Cert-Subject", options.client_cert_subject);
+  }
   if (!options.request_id.empty()) append_header(out, options.request_id_header, options.request_id);
   if (options.rules) options.rules->append_to(out);
   if (ours(options, "via")) out.append(options.via_header);

@@ -1,7 +1,7 @@
 // The request head the proxy sends to a backend, built from the client's.
 //
 // Header bytes pass through as received; hop-by-hop headers are dropped, the
-// forwarding headers (X-Forwarded-*, Forwarded, Via) added, and the framing
+// forwarding headers (X-Forwarded-*, Forwarded, Via, X-Client-Cert-Subject) added, and the framing
 // (Host, Transfer-Encoding, Connection) written by us alone, so the backend
 // reads the message exactly as we did. A route's header rules are applied on
 // the way, to the client's fields and to the ones we add alike. A pure function, so the fuzz target
@@ -21,6 +21,7 @@ class StickySessions;
 struct UpstreamHeadOptions {
   std::string_view client_ip;        // "127.0.0.1", "::1": X-Forwarded-For, Forwarded
   std::string_view forwarded_proto;  // "http" or "https", what the client used to reach us
+  std::string_view client_cert_subject;  // the client's verified certificate (--tls-client-ca): X-Client-Cert-Subject
   std::string_view via_header;       // "Via: 1.1 <name>\r\n", added as is
   std::string_view fallback_host;    // Host for a request without one (HTTP/1.0)
   std::string_view target;           // the request-target to send ("": the client's; strip-prefix sets it)

@@ -143,14 +143,59 @@ SSL_CTX* new_server_context(const TlsCertificate& certificate) {
   return ctx;
 }
 
+// --tls-client-ca on one server context. Its own store and CA list, so an SNI
+// switch (SSL_set_SSL_CTX) verifies against the same CAs.
+void ask_client_certificates(SSL_CTX* ctx, const ClientCertificatePolicy& clients) {
+  check_readable(clients.ca_file, "TLS client CA file");
+  // The names sent in the CertificateRequest, so a client with several certificates picks the right one.
+  STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(clients.ca_file.c_str());
+  if (names == nullptr || SSL_CTX_load_verify_locations(ctx, clients.ca_file.c_str(), nullptr) != 1) {
+    sk_X509_NAME_pop_free(names, X509_NAME_free);
+    throw std::runtime_error("TLS client CA file " + clients.ca_file + ": no PEM certificates (" + openssl_reason() +
+                             ")");
+  }
+  SSL_CTX_set_client_CA_list(ctx, names);  // takes `names`
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | (clients.required ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), nullptr);
+  // OpenSSL refuses to resume a session with peer verification on unless a
+  // session id context is set (SSL_R_SESSION_ID_CONTEXT_UNINITIALIZED).
+  static const unsigned char kSessionContext[] = "cpp-lb client certificates";
+  SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
+}
+
+// --backend-cert/--backend-key on the client context: the chain and its key.
+void use_client_certificate(SSL_CTX* ctx, const TlsCertificate& certificate) {
+  check_readable(certificate.cert_file, "TLS client certificate");
+  check_readable(certificate.key_file, "TLS client key");
+  SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
+  if (SSL_CTX_use_certificate_chain_file(ctx, certificate.cert_file.c_str()) != 1) {
+    throw std::runtime_error("TLS client certificate " + certificate.cert_file + ": not a PEM certificate (" +
+                             openssl_reason() + ")");
+  }
+  // As for the server's key (new_server_context()): loading it already compares it with the certificate.
+  if (SSL_CTX_use_PrivateKey_file(ctx, certificate.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(ctx) != 1) {
+    const unsigned long code = ERR_peek_last_error();
+    const std::string reason = openssl_reason();
+    const bool mismatch = ERR_GET_LIB(code) == ERR_LIB_X509 && (ERR_GET_REASON(code) == X509_R_KEY_VALUES_MISMATCH ||
+                                                                ERR_GET_REASON(code) == X509_R_KEY_TYPE_MISMATCH);
+    throw std::runtime_error(mismatch ? "TLS client key " + certificate.key_file + " does not match certificate " +
+                                            certificate.cert_file
+                                      : "TLS client key " + certificate.key_file +
+                                            ": not an unencrypted PEM private key (" + reason + ")");
+  }
+}
+
 }  // namespace
 
 TlsServerContext::TlsServerContext(const std::vector<TlsCertificate>& certificates, bool offer_h2,
-                                   AlpnChallengeLookup acme_challenges)
+                                   const ClientCertificatePolicy& clients, AlpnChallengeLookup acme_challenges)
     : offer_h2_(offer_h2), acme_challenges_(std::move(acme_challenges)) {
   if (certificates.empty()) throw std::runtime_error("TLS: no certificate given");
   try {
     for (const auto& certificate : certificates) contexts_.push_back(new_server_context(certificate));
+    if (!clients.ca_file.empty()) {
+      for (SSL_CTX* ctx : contexts_) ask_client_certificates(ctx, clients);
+    }
   } catch (...) {
     for (SSL_CTX* ctx : contexts_) SSL_CTX_free(ctx);
     throw;
@@ -223,12 +268,13 @@ int TlsServerContext::on_certificate(SSL* ssl, void* self) {
   } catch (const std::runtime_error&) {
     return 0;
   }
+  SSL_set_verify(ssl, SSL_VERIFY_NONE, nullptr);  // the validator has no client certificate (--tls-client-ca)
   const bool used = SSL_use_cert_and_key(ssl, pem.chain[0], pem.key, nullptr, /*override=*/1) == 1;
   ERR_clear_error();
   return used ? 1 : 0;
 }
 
-TlsClientContext::TlsClientContext(bool verify, const std::string& ca_file) {
+TlsClientContext::TlsClientContext(bool verify, const std::string& ca_file, const TlsCertificate& certificate) {
   if (verify && !ca_file.empty()) check_readable(ca_file, "TLS CA file");
   context_ = SSL_CTX_new(TLS_client_method());
   if (context_ == nullptr) throw std::runtime_error("TLS: cannot create context: " + openssl_reason());
@@ -237,6 +283,12 @@ TlsClientContext::TlsClientContext(bool verify, const std::string& ca_file) {
   SSL_CTX_set_read_ahead(context_, 1);
   SSL_CTX_set_mode(context_, SSL_MODE_RELEASE_BUFFERS);  // pooled idle connections keep no record buffers
   SSL_CTX_set_alpn_protos(context_, kAlpnHttp11, sizeof kAlpnHttp11);
+  try {
+    if (!certificate.cert_file.empty() || !certificate.key_file.empty()) use_client_certificate(context_, certificate);
+  } catch (...) {
+    SSL_CTX_free(context_);
+    throw;
+  }
   if (!verify) {
     SSL_CTX_set_verify(context_, SSL_VERIFY_NONE, nullptr);
     return;

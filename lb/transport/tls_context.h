@@ -1,7 +1,8 @@
-// OpenSSL contexts for the proxy path: the listening side (--tls-cert/--tls-key)
-// and the client side towards https:// backends.
+// OpenSSL contexts for the proxy path: the listening side (--tls-cert/--tls-key,
+// --tls-client-ca) and the client side towards https:// backends (--backend-ca,
+// --backend-cert/--backend-key, per pool too).
 //
-// Both are built once at start-up and then only read, so one instance serves
+// Both are built at start-up (and again by a reload) and then only read, so one instance serves
 // every connection thread without locking (OpenSSL's SSL_CTX is thread-safe
 // for SSL_new and the callbacks below).
 #pragma once
@@ -29,6 +30,27 @@ struct TlsCertificate {
 using AlpnChallengeLookup = std::function<std::optional<TlsCertificate>(const std::string& name)>;
 constexpr const char* kAcmeTlsAlpn = "acme-tls/1";
 
+// Certificates asked of TLS clients (--tls-client-ca, --tls-client-verify),
+// as nginx's ssl_client_certificate and ssl_verify_client on|optional.
+struct ClientCertificatePolicy {
+  std::string ca_file;   // PEM: the CAs a client's certificate must chain to; "": none asked
+  bool required = true;  // false: a client without one passes; one presented must still verify
+};
+
+// How https:// backends are checked and what they are shown (--backend-ca,
+// --backend-insecure, --backend-cert/--backend-key; a pool may have its own).
+struct TlsClientFiles {
+  bool verify = true;
+  std::string ca_file;         // "": the system store
+  TlsCertificate certificate;  // both empty: no client certificate is presented
+
+  bool operator==(const TlsClientFiles& other) const {
+    return verify == other.verify && ca_file == other.ca_file && certificate.cert_file == other.certificate.cert_file &&
+           certificate.key_file == other.certificate.key_file;
+  }
+  bool operator!=(const TlsClientFiles& other) const { return !(*this == other); }
+};
+
 // Server side: TLS 1.2 and 1.3 only; ECDHE with AEAD ciphers for TLS 1.2;
 // ALPN "h2" then "http/1.1" (only "http/1.1" without `offer_h2`; a client
 // offering only other protocols is refused, as RFC 7301 asks); session tickets on.
@@ -38,12 +60,22 @@ constexpr const char* kAcmeTlsAlpn = "acme-tls/1";
 // *.example.com cover one label) or, without DNS entries, its CN; the first
 // match in the given order wins. Unknown or absent names get the default.
 //
+// With `clients.ca_file`, every context asks the client for a certificate
+// chaining to it: a handshake with one that does not verify fails, and so does
+// one without when `clients.required`. TlsStream::client_subject() tells a
+// connection's verified subject.
+//
+// With `acme_challenges`, a handshake offering "acme-tls/1" for a name with a
+// TLS-ALPN-01 challenge waiting gets that challenge's certificate (and is not
+// asked for a client certificate); the caller closes it after the handshake.
+//
 // Throws std::runtime_error with a one-line message naming the file when a
 // file is missing or unreadable, is not a PEM certificate / key, or the key
 // does not match its certificate.
 class TlsServerContext {
  public:
   explicit TlsServerContext(const std::vector<TlsCertificate>& certificates, bool offer_h2 = true,
+                            const ClientCertificatePolicy& clients = {},
                             AlpnChallengeLookup acme_challenges = nullptr);
   ~TlsServerContext();
   TlsServerContext(const TlsServerContext&) = delete;
@@ -64,11 +96,15 @@ class TlsServerContext {
 // Client side, for https:// backends: TLS 1.2+, ALPN "http/1.1" offered.
 // With `verify`, the backend's chain is checked against `ca_file` alone when
 // it is given, else against the system store; connect_tls() also checks the
-// host name. verify=false accepts any certificate (testing only).
-// Throws std::runtime_error naming `ca_file` when it cannot be loaded.
+// host name. verify=false accepts any certificate (testing only). A
+// `certificate` (cert_file and key_file) is presented to backends that ask.
+// Throws std::runtime_error naming the file when one cannot be loaded, or
+// when the key does not match the certificate.
 class TlsClientContext {
  public:
-  TlsClientContext(bool verify, const std::string& ca_file);
+  TlsClientContext(bool verify, const std::string& ca_file, const TlsCertificate& certificate = {});
+  explicit TlsClientContext(const TlsClientFiles& files)
+      : TlsClientContext(files.verify, files.ca_file, files.certificate) {}
   ~TlsClientContext();
   TlsClientContext(const TlsClientContext&) = delete;
   TlsClientContext& operator=(const TlsClientContext&) = delete;

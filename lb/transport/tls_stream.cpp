@@ -280,6 +280,26 @@ std::string TlsStream::alpn() const {
   return chosen ? std::string(reinterpret_cast<const char*>(chosen), length) : "";
 }
 
+std::string TlsStream::client_subject() const {
+  // Set only when verification asked for it and the chain checked out (or the session resumed carries one).
+  X509* peer = SSL_get0_peer_certificate(ssl_);
+  if (peer == nullptr || SSL_get_verify_result(ssl_) != X509_V_OK) return "";
+  BIO* text = BIO_new(BIO_s_mem());
+  if (text == nullptr) return "";
+  // RFC 2253 escapes control and non-ASCII bytes (\XX), so the text is safe in a header field.
+  std::string subject;
+  if (X509_NAME_print_ex(text, X509_get_subject_name(peer), 0, XN_FLAG_RFC2253) >= 0) {
+    char* data = nullptr;
+    const long length = BIO_get_mem_data(text, &data);
+    if (length > 0) subject.assign(data, static_cast<size_t>(length));
+  }
+  BIO_free(text);
+  ERR_clear_error();
+  // Belt and braces for the header: a byte the escaping let through would make it a field no backend should get.
+  const bool clean = std::none_of(subject.begin(), subject.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+  return clean ? subject : "";
+}
+
 bool TlsStream::idle_and_open() {
   if (broken_) return false;
   char byte;

@@ -55,6 +55,10 @@ class TlsStream : public Stream {
   SSL* native() const { return ssl_; }
   // The protocol ALPN chose: "h2", "http/1.1", or "" without ALPN.
   std::string alpn() const;
+  // The subject of the certificate the peer presented, if it was verified
+  // (--tls-client-ca), as RFC 2253 text like nginx's $ssl_client_s_dn:
+  // "CN=client,O=Example". "" without one, or with one that did not verify.
+  std::string client_subject() const;
 
  private:
   bool write_buffer(const char* data, size_t len, Millis timeout);

@@ -53,7 +53,7 @@ TEST_CASE("HealthChecker round with a fake probe", "[health]") {
     backends.push_back(std::make_shared<Backend>(BackendSpec{"http", "127.0.0.1", port, 1}, BackendSettings{}));
   }
   std::atomic<int> probes{0};
-  auto probe = [&](const Backend& backend, const std::string&, std::chrono::milliseconds) {
+  auto probe = [&](const Backend& backend, const std::string&, std::chrono::milliseconds, const TlsClientFiles&) {
     ++probes;
     bool up = backend.spec.port != 8002;
     return ProbeResult{up, up ? "200" : "connection refused"};
@@ -73,7 +73,7 @@ TEST_CASE("HealthChecker thread runs and stops", "[health]") {
   std::atomic<int> probes{0};
   std::mutex mutex;
   std::condition_variable probed;
-  auto probe = [&](const Backend&, const std::string&, std::chrono::milliseconds) {
+  auto probe = [&](const Backend&, const std::string&, std::chrono::milliseconds, const TlsClientFiles&) {
     {
       std::lock_guard<std::mutex> lock(mutex);
       ++probes;
@@ -99,7 +99,7 @@ TEST_CASE("HealthChecker check_soon runs a round now", "[health]") {
   std::mutex mutex;
   std::condition_variable probed;
   int probes = 0;
-  auto probe = [&](const Backend&, const std::string&, std::chrono::milliseconds) {
+  auto probe = [&](const Backend&, const std::string&, std::chrono::milliseconds, const TlsClientFiles&) {
     {
       std::lock_guard<std::mutex> lock(mutex);
       ++probes;
@@ -123,7 +123,7 @@ TEST_CASE("HealthChecker probes each pool on its own path", "[health]") {
   auto web = std::make_shared<Backend>(BackendSpec{"http", "127.0.0.1", 8002, 1}, BackendSettings{}, "web");
   std::mutex mutex;
   std::vector<std::string> seen;
-  auto probe = [&](const Backend& backend, const std::string& path, std::chrono::milliseconds) {
+  auto probe = [&](const Backend& backend, const std::string& path, std::chrono::milliseconds, const TlsClientFiles&) {
     std::lock_guard<std::mutex> lock(mutex);
     seen.push_back(backend.pool_name + " " + path);
     return ProbeResult{path == "/ready", path == "/ready" ? "200" : "status 404"};
@@ -180,7 +180,7 @@ TEST_CASE("HealthChecker follows DNS changes", "[health][dns]") {
     return resolve_host(answer, b.spec.port, ignored);  // a numeric address: no lookup
   };
   int probes = 0;
-  auto probe = [&](const Backend&, const std::string&, std::chrono::milliseconds) {
+  auto probe = [&](const Backend&, const std::string&, std::chrono::milliseconds, const TlsClientFiles&) {
     ++probes;
     return ProbeResult{true, "200"};
   };

@@ -171,7 +171,9 @@ TEST_CASE("status_json from a Balancer with sticky sessions", "[status]") {
   BalancingPolicy policy;
   policy.algorithm = "least-connections";
   policy.sticky_cookie = "lb_session";
-  PoolSpec spec{{"default", policy}, {BackendSpec{"http", "10.0.0.1", 80, 1}, BackendSpec{"http", "::1", 81, 5}}};
+  PoolSpec spec;  // member by member: GCC 12 misreads a nested brace init of PoolSettings (-Wmaybe-uninitialized)
+  spec.settings.policy = policy;
+  spec.backends = {BackendSpec{"http", "10.0.0.1", 80, 1}, BackendSpec{"http", "::1", 81, 5}};
   Balancer balancer(BackendSettings{}, {spec}, {});
   json status = status_json(*balancer.current(), 0, std::chrono::seconds(3));
   CHECK(status["algorithm"] == "least-connections");

@@ -80,3 +80,16 @@ TEST_CASE("upstream head: a fresh request id", "[upstream-head]") {
   CHECK(upstream_head("GET / HTTP/1.1\r\nHost: a\r\n\r\n", options) ==
         "GET / HTTP/1.1\r\nHost: a\r\nX-Request-ID: 0123456789abcdef0123456789abcdef\r\nVia: 1.1 lb\r\n\r\n");
 }
+
+// X-Client-Cert-Subject comes from our handshake alone: whatever the client
+// sent (any case, any number of lines) is dropped, with or without a subject of ours.
+TEST_CASE("upstream head: the client certificate subject is ours alone", "[upstream-head][client-cert]") {
+  const std::string forged = "GET / HTTP/1.1\r\nHost: a\r\nX-Client-Cert-Subject: CN=admin\r\n"
+                             "x-client-cert-subject: CN=root\r\n\r\n";
+  UpstreamHeadOptions options;
+  options.x_forwarded_headers = false;
+  CHECK(upstream_head(forged, options) == "GET / HTTP/1.1\r\nHost: a\r\nVia: 1.1 lb\r\n\r\n");
+  options.client_cert_subject = "CN=client,O=Example";
+  CHECK(upstream_head(forged, options) ==
+        "GET / HTTP/1.1\r\nHost: a\r\nX-Client-Cert-Subject: CN=client,O=Example\r\nVia: 1.1 lb\r\n\r\n");
+}
