@@ -65,6 +65,25 @@ const unsigned char* find_protocol(const unsigned char* offered, unsigned int of
   return nullptr;
 }
 
+// The host name in the ClientHello's server_name extension (RFC 6066 3), or "".
+std::string client_hello_server_name(SSL* ssl) {
+  const unsigned char* data = nullptr;
+  size_t len = 0;
+  if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &data, &len) != 1 || len < 5) return "";
+  const size_t list_len = (size_t{data[0]} << 8) | data[1];
+  const size_t name_len = (size_t{data[3]} << 8) | data[4];
+  if (list_len + 2 > len || data[2] != TLSEXT_NAMETYPE_host_name || 5 + name_len > len) return "";
+  return std::string(reinterpret_cast<const char*>(data + 5), name_len);
+}
+
+// An SSL ex_data slot: set on a handshake that is an ACME TLS-ALPN-01 validation.
+int acme_validation_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+bool is_acme_validation(SSL* ssl) { return SSL_get_ex_data(ssl, acme_validation_index()) != nullptr; }
+
 struct PemObjects {
   std::vector<X509*> chain;  // the certificate first
   EVP_PKEY* key = nullptr;
@@ -202,7 +221,7 @@ TlsServerContext::TlsServerContext(const std::vector<TlsCertificate>& certificat
   }
   for (SSL_CTX* ctx : contexts_) {
     SSL_CTX_set_alpn_select_cb(ctx, on_alpn, this);
-    SSL_CTX_set_cert_cb(ctx, on_certificate, this);
+    SSL_CTX_set_client_hello_cb(ctx, on_client_hello, this);
   }
   // Only the default context sees the ClientHello's SNI; it picks the others.
   SSL_CTX_set_tlsext_servername_callback(contexts_.front(), on_server_name);
@@ -219,6 +238,7 @@ TlsServerContext::~TlsServerContext() {
 int TlsServerContext::on_server_name(SSL* ssl, int*, void* self) {
   const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
   if (name == nullptr) return SSL_TLSEXT_ERR_OK;  // no SNI: the default
+  if (is_acme_validation(ssl)) return SSL_TLSEXT_ERR_OK;  // keeps its challenge certificate
   const auto& contexts = static_cast<TlsServerContext*>(self)->contexts_;
   for (SSL_CTX* ctx : contexts) {
     X509* cert = SSL_CTX_get0_certificate(ctx);
@@ -230,15 +250,47 @@ int TlsServerContext::on_server_name(SSL* ssl, int*, void* self) {
   return SSL_TLSEXT_ERR_OK;  // unknown names get the default, like nginx's default_server
 }
 
-// ALPN: our preference first (h2, then http/1.1). "acme-tls/1" only for a
-// name with a TLS-ALPN-01 challenge waiting; on_certificate() then serves it.
+// The first callback of a handshake, before SNI and ALPN are processed: a
+// TLS-ALPN-01 validation (it offers "acme-tls/1" and names a domain with a
+// challenge waiting) gets the challenge's certificate now, because with TLS
+// 1.2 ALPN is chosen only after the certificate. It is marked, so the SNI
+// callback keeps that certificate and the ALPN callback picks "acme-tls/1";
+// and it is not asked for a client certificate (--tls-client-ca), which a
+// validator does not have.
+int TlsServerContext::on_client_hello(SSL* ssl, int*, void* self) {
+  const auto* context = static_cast<const TlsServerContext*>(self);
+  const unsigned char* alpn = nullptr;
+  size_t alpn_len = 0;
+  if (!context->acme_challenges_ ||
+      SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &alpn, &alpn_len) != 1 ||
+      alpn_len < 2 || find_protocol(alpn + 2, static_cast<unsigned int>(alpn_len - 2), kAcmeTlsAlpn) == nullptr) {
+    return SSL_CLIENT_HELLO_SUCCESS;
+  }
+  const std::string name = client_hello_server_name(ssl);
+  const std::optional<TlsCertificate> challenge = name.empty() ? std::nullopt : context->acme_challenges_(name);
+  if (!challenge) return SSL_CLIENT_HELLO_SUCCESS;  // the ALPN callback refuses acme-tls/1
+  PemObjects pem;
+  try {
+    read_pem(*challenge, pem);
+  } catch (const std::runtime_error&) {
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  if (SSL_use_cert_and_key(ssl, pem.chain[0], pem.key, nullptr, /*override=*/1) != 1) {
+    ERR_clear_error();
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  SSL_set_verify(ssl, SSL_VERIFY_NONE, nullptr);
+  SSL_set_ex_data(ssl, acme_validation_index(), ssl);  // any non-null value marks it
+  return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+// ALPN: our preference first (h2, then http/1.1); "acme-tls/1" only for a
+// validation on_client_hello() marked.
 int TlsServerContext::on_alpn(SSL* ssl, const unsigned char** out, unsigned char* out_len,
                               const unsigned char* offered, unsigned int offered_len, void* self) {
   const auto* context = static_cast<const TlsServerContext*>(self);
-  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-  const unsigned char* acme = find_protocol(offered, offered_len, kAcmeTlsAlpn);
-  if (acme != nullptr && name != nullptr && context->acme_challenges_ && context->acme_challenges_(name)) {
-    *out = acme;
+  if (is_acme_validation(ssl)) {
+    *out = find_protocol(offered, offered_len, kAcmeTlsAlpn);
     *out_len = static_cast<unsigned char>(std::strlen(kAcmeTlsAlpn));
     return SSL_TLSEXT_ERR_OK;
   }
@@ -250,28 +302,6 @@ int TlsServerContext::on_alpn(SSL* ssl, const unsigned char** out, unsigned char
   }
   *out = chosen;
   return SSL_TLSEXT_ERR_OK;
-}
-
-// Runs after ALPN chose: an "acme-tls/1" handshake gets the challenge's certificate.
-int TlsServerContext::on_certificate(SSL* ssl, void* self) {
-  const unsigned char* chosen = nullptr;
-  unsigned int chosen_len = 0;
-  SSL_get0_alpn_selected(ssl, &chosen, &chosen_len);
-  if (chosen_len != std::strlen(kAcmeTlsAlpn) || std::memcmp(chosen, kAcmeTlsAlpn, chosen_len) != 0) return 1;
-  const auto* context = static_cast<const TlsServerContext*>(self);
-  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-  const std::optional<TlsCertificate> challenge = name ? context->acme_challenges_(name) : std::nullopt;
-  if (!challenge) return 0;  // taken down since ALPN: fail the handshake
-  PemObjects pem;
-  try {
-    read_pem(*challenge, pem);
-  } catch (const std::runtime_error&) {
-    return 0;
-  }
-  SSL_set_verify(ssl, SSL_VERIFY_NONE, nullptr);  // the validator has no client certificate (--tls-client-ca)
-  const bool used = SSL_use_cert_and_key(ssl, pem.chain[0], pem.key, nullptr, /*override=*/1) == 1;
-  ERR_clear_error();
-  return used ? 1 : 0;
 }
 
 TlsClientContext::TlsClientContext(bool verify, const std::string& ca_file, const TlsCertificate& certificate) {

@@ -87,7 +87,7 @@ class TlsServerContext {
   static int on_server_name(SSL* ssl, int* alert, void* self);
   static int on_alpn(SSL* ssl, const unsigned char** out, unsigned char* out_len, const unsigned char* offered,
                      unsigned int offered_len, void* self);
-  static int on_certificate(SSL* ssl, void* self);
+  static int on_client_hello(SSL* ssl, int* alert, void* self);
   std::vector<SSL_CTX*> contexts_;  // one per certificate, same settings; [0] is the default
   bool offer_h2_;
   AlpnChallengeLookup acme_challenges_;  // nullptr without ACME

@@ -15,6 +15,7 @@
 #include "test/support/pebble_process.h"
 #include "test/support/raw_http.h"
 #include "test/support/shell.h"
+#include "test/support/test_certificates.h"
 #include "test/support/tls_client.h"
 
 using namespace test_support;
@@ -117,15 +118,25 @@ TEST_CASE("ACME: a certificate over HTTP-01, kept across a restart", "[integrati
 }
 
 // Without --redirect-http only TLS-ALPN-01 can be answered: on the TLS
-// listener, for a handshake offering "acme-tls/1".
+// listener, for a handshake offering "acme-tls/1", which is not asked for the
+// client certificate every other handshake needs here.
 TEST_CASE("ACME: a certificate over TLS-ALPN-01", "[integration][acme]") {
   REQUIRE(PebbleProcess::installed());
   PebbleProcess pebble({});
   StateDir state;
   BackendProcess backend;
-  LoadBalancerProcess lb({backend.url()}, acme_flags(pebble, state, /*http01=*/false));
+  auto flags = acme_flags(pebble, state, /*http01=*/false);
+  const auto& certs = test_certificates();
+  flags.insert(flags.end(), {"--tls-client-ca", certs.path("ca.crt")});
+  LoadBalancerProcess lb({backend.url()}, flags);
   REQUIRE(lb.process().wait_for_line("[ACME] " + kName + ": certificate issued", 30s));
-  CHECK(fetch(lb.port(), pebble.root_file()).first == 200);
+  const std::string port = std::to_string(lb.port());
+  const std::string curl = "curl -sS --max-time 10 --cacert " + pebble.root_file() + " --resolve " + kName + ":" +
+                           port + ":127.0.0.1 https://" + kName + ":" + port + "/";
+  auto [status, body] = shell(curl + " --cert " + certs.path("client.crt") + " --key " + certs.path("client.key"));
+  CHECK(status == 0);
+  CHECK_THAT(body, Catch::Contains(backend.id()));
+  CHECK(shell(curl).first != 0);  // no client certificate
   // A handshake asking for acme-tls/1 with no challenge waiting is refused.
   CHECK(shell("openssl s_client -connect 127.0.0.1:" + std::to_string(lb.port()) + " -servername " + kName +
               " -alpn acme-tls/1 </dev/null").first != 0);
