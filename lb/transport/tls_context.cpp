@@ -107,23 +107,42 @@ void read_pem(const TlsCertificate& certificate, PemObjects& out) {
   if (out.chain.empty() || out.key == nullptr) throw std::runtime_error("TLS: an in-memory certificate is not PEM");
 }
 
-void use_pem(SSL_CTX* ctx, const TlsCertificate& certificate) {
-  PemObjects pem;
-  read_pem(certificate, pem);
-  bool used = SSL_CTX_use_certificate(ctx, pem.chain[0]) == 1;
-  for (size_t i = 1; used && i < pem.chain.size(); ++i) used = SSL_CTX_add1_chain_cert(ctx, pem.chain[i]) == 1;
-  used = used && SSL_CTX_use_PrivateKey(ctx, pem.key) == 1 && SSL_CTX_check_private_key(ctx) == 1;
-  if (!used) throw std::runtime_error("TLS: an in-memory certificate cannot be used (" + openssl_reason() + ")");
+// A certificate chain and its key on `ctx`, from files or PEM text. `label`
+// names them in errors ("TLS" for ours, "TLS client" for --backend-cert).
+void use_certificate(SSL_CTX* ctx, const TlsCertificate& certificate, const std::string& label) {
+  SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
+  if (!certificate.cert_pem.empty()) {
+    PemObjects pem;
+    read_pem(certificate, pem);
+    bool used = SSL_CTX_use_certificate(ctx, pem.chain[0]) == 1;
+    for (size_t i = 1; used && i < pem.chain.size(); ++i) used = SSL_CTX_add1_chain_cert(ctx, pem.chain[i]) == 1;
+    used = used && SSL_CTX_use_PrivateKey(ctx, pem.key) == 1 && SSL_CTX_check_private_key(ctx) == 1;
+    if (!used) throw std::runtime_error(label + ": an in-memory certificate cannot be used (" + openssl_reason() + ")");
+    return;
+  }
+  check_readable(certificate.cert_file, (label + " certificate").c_str());
+  check_readable(certificate.key_file, (label + " key").c_str());
+  if (SSL_CTX_use_certificate_chain_file(ctx, certificate.cert_file.c_str()) != 1) {
+    throw std::runtime_error(label + " certificate " + certificate.cert_file + ": not a PEM certificate (" +
+                             openssl_reason() + ")");
+  }
+  // Loading the key already compares it with the certificate.
+  if (SSL_CTX_use_PrivateKey_file(ctx, certificate.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(ctx) != 1) {
+    const unsigned long code = ERR_peek_last_error();
+    const std::string reason = openssl_reason();
+    const bool mismatch = ERR_GET_LIB(code) == ERR_LIB_X509 && (ERR_GET_REASON(code) == X509_R_KEY_VALUES_MISMATCH ||
+                                                                ERR_GET_REASON(code) == X509_R_KEY_TYPE_MISMATCH);
+    throw std::runtime_error(mismatch ? label + " key " + certificate.key_file + " does not match certificate " +
+                                            certificate.cert_file
+                                      : label + " key " + certificate.key_file +
+                                            ": not an unencrypted PEM private key (" + reason + ")");
+  }
 }
 
 // One context per certificate, all configured alike: after an SNI switch the
 // handshake continues with the new context's ALPN callback and certificate.
 SSL_CTX* new_server_context(const TlsCertificate& certificate) {
-  const bool in_memory = !certificate.cert_pem.empty();
-  if (!in_memory) {
-    check_readable(certificate.cert_file, "TLS certificate");
-    check_readable(certificate.key_file, "TLS key");
-  }
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
   if (ctx == nullptr) throw std::runtime_error("TLS: cannot create context: " + openssl_reason());
   try {
@@ -135,26 +154,7 @@ SSL_CTX* new_server_context(const TlsCertificate& certificate) {
     SSL_CTX_set_read_ahead(ctx, 1);  // one recv() for many records, not two per record
     // An idle connection keeps no record buffers (~34 KB each), as in nginx.
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-    SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
-    if (in_memory) {
-      use_pem(ctx, certificate);
-    } else if (SSL_CTX_use_certificate_chain_file(ctx, certificate.cert_file.c_str()) != 1) {
-      throw std::runtime_error("TLS certificate " + certificate.cert_file +
-                               ": not a PEM certificate (" + openssl_reason() + ")");
-    }
-    // Loading the key already compares it with the certificate (use_pem() checks its own).
-    if (!in_memory && (SSL_CTX_use_PrivateKey_file(ctx, certificate.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
-                       SSL_CTX_check_private_key(ctx) != 1)) {
-      unsigned long code = ERR_peek_last_error();
-      std::string reason = openssl_reason();
-      bool mismatch = ERR_GET_LIB(code) == ERR_LIB_X509 &&
-                      (ERR_GET_REASON(code) == X509_R_KEY_VALUES_MISMATCH ||
-                       ERR_GET_REASON(code) == X509_R_KEY_TYPE_MISMATCH);
-      throw std::runtime_error(mismatch ? "TLS key " + certificate.key_file + " does not match certificate " +
-                                              certificate.cert_file
-                                        : "TLS key " + certificate.key_file +
-                                              ": not an unencrypted PEM private key (" + reason + ")");
-    }
+    use_certificate(ctx, certificate, "TLS");
   } catch (...) {
     SSL_CTX_free(ctx);
     throw;
@@ -179,29 +179,6 @@ void ask_client_certificates(SSL_CTX* ctx, const ClientCertificatePolicy& client
   // session id context is set (SSL_R_SESSION_ID_CONTEXT_UNINITIALIZED).
   static const unsigned char kSessionContext[] = "cpp-lb client certificates";
   SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
-}
-
-// --backend-cert/--backend-key on the client context: the chain and its key.
-void use_client_certificate(SSL_CTX* ctx, const TlsCertificate& certificate) {
-  check_readable(certificate.cert_file, "TLS client certificate");
-  check_readable(certificate.key_file, "TLS client key");
-  SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
-  if (SSL_CTX_use_certificate_chain_file(ctx, certificate.cert_file.c_str()) != 1) {
-    throw std::runtime_error("TLS client certificate " + certificate.cert_file + ": not a PEM certificate (" +
-                             openssl_reason() + ")");
-  }
-  // As for the server's key (new_server_context()): loading it already compares it with the certificate.
-  if (SSL_CTX_use_PrivateKey_file(ctx, certificate.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
-      SSL_CTX_check_private_key(ctx) != 1) {
-    const unsigned long code = ERR_peek_last_error();
-    const std::string reason = openssl_reason();
-    const bool mismatch = ERR_GET_LIB(code) == ERR_LIB_X509 && (ERR_GET_REASON(code) == X509_R_KEY_VALUES_MISMATCH ||
-                                                                ERR_GET_REASON(code) == X509_R_KEY_TYPE_MISMATCH);
-    throw std::runtime_error(mismatch ? "TLS client key " + certificate.key_file + " does not match certificate " +
-                                            certificate.cert_file
-                                      : "TLS client key " + certificate.key_file +
-                                            ": not an unencrypted PEM private key (" + reason + ")");
-  }
 }
 
 }  // namespace
@@ -314,7 +291,9 @@ TlsClientContext::TlsClientContext(bool verify, const std::string& ca_file, cons
   SSL_CTX_set_mode(context_, SSL_MODE_RELEASE_BUFFERS);  // pooled idle connections keep no record buffers
   SSL_CTX_set_alpn_protos(context_, kAlpnHttp11, sizeof kAlpnHttp11);
   try {
-    if (!certificate.cert_file.empty() || !certificate.key_file.empty()) use_client_certificate(context_, certificate);
+    if (!certificate.cert_file.empty() || !certificate.key_file.empty()) {
+      use_certificate(context_, certificate, "TLS client");
+    }
   } catch (...) {
     SSL_CTX_free(context_);
     throw;
