@@ -1,7 +1,6 @@
 #include "lb/acme/certificate_manager.h"
 
 #include <algorithm>
-#include <ctime>
 
 #include "common/log.h"
 
@@ -11,15 +10,6 @@ namespace {
 
 constexpr auto kPlaceholderLifetime = std::chrono::hours(24 * 7);
 constexpr auto kLongestSleep = std::chrono::hours(1);  // a clock that jumps is noticed within this
-
-std::string utc_text(SystemTime time) {
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
-  std::tm utc{};
-  ::gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
 
 void log(const std::string& line) { common::log_line("[ACME] " + line); }
 

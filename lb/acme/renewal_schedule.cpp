@@ -1,6 +1,7 @@
 #include "lb/acme/renewal_schedule.h"
 
 #include <algorithm>
+#include <ctime>
 
 namespace lb::acme {
 
@@ -22,6 +23,15 @@ std::chrono::seconds retry_delay(int failures, std::chrono::seconds server_asked
   for (int i = 1; i < failures && backoff < kLongestRetry; ++i) backoff *= 2;
   backoff = std::min(backoff, kLongestRetry);
   return std::max(backoff, std::min(server_asked, kLongestServerWait));
+}
+
+std::string utc_text(SystemTime time) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
+  std::tm utc{};
+  ::gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
 }
 
 }  // namespace lb::acme

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <string>
 
 namespace lb::acme {
 
@@ -16,5 +17,8 @@ SystemTime renewal_time(SystemTime not_before, SystemTime not_after);
 // most an hour; longer when the server asked for longer (Retry-After, at
 // most a day).
 std::chrono::seconds retry_delay(int failures, std::chrono::seconds server_asked);
+
+// RFC 3339 in UTC, as the log, /status and the dashboard show times: "2026-12-03T21:49:27Z".
+std::string utc_text(SystemTime time);
 
 }  // namespace lb::acme

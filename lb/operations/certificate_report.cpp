@@ -1,6 +1,6 @@
 #include "lb/operations/certificate_report.h"
 
-#include <ctime>
+#include <cstdio>
 
 namespace lb {
 
@@ -8,15 +8,6 @@ namespace {
 
 double unix_seconds(acme::SystemTime time) {
   return std::chrono::duration<double>(time.time_since_epoch()).count();
-}
-
-std::string utc_text(acme::SystemTime time) {
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
-  std::tm utc{};
-  ::gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
 }
 
 }  // namespace
@@ -27,9 +18,9 @@ nlohmann::json certificates_json(const acme::CertificateManager& certificates, a
     list.push_back({
         {"name", status.name},
         {"source", status.source},
-        {"expires", utc_text(status.not_after)},
+        {"expires", acme::utc_text(status.not_after)},
         {"expires_in_seconds", std::chrono::duration_cast<std::chrono::seconds>(status.not_after - now).count()},
-        {"next_attempt", utc_text(status.next_attempt)},
+        {"next_attempt", acme::utc_text(status.next_attempt)},
         {"last_error", status.last_error},
     });
   }
