@@ -8,17 +8,23 @@ namespace lb::acme {
 
 namespace {
 
-constexpr auto kPlaceholderLifetime = std::chrono::hours(24 * 7);
+constexpr std::chrono::seconds kPlaceholderLifetime{7 * 24 * 3600};
 constexpr auto kLongestSleep = std::chrono::hours(1);  // a clock that jumps is noticed within this
 
 void log(const std::string& line) { common::log_line("[ACME] " + line); }
+
+// The folder is made and proved writable first: a new account key is saved there.
+EcKey account_key_in(const AcmeState& state) {
+  state.prepare();
+  return state.account_key();
+}
 
 }  // namespace
 
 CertificateManager::CertificateManager(AcmeSettings settings, std::unique_ptr<AcmeHttp> http)
     : settings_(std::move(settings)),
       state_(settings_.state_dir),
-      account_{settings_.directory_url, settings_.email, (state_.prepare(), state_.account_key())},
+      account_{settings_.directory_url, settings_.email, account_key_in(state_)},
       http_(std::move(http)) {
   const SystemTime now = std::chrono::system_clock::now();
   for (const std::string& name : settings_.names) {
@@ -33,8 +39,7 @@ CertificateManager::CertificateManager(AcmeSettings settings, std::unique_ptr<Ac
       log(name + ": stored certificate not used (" + e.what() + "); ordering a new one");
     }
     if (entry.status.source == "placeholder") {
-      const PemPair made = self_signed_certificate(name, std::chrono::duration_cast<std::chrono::seconds>(
-                                                             kPlaceholderLifetime));
+      const PemPair made = self_signed_certificate(name, kPlaceholderLifetime);
       entry.served.pem = {made.key, made.certificate};
       entry.status.not_after = certificate_validity(made.certificate).not_after;
     }
