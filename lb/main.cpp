@@ -158,11 +158,21 @@ void print_plan(const lb::Options& options) {
   if (options.routes.empty() && !single_pool) std::printf("  route      every request -> default\n");
   for (size_t i = 0; i < options.routes.size(); ++i) {
     const lb::Route& route = options.routes[i];
-    std::printf("  %-10s %s -> %s%s\n", ("route " + std::to_string(i + 1)).c_str(),
+    std::string edge;
+    if (!route.access.empty()) edge += ", allow/deny";
+    if (route.basic_auth) {
+      edge += ", basic auth \"" + route.basic_auth->realm + "\" (" + std::to_string(route.basic_auth->users->size()) +
+              " users in " + route.basic_auth->users->path() + ")";
+    }
+    if (route.forward_auth) edge += ", forward auth " + route.forward_auth->url;
+    std::printf("  %-10s %s -> %s%s%s\n", ("route " + std::to_string(i + 1)).c_str(),
                 route.match_text().c_str(), route.pool.c_str(),
-                route.strip_prefix ? " (strip-prefix)" : "");
+                route.strip_prefix ? " (strip-prefix)" : "", edge.c_str());
   }
   if (!options.routes.empty()) std::printf("  no match   404\n");
+  if (!options.allow.empty() || !options.deny.empty()) {
+    std::printf("  access     %zu allow, %zu deny entries (deny first)\n", options.allow.size(), options.deny.size());
+  }
   std::printf("  balancing  %s\n", describe(options).c_str());
   if (!options.tls_certs.empty()) std::printf("  tls        %zu certificate(s)\n", options.tls_certs.size());
   for (const std::string& name : options.acme.names) {

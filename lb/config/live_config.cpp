@@ -38,6 +38,7 @@ std::shared_ptr<const LiveSettings> build_live_settings(const Options& options, 
   live->proxy = options.proxy;
   live->trusted_proxies = TrustedProxies::parse(options.trusted_proxies);  // checked by parse_options()
   live->proxy_protocol_from = TrustedProxies::parse(options.proxy_protocol_from);
+  live->access = AccessList::parse(options.allow, options.deny);  // checked by parse_options() too
   live->tls = build_tls(options, acme);
   if (options.rate_limit > 0) {
     const auto& kept = running ? running->rate_limiter : nullptr;

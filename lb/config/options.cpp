@@ -121,6 +121,8 @@ void define_flags(CLI::App& app, Options& o, RawFlags& raw, std::shared_ptr<Json
                  "CIDR whose X-Forwarded-For names the real client (repeatable)");
   app.add_option("--proxy-protocol-from", o.proxy_protocol_from,
                  "CIDR of L4 balancers that begin each connection with a PROXY protocol v1/v2 header (repeatable)");
+  app.add_option("--allow", o.allow, "CIDR of clients that may be served; others get 403 (repeatable)");
+  app.add_option("--deny", o.deny, "CIDR of clients refused with 403, checked before --allow (repeatable)");
 
   // Timeouts and limits
   add_seconds(app, "--connect-timeout", raw.connect_timeout, "Seconds to connect to a backend");
@@ -295,6 +297,11 @@ Options parse_options(int argc, const char* const* argv) {
     TrustedProxies::parse(o.proxy_protocol_from);
   } catch (const std::invalid_argument& e) {
     throw OptionsError(std::string("--proxy-protocol-from: ") + e.what());
+  }
+  try {
+    AccessList::parse(o.allow, o.deny);
+  } catch (const std::invalid_argument& e) {
+    throw OptionsError(e.what());
   }
 
   o.backend.circuit.window = seconds_to_millis(raw.cb_window);

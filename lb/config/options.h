@@ -30,6 +30,8 @@ struct Options {
   std::string rate_limit_redis;  // "" local buckets; else redis://host:port[/db], shared by instances
   std::vector<std::string> trusted_proxies;  // CIDRs whose X-Forwarded-For is believed
   std::vector<std::string> proxy_protocol_from;  // CIDRs that must begin with a PROXY header
+  std::vector<std::string> allow;  // --allow CIDR: only these clients (none given: every client not denied)
+  std::vector<std::string> deny;   // --deny CIDR: never these clients (checked first)
   std::vector<std::string> tls_certs;  // --tls-cert, paired in order with --tls-key
   std::vector<std::string> tls_keys;
   bool no_http2 = false;               // --no-http2: ALPN offers http/1.1 only

@@ -44,6 +44,13 @@ std::string string_at(const json& value, const std::string& key) {
   return value.get<std::string>();
 }
 
+std::vector<std::string> strings_at(const json& value, const std::string& key) {
+  if (!value.is_array()) throw OptionsError("config key '" + key + "': expected an array of strings");
+  std::vector<std::string> result;
+  for (size_t i = 0; i < value.size(); ++i) result.push_back(string_at(value[i], key + "[" + std::to_string(i) + "]"));
+  return result;
+}
+
 // "max-requests" or "hedge-after" (RequestLimit or HedgePolicy): a number or a word.
 template <typename Tuning>
 Tuning tuning_at(const json& value, const std::string& key, const std::string& expected) {
@@ -129,9 +136,69 @@ HeaderRules read_header_rules(const json& entry, const std::string& key) {
   return rules;
 }
 
+// "basic-auth": {"realm": R, "users": FILE}; the file is read (and checked) now.
+std::shared_ptr<const BasicAuth> read_basic_auth(const json& entry, const std::string& key) {
+  if (!entry.is_object()) throw OptionsError("config key '" + key + "': expected an object with realm and users");
+  auto auth = std::make_shared<BasicAuth>();
+  std::string users;
+  for (const auto& [name, value] : entry.items()) {
+    if (name == "realm") {
+      auth->realm = string_at(value, key + ".realm");
+    } else if (name == "users") {
+      users = string_at(value, key + ".users");
+    } else {
+      throw OptionsError("config key '" + key + "." + name + "': unknown key (use realm, users)");
+    }
+  }
+  if (const std::string problem = realm_problem(auth->realm); !problem.empty()) {
+    throw OptionsError("config key '" + key + ".realm': " + problem);
+  }
+  if (users.empty()) throw OptionsError("config key '" + key + "': missing \"users\" (an htpasswd file)");
+  try {
+    auth->users = PasswordFile::load(users);
+  } catch (const std::runtime_error& e) {
+    throw OptionsError(e.what());
+  }
+  return auth;
+}
+
+// "forward-auth": {"url": URL, "copy-headers": [NAME...], "timeout": SEC}.
+std::shared_ptr<ForwardAuthTarget> read_forward_auth(const json& entry, const std::string& key) {
+  if (!entry.is_object()) throw OptionsError("config key '" + key + "': expected an object with url");
+  std::string url;
+  std::vector<std::string> copy;
+  double timeout = 5;
+  for (const auto& [name, value] : entry.items()) {
+    const std::string at = key + "." + name;
+    if (name == "url") {
+      url = string_at(value, at);
+    } else if (name == "copy-headers") {
+      copy = strings_at(value, at);
+      for (const std::string& header : copy) {
+        if (const std::string refusal = header_rule_refusal(header); !refusal.empty()) {
+          throw OptionsError("config key '" + at + "': " + refusal);
+        }
+      }
+    } else if (name == "timeout") {
+      if (!value.is_number() || value.get<double>() <= 0 || value.get<double>() > 600) {
+        throw OptionsError("config key '" + at + "': expected seconds, more than 0 and at most 600");
+      }
+      timeout = value.get<double>();
+    } else {
+      throw OptionsError("config key '" + at + "': unknown key (use url, copy-headers, timeout)");
+    }
+  }
+  try {
+    return make_forward_auth_target(url, copy, Millis(static_cast<long>(timeout * 1000 + 0.5)));
+  } catch (const std::invalid_argument& e) {
+    throw OptionsError("config key '" + key + ".url': " + e.what());
+  }
+}
+
 Route read_route(const json& entry, const std::string& key) {
   if (!entry.is_object()) throw OptionsError("config key '" + key + "': expected an object");
   Route route;
+  std::vector<std::string> allow, deny;
   for (const auto& [name, value] : entry.items()) {
     const std::string at = key + "." + name;
     if (name == "host") {
@@ -149,10 +216,24 @@ Route read_route(const json& entry, const std::string& key) {
       route.request_headers = read_header_rules(value, at);
     } else if (name == "response-headers") {
       route.response_headers = read_header_rules(value, at);
+    } else if (name == "allow") {
+      allow = strings_at(value, at);
+    } else if (name == "deny") {
+      deny = strings_at(value, at);
+    } else if (name == "basic-auth") {
+      route.basic_auth = read_basic_auth(value, at);
+    } else if (name == "forward-auth") {
+      route.forward_auth = read_forward_auth(value, at);
     } else {
       throw OptionsError("config key '" + at +
-                         "': unknown key (use host, path, pool, strip-prefix, request-headers, response-headers)");
+                         "': unknown key (use host, path, pool, strip-prefix, request-headers, response-headers, "
+                         "allow, deny, basic-auth, forward-auth)");
     }
+  }
+  try {
+    route.access = AccessList::parse(allow, deny, "allow entry", "deny entry");
+  } catch (const std::invalid_argument& e) {
+    throw OptionsError("config key '" + key + "': " + e.what());
   }
   try {
     if (!route.host.empty()) check_route_host(route.host);

@@ -30,6 +30,8 @@ void DecisionTrace::reset() {
   route_.clear();
   pool_.clear();
   sticky_ = "off";
+  edge_.clear();
+  refused_ = false;
   candidates_.clear();
   failures_.clear();
   delays_.clear();
@@ -78,6 +80,8 @@ std::string DecisionTrace::header_value(const std::string& algorithm) const {
   if (!request_id_.empty()) value += "request_id=" + request_id_ + "; ";
   if (!route_.empty()) value += "route=" + route_ + "; ";
   if (!pool_.empty()) value += "pool=" + pool_ + "; ";
+  if (refused_) return value + "refused=" + edge_;  // before any backend was considered
+  if (!edge_.empty()) value += "edge=" + edge_ + "; ";
   value += "algorithm=" + algorithm + "; sticky=" + sticky_ + "; candidates=";
   for (size_t i = 0; i < candidates_.size(); ++i) {
     value += (i ? ", " : "") + candidates_[i].url + " " + candidates_[i].text;
@@ -117,6 +121,8 @@ std::string DecisionTrace::estimates_beside(const std::string& chosen) const {
 std::string DecisionTrace::in_words(const std::string& algorithm) const {
   std::vector<std::string> parts;
   if (!route_.empty()) parts.push_back("route " + route_ + " → pool " + pool_);
+  if (refused_) parts.push_back("refused: " + edge_);
+  if (!refused_ && !edge_.empty()) parts.push_back(edge_);
   if (sticky_ != "off") parts.push_back("sticky cookie " + sticky_);
   // Each choice in order: the failed ones, then the one that answered.
   auto choice = [&](size_t index, const std::string& url) {
@@ -132,7 +138,9 @@ std::string DecisionTrace::in_words(const std::string& algorithm) const {
     const bool retried = i + 1 < failures_.size() || (!chosen_.empty() && chosen_ != failures_[i].url);
     parts.push_back(choice(i, failures_[i].url) + ": " + failures_[i].text + (retried ? ", retrying" : ""));
   }
-  if (chosen_.empty()) {
+  if (refused_) {
+    // nothing was chosen: the edge answered
+  } else if (chosen_.empty()) {
     parts.push_back("no backend available");
   } else if (failures_.empty() || chosen_ != failures_.back().url) {
     parts.push_back(choice(failures_.size(), chosen_));

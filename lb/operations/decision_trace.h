@@ -25,6 +25,14 @@ class DecisionTrace {
     pool_ = std::move(pool);
   }
   void set_request_id(std::string id) { request_id_ = std::move(id); }
+  // The edge's checks (README "Access control"): what let the request in
+  // ("basic auth alice", "forward auth 200"), or, with `refused`, which rule
+  // refused it ("deny 127.0.0.2/32 (--deny)"): then no backend was chosen.
+  void note_edge(std::string outcome, bool refused = false) {
+    edge_ += (edge_.empty() ? "" : ", ") + outcome;
+    refused_ = refused_ || refused;
+  }
+  bool refused() const { return refused_; }
   // How cookie persistence played out: "off", "hit", "miss (no cookie)", ...
   void set_sticky(std::string outcome) { sticky_ = std::move(outcome); }
   // Each backend's standing when the first choice was made.
@@ -57,6 +65,8 @@ class DecisionTrace {
   std::string route_;
   std::string pool_;
   std::string sticky_ = "off";
+  std::string edge_;      // what the edge's checks decided, "" when there were none
+  bool refused_ = false;  // the edge refused the request
   std::vector<Note> candidates_;
   std::vector<Note> failures_;
   std::vector<Note> delays_;  // injected delays and holds, in words

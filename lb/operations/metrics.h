@@ -50,6 +50,11 @@ class Metrics {
   std::atomic<uint64_t> shed_queue_timeout{0};
   // --hedge-after: requests also sent to a second backend.
   std::atomic<uint64_t> hedged_requests{0};
+  // Requests refused at the edge (README "Access control"), by EdgeRefusal
+  // (lb/protection/access_list.h): lb_edge_refused_total{reason}.
+  std::atomic<uint64_t> edge_refused[6] = {};
+  // Basic auth: credentials given but wrong (lb_basic_auth_failures_total).
+  std::atomic<uint64_t> basic_auth_failures{0};
 
  private:
   static constexpr std::memory_order kRelaxed = std::memory_order_relaxed;

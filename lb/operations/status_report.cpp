@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "lb/operations/fault_json.h"
+#include "lb/protection/access_list.h"
 
 namespace lb {
 
@@ -183,6 +184,14 @@ std::string metrics_text(const Topology& topology, const Metrics& metrics, std::
   line("lb_requests_shed_total{reason=\"queue_timeout\"} " + std::to_string(metrics.shed_queue_timeout.load()));
   single("lb_hedged_requests_total", "counter", "Requests also sent to a second backend (--hedge-after).",
          metrics.hedged_requests.load());
+  line("# HELP lb_edge_refused_total Requests refused before any backend: access lists, basic auth, forward auth.");
+  line("# TYPE lb_edge_refused_total counter");
+  for (int kind = 1; kind < kEdgeRefusalKinds; ++kind) {
+    line(std::string("lb_edge_refused_total{reason=\"") + edge_refusal_label(static_cast<EdgeRefusal>(kind)) + "\"} " +
+         std::to_string(metrics.edge_refused[kind].load()));
+  }
+  single("lb_basic_auth_failures_total", "counter", "Basic auth credentials given but wrong or malformed.",
+         metrics.basic_auth_failures.load());
 
   // One metric family with a sample (or several) per backend.
   auto per_backend = [&](const std::string& name, const char* type, const char* help,

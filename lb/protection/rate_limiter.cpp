@@ -47,7 +47,11 @@ RateLimiter::RateLimiter(double rate, double burst, std::size_t max_clients, Ste
   if (!clock_) throw std::invalid_argument("rate limiter needs a clock");
 }
 
-RateDecision RateLimiter::admit(const std::string& client_key) {
+RateDecision RateLimiter::admit(const std::string& client_key) { return decide(client_key, true); }
+
+RateDecision RateLimiter::peek(const std::string& client_key) { return decide(client_key, false); }
+
+RateDecision RateLimiter::decide(const std::string& client_key, bool take) {
   std::lock_guard<std::mutex> lock(mutex_);
   // Read inside the lock so one bucket never sees time go backwards.
   const TimePoint now = clock_();
@@ -61,7 +65,7 @@ RateDecision RateLimiter::admit(const std::string& client_key) {
   }
 
   const bool allowed = bucket.tokens >= 1.0 - kEpsilon;
-  if (allowed) bucket.tokens = std::max(0.0, bucket.tokens - 1.0);
+  if (allowed && take) bucket.tokens = std::max(0.0, bucket.tokens - 1.0);
   bucket.full_at = now + after((burst_ - bucket.tokens) / rate_);
   earliest_full_at_ = std::min(earliest_full_at_, bucket.full_at);
   return decision_after(allowed, bucket.tokens, rate_, burst_);

@@ -59,6 +59,9 @@ class RateLimiter : public ClientLimiter {
               SteadyClock clock = std::chrono::steady_clock::now);
 
   RateDecision admit(const std::string& client_key) override;
+  // What admit() would say, without taking a token: a bucket that counts
+  // failures (basic auth) is asked before the work and charged after it.
+  RateDecision peek(const std::string& client_key);
   // Buckets held now; idle ones may linger until a later admit() drops them.
   std::size_t tracked_clients() const;
   double rate() const override { return rate_; }
@@ -74,6 +77,7 @@ class RateLimiter : public ClientLimiter {
   };
   using Lru = std::list<Bucket>;  // a list so map entries and key views stay valid
 
+  RateDecision decide(const std::string& client_key, bool take);
   Bucket& find_or_add(const std::string& client_key, TimePoint now);
   void drop_idle_tail(TimePoint now);
   void make_room(TimePoint now);

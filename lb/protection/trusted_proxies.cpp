@@ -54,34 +54,35 @@ Address masked(Address a, int prefix) {
   return a;
 }
 
-[[noreturn]] void reject(const std::string& entry, const char* why) {
+[[noreturn]] void reject(const char* what, const std::string& entry, const char* why) {
   std::string shown;
   for (char c : entry) shown += (static_cast<unsigned char>(c) < 0x20 ? '?' : c);  // keep the message one line
-  throw std::invalid_argument("invalid trusted proxy \"" + shown + "\": " + why);
+  throw std::invalid_argument(std::string("invalid ") + what + " \"" + shown + "\": " + why);
 }
 
 }  // namespace
 
-TrustedProxies TrustedProxies::parse(const std::vector<std::string>& cidrs) {
+TrustedProxies TrustedProxies::parse(const std::vector<std::string>& cidrs, const char* what) {
   TrustedProxies result;
   for (const std::string& entry : cidrs) {
     std::string_view text = common::trim_ows(entry);
     auto slash = text.find('/');
     Network network{};
     bool v4 = false;
-    if (!parse_address(text.substr(0, slash), network.address, &v4)) reject(entry, "not an IP address or CIDR");
+    if (!parse_address(text.substr(0, slash), network.address, &v4)) reject(what, entry, "not an IP address or CIDR");
     const int bits = v4 ? 32 : 128;
     network.prefix = bits;
     if (slash != std::string_view::npos) {
       std::string_view digits = text.substr(slash + 1);
       if (digits.empty() || digits.size() > 3 || digits.find_first_not_of("0123456789") != std::string_view::npos) {
-        reject(entry, v4 ? "prefix length must be 0-32" : "prefix length must be 0-128");
+        reject(what, entry, v4 ? "prefix length must be 0-32" : "prefix length must be 0-128");
       }
       network.prefix = std::stoi(std::string(digits));
-      if (network.prefix > bits) reject(entry, v4 ? "prefix length must be 0-32" : "prefix length must be 0-128");
+      if (network.prefix > bits) reject(what, entry, v4 ? "prefix length must be 0-32" : "prefix length must be 0-128");
     }
     if (v4) network.prefix += 96;  // the IPv4-mapped prefix ::ffff:0:0/96
     network.address = masked(network.address, network.prefix);
+    network.text = std::string(text);
     result.networks_.push_back(network);
   }
   return result;
@@ -93,6 +94,15 @@ bool TrustedProxies::contains(const std::string& ip) const {
 }
 
 bool TrustedProxies::empty() const { return networks_.empty(); }
+
+std::string TrustedProxies::covering(std::string_view ip) const {
+  Address address;
+  if (!parse_address(common::trim_ows(ip), address)) return "";
+  for (const Network& network : networks_) {
+    if (masked(address, network.prefix) == network.address) return network.text;
+  }
+  return "";
+}
 
 bool TrustedProxies::covers(const Address& address) const {
   for (const Network& network : networks_) {

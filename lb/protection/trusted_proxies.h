@@ -22,8 +22,11 @@ class TrustedProxies {
  public:
   // Each entry: an IPv4 or IPv6 CIDR ("10.0.0.0/8", "::1/128") or a bare address;
   // spaces around it are ignored, host bits below the prefix too. Throws
-  // std::invalid_argument with a one-line message naming the bad entry.
-  static TrustedProxies parse(const std::vector<std::string>& cidrs);
+  // std::invalid_argument with a one-line message naming the bad entry
+  // (`what` names the list in it: "invalid trusted proxy \"x\": ...").
+  static TrustedProxies parse(const std::vector<std::string>& cidrs, const char* what = "trusted proxy");
+  // The entry (as given, trimmed) that covers `ip`, or "" when none does or ip is unparsable.
+  std::string covering(std::string_view ip) const;
 
   // True when some entry covers `ip` (spaces around it ignored); false for an unparsable ip.
   bool contains(const std::string& ip) const;
@@ -37,6 +40,7 @@ class TrustedProxies {
   struct Network {
     Address address;  // host bits already cleared
     int prefix;       // 0-128, in IPv6 terms (IPv4 prefix + 96)
+    std::string text; // the entry as given, trimmed: what a refusal names
   };
   std::vector<Network> networks_;
 };

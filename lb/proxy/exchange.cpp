@@ -56,15 +56,25 @@ bool Exchange::serve() {
                   {"RateLimit-Remaining", std::to_string(rate.remaining)},
                   {"RateLimit-Reset", std::to_string(rate.reset_seconds)}});
   }
+  if (std::optional<bool> refused = check_access(setup_.live.access, "--allow/--deny")) return *refused;
   if (!route()) return reply(404, "no route for this request", !client_.request_fully_read());
+  if (std::optional<bool> refused = route_edge_checks()) return *refused;  // exchange_edge.cpp
   return forward_with_retries();
 }
 
-// Step 2: the client's token bucket (--rate-limit), keyed by its address, or
-// by the one X-Forwarded-For names when the peer is a trusted proxy.
+// Step 2: the client's token bucket (--rate-limit), keyed by its address.
 RateDecision Exchange::rate_limit() {
   const LiveSettings& live = setup_.live;
   if (!live.rate_limiter) return RateDecision{true, 0, 0, 0, 0};
+  return live.rate_limiter->admit(client_key());
+}
+
+// The client's address as every per-client rule sees it (rate limit, access
+// lists, failed logins): the peer's (after a PROXY header), or the one
+// X-Forwarded-For names when the peer is a trusted proxy.
+const std::string& Exchange::client_key() {
+  if (!client_key_.empty()) return client_key_;
+  const LiveSettings& live = setup_.live;
   std::string forwarded_for;
   if (!live.trusted_proxies.empty()) {
     for (size_t i = 0; i < request_.fields.size(); ++i) {
@@ -73,7 +83,8 @@ RateDecision Exchange::rate_limit() {
       forwarded_for.append(request_.value(i));
     }
   }
-  return live.rate_limiter->admit(client_address(std::string(setup_.client_ip), forwarded_for, live.trusted_proxies));
+  client_key_ = client_address(std::string(setup_.client_ip), forwarded_for, live.trusted_proxies);
+  return client_key_;
 }
 
 // Step 3: the first route matching the request's host and path names its

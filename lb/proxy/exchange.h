@@ -5,7 +5,10 @@
 //
 //   1 check   the head by the message rules     -> 400/405/501  check_request_head() (lb/http/message_rules.h)
 //   2 limit   the client's rate                 -> 429          rate_limit()
+//     edge    --allow/--deny                    -> 403          check_access() (exchange_edge.cpp)
 //   3 route   the pool for its host and path    -> 404          route()
+//     edge    the route's allow/deny, basic auth, forward auth
+//                                   -> 403/401/429/the auth's answer/503  route_edge_checks()
 //   4 choose  a backend of that pool: sticky
 //             cookie, selector, circuit breaker -> 503          choose()
 //   5 attempt forward the head and the streamed body on a pooled
@@ -95,6 +98,16 @@ class Exchange {
   bool serve();                 // steps 1-8 but the accounting
   RateDecision rate_limit();    // step 2
   bool route();                 // step 3: sets route_, pool_, routed_target_
+  const std::string& client_key();  // the client's address for per-client rules
+  // The edge (exchange_edge.cpp): nullopt when the request may go on, else
+  // it was answered and the value is serve()'s (the connection may go on).
+  std::optional<bool> check_access(const AccessList& access, const std::string& where);
+  std::optional<bool> route_edge_checks();
+  std::optional<bool> check_basic_auth(const BasicAuth& auth);
+  std::optional<bool> check_forward_auth(ForwardAuthTarget& target);
+  bool relay_auth_answer(const MessageHead& head, const std::string& body);
+  bool refuse(EdgeRefusal refusal, const std::string& rule, int status, const std::string& message,
+              ExtraFields fields = {});
   bool forward_with_retries();  // steps 4-7, as often as the judge allows
   std::shared_ptr<Backend> pinned_backend(bool& cookie_seen) const;
   Choice choose(SelectionContext& selection, const std::shared_ptr<Backend>& pinned, bool cookie_seen);
@@ -145,6 +158,8 @@ class Exchange {
   const Route* route_ = nullptr;       // the route that matched; nullptr: no routes
   const BackendPool* pool_ = nullptr;  // the pool it routed to
   std::string routed_target_;          // the target after strip-prefix; "" when sent as received
+  std::string client_key_;             // client_key(), once asked
+  HeaderRules edge_headers_;           // the edge's changes to the forwarded head (Authorization, forward auth's)
   std::string request_id_;             // --request-id-header: this request's id
   bool request_id_is_new_ = false;     // we made it up: it goes to the backend too
   DecisionTrace trace_;

@@ -186,6 +186,7 @@ std::unique_ptr<Stream> Exchange::connect(Backend& backend, bool fresh_connectio
   options.close_connection = risky_body_;
   options.target = routed_target_;
   options.rules = route_ ? &route_->request_headers : nullptr;
+  options.edge_rules = edge_headers_.empty() ? nullptr : &edge_headers_;
   if (request_id_is_new_) {
     options.request_id_header = settings_.request_id_header;
     options.request_id = request_id_;

@@ -64,7 +64,8 @@ ClientHeadOptions Exchange::response_options(const std::string& set_cookie) cons
 }
 
 std::string Exchange::trace_value() const {
-  if (!settings_.trace_header || !pool_) return "";
+  if (!settings_.trace_header || (!pool_ && !trace_.refused())) return "";
+  if (!pool_) return trace_.header_value("");  // refused by --allow/--deny, before routing
   return trace_.header_value(pool_->selector->name());
 }
 
@@ -108,8 +109,8 @@ void Exchange::record_request(std::chrono::system_clock::time_point time, double
   record.backend = answered_by_;
   record.duration_ms = seconds * 1000;
   record.request_id = request_id_;
-  if (pool_) {
-    record.trace = trace_.in_words(pool_->selector->name());
+  if (pool_ || trace_.refused()) {
+    record.trace = trace_.in_words(pool_ ? pool_->selector->name() : "");
   } else {  // answered before a pool was chosen
     record.trace = status_sent_ == 404 ? "no route for this request"
                    : status_sent_ == 429 ? "over the rate limit"

@@ -14,6 +14,7 @@
 #include "lb/operations/metrics.h"
 #include "lb/operations/refusal_log.h"
 #include "lb/operations/request_log.h"
+#include "lb/protection/access_list.h"
 #include "lb/protection/rate_limiter.h"
 #include "lb/protection/retry_budget.h"
 #include "lb/protection/trusted_proxies.h"
@@ -57,6 +58,7 @@ struct LiveSettings {
   std::shared_ptr<ClientLimiter> rate_limiter;  // nullptr unless --rate-limit (local or in Redis)
   TrustedProxies trusted_proxies;               // whose X-Forwarded-For names the client
   TrustedProxies proxy_protocol_from;           // peers that must begin with a PROXY header
+  AccessList access;                            // --allow / --deny, before any route's own
   std::shared_ptr<const TlsServerContext> tls;  // nullptr: plain HTTP
 };
 
@@ -107,6 +109,9 @@ struct ProxyContext {
   // HTTP/2 streams' worker threads (set by ProxyServer, which owns them).
   httplib::TaskQueue* stream_workers = nullptr;
   RequestLog* request_log = nullptr;  // the admin server's live request view; nullptr without --admin-port
+  // Basic auth's failed attempts per client (README "Access control"): 10,
+  // then one more every 6 s; over it a client gets 429 and no hash is computed.
+  RateLimiter login_failures{1.0 / 6, 10};
 };
 
 }  // namespace lb

@@ -10,7 +10,7 @@ namespace {
 
 // Ours to add unless the route's rules remove or replace it.
 bool ours(const UpstreamHeadOptions& options, std::string_view name) {
-  return !options.rules || !options.rules->drops(name);
+  return (!options.rules || !options.rules->drops(name)) && (!options.edge_rules || !options.edge_rules->drops(name));
 }
 
 // X-Forwarded-For/-Proto/-Host (the client's X-Forwarded-For list with its
@@ -92,6 +92,7 @@ void build_upstream_head(const MessageHead& request, const UpstreamHeadOptions& 
   }
   if (!options.request_id.empty()) append_header(out, options.request_id_header, options.request_id);
   if (options.rules) options.rules->append_to(out);
+  if (options.edge_rules) options.edge_rules->append_to(out);
   if (ours(options, "via")) out.append(options.via_header);
   if (request.upgrade) {
     out.append("Connection: Upgrade\r\n");

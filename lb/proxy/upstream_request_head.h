@@ -26,6 +26,7 @@ struct UpstreamHeadOptions {
   std::string_view fallback_host;    // Host for a request without one (HTTP/1.0)
   std::string_view target;           // the request-target to send ("": the client's; strip-prefix sets it)
   const HeaderRules* rules = nullptr;     // the route's request-headers
+  const HeaderRules* edge_rules = nullptr; // the edge's: Authorization dropped (basic auth), forward auth's fields set
   std::string_view request_id_header;     // a fresh id to add: --request-id-header's name...
   std::string_view request_id;            // ...and value ("" when the client sent one, or off)
   const StickySessions* sticky = nullptr;  // its cookie is stripped before forwarding

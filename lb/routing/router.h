@@ -18,6 +18,11 @@
 #include <utility>
 #include <vector>
 
+#include <memory>
+
+#include "lb/protection/access_list.h"
+#include "lb/protection/password_file.h"
+#include "lb/routing/forward_auth_target.h"
 #include "lb/routing/header_rules.h"
 
 namespace lb {
@@ -30,6 +35,9 @@ struct Route {
   bool strip_prefix = false;   // forward the path without `path` (config file only)
   HeaderRules request_headers;
   HeaderRules response_headers;
+  AccessList access;           // "allow"/"deny": after --allow/--deny (README "Access control")
+  std::shared_ptr<const BasicAuth> basic_auth;        // "basic-auth"; nullptr: none
+  std::shared_ptr<ForwardAuthTarget> forward_auth;    // "forward-auth"; nullptr: none (its connections are shared)
 
   // As --route writes it: "api.example.com", "example.com/api", "/static/";
   // "*" for a route (config file only) that matches every request.

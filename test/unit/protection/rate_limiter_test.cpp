@@ -191,3 +191,19 @@ TEST_CASE("RateLimiter is exact under concurrency", "[rate]") {
   for (auto& count : own_allowed) CHECK(count == 500);
   CHECK(limiter.tracked_clients() == 9);
 }
+
+// peek() says what admit() would, and takes nothing: basic auth asks before a hash and charges after a failure.
+TEST_CASE("RateLimiter peek takes no token", "[rate]") {
+  FakeClock clock;
+  RateLimiter limiter(1.0, 2, 100, clock.fn());
+  CHECK(describe(limiter.peek("a")) == "allowed retry=0 limit=2 remaining=2 reset=0");
+  CHECK(describe(limiter.peek("a")) == "allowed retry=0 limit=2 remaining=2 reset=0");
+  limiter.admit("a");
+  limiter.admit("a");
+  CHECK_FALSE(limiter.peek("a").allowed);
+  clock.now += seconds(1);
+  CHECK(limiter.peek("a").allowed);
+  CHECK(limiter.peek("a").allowed);
+  CHECK(limiter.admit("a").allowed);
+  CHECK_FALSE(limiter.peek("a").allowed);
+}
