@@ -27,7 +27,7 @@ bool all_crypt64(std::string_view text) {
 
 // "$2y$10$" + 22 salt + 31 hash characters.
 std::string bcrypt_problem(std::string_view hash) {
-  if (hash.size() != 60 || hash[6] != '$' || hash[4] < '0' || hash[4] > '3' || hash[5] < '0' || hash[5] > '9' ||
+  if (hash.size() != 60 || hash[6] != '$' || hash[4] < '0' || hash[4] > '9' || hash[5] < '0' || hash[5] > '9' ||
       !all_crypt64(hash.substr(7))) {
     return "malformed bcrypt hash";
   }
