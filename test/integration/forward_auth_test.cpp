@@ -111,3 +111,17 @@ TEST_CASE("forward auth: an unreachable auth service is a 503, logged once", "[i
   const std::string metrics = http_request(lb.admin_port(), build_request("GET", "/metrics")).body;
   CHECK(metrics.find("lb_edge_refused_total{reason=\"forward_auth_unavailable\"} 4") != std::string::npos);
 }
+
+// An auth service that does not answer within "timeout" is the same 503: fail closed.
+TEST_CASE("forward auth: an auth service that times out is a 503", "[integration][forward-auth]") {
+  RecordingBackend slow_auth("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", std::chrono::milliseconds(4000));
+  RecordingBackend backend;
+  Config config(backend.url(), slow_auth.url() + "/verify");  // "timeout": 2
+  LoadBalancerProcess lb({}, {"--config", config.path, "--trace-header"});
+  const std::string answer = curl(lb.port(), "/app");  // a 200 had it waited the 4 s
+  CHECK(answer.find("HTTP/1.1 503") == 0);
+  CHECK(answer.find("refused=forward auth unavailable (timeout)") != std::string::npos);
+  CHECK(lb.process().wait_for_line("[Forward Auth] " + slow_auth.url() + "/verify gave no answer (timeout)",
+                                   std::chrono::seconds(1)));
+  CHECK(backend.requests() == 0);
+}
