@@ -220,6 +220,14 @@ void define_flags(CLI::App& app, Options& o, RawFlags& raw, std::shared_ptr<Json
       ->check(CLI::IsMember({"x-forwarded", "forwarded", "both"}))
       ->capture_default_str();
   app.add_option("--via-name", o.proxy.via_name, "Name in the Via header we add")->capture_default_str();
+
+  // Compression
+  app.add_flag("--compress", o.proxy.compress,
+               "Compress textual responses with zstd, br or gzip, as the client's Accept-Encoding prefers");
+  app.add_option("--compress-min-size", o.proxy.compress_min_size,
+                 "Bodies shorter than this (by Content-Length) are not compressed; an unknown length counts as large")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_option("--request-id-header", o.proxy.request_id_header,
                  "Header carrying a request id (X-Request-ID is usual): kept if sent, else a random one; "
                  "forwarded, returned and logged (off when unset)");
