@@ -38,11 +38,14 @@ class ResponseCompressor {
   virtual bool finish(EncodedSink& out) = 0;
 };
 
-// Levels: each library's own scale (zstd 1-19, br 0-11, gzip 1-9).
+// Levels: each library's own scale (zstd 1-19, br 0-11, gzip 1-9). The
+// defaults are where the CPU cost per MB starts to climb faster than the
+// size falls (test/tools/compression_levels.cpp; the table in README
+// "Compression").
 struct CompressionLevels {
   int zstd = 3;
-  int brotli = 4;
-  int gzip = 5;
+  int brotli = 3;
+  int gzip = 4;
 };
 
 // A fresh encoder for `coding` (not Identity) at its level in `levels`.

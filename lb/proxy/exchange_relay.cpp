@@ -19,7 +19,7 @@ namespace {
 constexpr Millis kHeadWaitsForBody{50};
 
 // Each library's level, chosen by CPU cost per MB against size
-// (scripts/compression_levels.sh, README "Compression").
+// (test/tools/compression_levels.cpp, README "Compression").
 constexpr CompressionLevels kCompressionLevels{};
 
 }  // namespace

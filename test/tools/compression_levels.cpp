@@ -3,8 +3,9 @@
 // pieces, a flush after each, as lb/proxy/exchange_relay.cpp does once per
 // read). The numbers behind the default levels (README "Compression").
 //
-//   build/bin/compression_levels [FILE...]
+//   build/bin/compression_levels [--no-flush] [FILE...]
 //
+// --no-flush: one flush at the end only, to see what flushing per read costs.
 // Without files it times a generated JSON API answer and HTML page (~1 MB
 // each); with files, those (a real page saved with curl is the best test).
 #include <time.h>
@@ -24,6 +25,7 @@ namespace {
 
 constexpr size_t kPiece = 16 * 1024;  // one relay read (ConnectionBuffers::kBufferBytes)
 constexpr double kMinSeconds = 0.3;   // time each level at least this long
+bool flush_each_piece = true;         // as the relay does; --no-flush: only at the end
 
 struct CountingSink : EncodedSink {
   size_t bytes = 0;
@@ -47,7 +49,7 @@ size_t encode_once(ContentCoding coding, int level, const std::string& body) {
   CountingSink sink;
   for (size_t at = 0; at < body.size(); at += kPiece) {
     compressor->write(body.data() + at, std::min(kPiece, body.size() - at), sink);
-    compressor->flush(sink);
+    if (flush_each_piece) compressor->flush(sink);
   }
   compressor->finish(sink);
   return sink.bytes;
@@ -104,6 +106,11 @@ void measure(const std::string& label, const std::string& body) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "--no-flush") {
+    flush_each_piece = false;
+    --argc;
+    ++argv;
+  }
   if (argc == 1) {
     measure("generated JSON (an API answer)", generated_json());
     measure("generated HTML (a table page)", generated_html());
