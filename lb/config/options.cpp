@@ -226,7 +226,14 @@ void define_flags(CLI::App& app, Options& o, RawFlags& raw, std::shared_ptr<Json
                "Compress textual responses with zstd, br or gzip, as the client's Accept-Encoding prefers");
   app.add_option("--compress-min-size", o.proxy.compress_min_size,
                  "Bodies shorter than this (by Content-Length) are not compressed; an unknown length counts as large")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            // Digits only: CLI11 would wrap "-1" round to 2^64-1.
+            const bool digits =
+                !text.empty() && text.size() <= 18 && text.find_first_not_of("0123456789") == std::string::npos;
+            return digits ? "" : "expected a number of bytes, got '" + text + "'";
+          },
+          "BYTES"))
       ->capture_default_str();
   app.add_option("--request-id-header", o.proxy.request_id_header,
                  "Header carrying a request id (X-Request-ID is usual): kept if sent, else a random one; "

@@ -287,9 +287,11 @@ TEST_CASE("compression: --check and bad settings", "[integration][compression][c
                                                "--compress-min-size", "2048"});
   CHECK(ok == 0);
   CHECK_THAT(plan, Catch::Contains("compress   on: zstd 3, br 3, gzip 4, as Accept-Encoding prefers; textual types from 2048 bytes"));
-  auto [bad, message] = run_load_balancer_to_exit({"--check", "-b", "http://127.0.0.1:1", "--compress-min-size", "-1"});
-  CHECK(bad == 2);
-  CHECK_THAT(message, Catch::Contains("--compress-min-size"));
+  for (const char* value : {"-1", "abc", "1e3"}) {  // CLI11 alone would wrap -1 round to 2^64-1
+    auto [bad, message] = run_load_balancer_to_exit({"--check", "-b", "http://127.0.0.1:1", "--compress-min-size", value});
+    CHECK(bad == 2);
+    CHECK_THAT(message, Catch::Contains("--compress-min-size: expected a number of bytes"));
+  }
   Backends backends;
   TempFile config("bad_route.json", backends.config({{"/json", "\"compress\": \"yes\""}}));
   auto [bad_route, route_message] = run_load_balancer_to_exit({"--check", "--config", config.path});
