@@ -4,12 +4,18 @@
 // backend sent; q-values and ties; every response that must pass untouched;
 // HTTP/2; a route's own "compress"; a 1 GB body in bounded memory.
 #include <catch2/catch.hpp>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
+
+#include "test/support/decompress.h"
 
 #include "test/support/load_balancer_process.h"
 #include "test/support/raw_http.h"
@@ -323,4 +329,101 @@ TEST_CASE("compression: a 1 GB body in bounded memory", "[integration][compressi
   TempFile prefix("prefix");
   shell("curl -sS -H 'Accept-Encoding: zstd' " + url + " | zstd -dc | head -c 1000000 > " + prefix.path);
   CHECK(prefix.read() == TextStreamBackend::body_prefix(1000000));
+}
+
+namespace {
+
+// A backend that sends a response head and its first event, then holds the
+// rest until `release` (server-sent events, a long poll).
+struct SlowEvents {
+  std::atomic<bool> release{false};
+  int port = 0;
+  int listen_fd = listen_loopback(port, "SlowEvents");
+  std::vector<std::thread> connections;
+  std::thread acceptor{[this] {
+    for (int served = 0; served < 4;) {
+      pollfd ready{listen_fd, POLLIN, 0};
+      if (release || ::poll(&ready, 1, 100) <= 0) {
+        if (release) return;
+        continue;
+      }
+      const int fd = ::accept(listen_fd, nullptr, nullptr);
+      if (fd >= 0) connections.emplace_back([this, fd] { serve(fd); }), ++served;
+    }
+  }};
+  ~SlowEvents() {
+    release = true;
+    acceptor.join();
+    for (auto& connection : connections) connection.join();
+    ::close(listen_fd);
+  }
+  void serve(int fd) {
+    std::string request;
+    char buffer[4096];
+    while (request.find("\r\n\r\n") == std::string::npos) {
+      const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+      if (n <= 0) break;
+      request.append(buffer, static_cast<size_t>(n));
+    }
+    if (request.rfind("GET /health ", 0) == 0) {
+      send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+    } else if (!request.empty()) {
+      send_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "d\r\ndata: first\n\n\r\n");
+      for (int i = 0; i < 100 && !release; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      send_all(fd, "e\r\ndata: second\n\n\r\n0\r\n\r\n");
+    }
+    ::close(fd);
+  }
+};
+
+// The bytes of the complete chunks of a chunked response read so far.
+std::string complete_chunks(const std::string& response) {
+  std::string body;
+  size_t at = response.find("\r\n\r\n");
+  if (at == std::string::npos) return body;
+  for (at += 4;;) {
+    const size_t size_end = response.find("\r\n", at);
+    if (size_end == std::string::npos) return body;
+    const size_t size = std::stoul(response.substr(at, size_end - at), nullptr, 16);
+    if (size == 0 || response.size() < size_end + 2 + size + 2) return body;
+    body += response.substr(size_end + 2, size);
+    at = size_end + 2 + size + 2;
+  }
+}
+
+}  // namespace
+
+// A body that comes slowly reaches the client as it comes: the first event,
+// compressed, decodes on its own while the backend holds the second; then
+// the second and the gzip trailer, and the last chunk.
+TEST_CASE("compression: a slow stream is flushed as it comes", "[integration][compression]") {
+  SlowEvents backend;
+  LoadBalancerProcess lb({"http://127.0.0.1:" + std::to_string(backend.port)}, {"--compress"});
+  ScopedFd client(connect_to(lb.port()));
+  send_all(client.get(), build_request("GET", "/events", {{"Accept-Encoding", "gzip"}}));
+  std::string received, decoded;
+  char buffer[4096];
+  for (int waited = 0; waited < 40 && decoded.empty(); ++waited) {  // up to 2 s; the backend holds 5
+    pollfd ready{client.get(), POLLIN, 0};
+    if (::poll(&ready, 1, 50) <= 0) continue;
+    const ssize_t n = ::recv(client.get(), buffer, sizeof buffer, 0);
+    REQUIRE(n > 0);
+    received.append(buffer, static_cast<size_t>(n));
+    decoded = decode_gzip(complete_chunks(received));
+  }
+  CHECK_THAT(received, Catch::Contains("Content-Encoding: gzip\r\n"));
+  CHECK(decoded == "data: first\n\n");
+  backend.release = true;
+  // Then the rest, and the last chunk: the stream ends whole.
+  for (int waited = 0; waited < 100 && received.find("\r\n0\r\n\r\n") == std::string::npos; ++waited) {
+    pollfd ready{client.get(), POLLIN, 0};
+    if (::poll(&ready, 1, 50) <= 0) continue;
+    const ssize_t n = ::recv(client.get(), buffer, sizeof buffer, 0);
+    REQUIRE(n > 0);
+    received.append(buffer, static_cast<size_t>(n));
+  }
+  bool complete = false;
+  CHECK(decode_gzip(complete_chunks(received), &complete) == "data: first\n\ndata: second\n\n");
+  CHECK(complete);
 }
