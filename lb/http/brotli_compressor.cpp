@@ -2,6 +2,7 @@
 // (BrotliEncoderCompressStream).
 #include <brotli/encode.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "lb/http/response_compressor.h"
@@ -17,11 +18,14 @@ constexpr int kWindowBits = 20;
 
 class BrotliCompressor : public ResponseCompressor {
  public:
-  explicit BrotliCompressor(int level) : state_(BrotliEncoderCreateInstance(nullptr, nullptr, nullptr)) {
+  BrotliCompressor(int level, uint64_t body_size) : state_(BrotliEncoderCreateInstance(nullptr, nullptr, nullptr)) {
     if (state_ == nullptr) throw std::runtime_error("brotli: cannot allocate an encoder");
     BrotliEncoderSetParameter(state_, BROTLI_PARAM_QUALITY, static_cast<uint32_t>(level));
     BrotliEncoderSetParameter(state_, BROTLI_PARAM_LGWIN, kWindowBits);
     BrotliEncoderSetParameter(state_, BROTLI_PARAM_MODE, BROTLI_MODE_TEXT);
+    if (body_size != kUnknownSize) {
+      BrotliEncoderSetParameter(state_, BROTLI_PARAM_SIZE_HINT, static_cast<uint32_t>(std::min<uint64_t>(body_size, 1u << 30)));
+    }
   }
   ~BrotliCompressor() override { BrotliEncoderDestroyInstance(state_); }
   BrotliCompressor(const BrotliCompressor&) = delete;
@@ -56,8 +60,8 @@ class BrotliCompressor : public ResponseCompressor {
 
 }  // namespace
 
-std::unique_ptr<ResponseCompressor> make_brotli_compressor(int level) {
-  return std::make_unique<BrotliCompressor>(level);
+std::unique_ptr<ResponseCompressor> make_brotli_compressor(int level, uint64_t body_size) {
+  return std::make_unique<BrotliCompressor>(level, body_size);
 }
 
 }  // namespace lb

@@ -11,10 +11,11 @@ namespace {
 
 class ZstdCompressor : public ResponseCompressor {
  public:
-  explicit ZstdCompressor(int level) : context_(ZSTD_createCCtx()) {
+  ZstdCompressor(int level, uint64_t body_size) : context_(ZSTD_createCCtx()) {
     if (context_ == nullptr) throw std::runtime_error("zstd: cannot allocate a context");
     ZSTD_CCtx_setParameter(context_, ZSTD_c_compressionLevel, level);
     ZSTD_CCtx_setParameter(context_, ZSTD_c_checksumFlag, 1);
+    if (body_size != kUnknownSize) ZSTD_CCtx_setPledgedSrcSize(context_, body_size);
   }
   ~ZstdCompressor() override { ZSTD_freeCCtx(context_); }
   ZstdCompressor(const ZstdCompressor&) = delete;
@@ -54,6 +55,8 @@ class ZstdCompressor : public ResponseCompressor {
 
 }  // namespace
 
-std::unique_ptr<ResponseCompressor> make_zstd_compressor(int level) { return std::make_unique<ZstdCompressor>(level); }
+std::unique_ptr<ResponseCompressor> make_zstd_compressor(int level, uint64_t body_size) {
+  return std::make_unique<ZstdCompressor>(level, body_size);
+}
 
 }  // namespace lb

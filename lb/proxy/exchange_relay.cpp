@@ -58,7 +58,8 @@ std::unique_ptr<ResponseCompressor> Exchange::response_compressor(const MessageH
   coding = compression_for(request_, response, settings_.compress_min_size);
   if (coding == ContentCoding::Identity) return nullptr;
   try {
-    return make_compressor(coding, kCompressionLevels);
+    const uint64_t size = response.content_length != kNoContentLength ? response.content_length : kUnknownSize;
+    return make_compressor(coding, kCompressionLevels, size);
   } catch (const std::exception& e) {  // out of memory: the body goes as it is
     common::log_line(std::string("compression: ") + e.what());
     return nullptr;
