@@ -15,6 +15,7 @@
 #include "lb/balancing/health_checker.h"
 #include "lb/config/live_config.h"
 #include "lb/config/options.h"
+#include "lb/http/response_compressor.h"
 #include "lb/operations/admin_server.h"
 #include "lb/operations/redirect_server.h"
 #include "lb/operations/service_notify.h"
@@ -134,6 +135,18 @@ void print_backend_tls(const std::vector<lb::PoolSpec>& pools) {
 }
 
 // What --check prints: everything that would run, like `nginx -t`.
+// --compress (or a route's "compress"): the codings in the order ties go,
+// their levels, the minimum size.
+void print_compression(const lb::Options& options) {
+  const bool any_route = std::any_of(options.routes.begin(), options.routes.end(),
+                                     [](const lb::Route& route) { return route.compress.value_or(false); });
+  if (!options.proxy.compress && !any_route) return;
+  const lb::CompressionLevels levels;
+  std::printf("  compress   %s: zstd %d, br %d, gzip %d, as Accept-Encoding prefers; textual types from %llu bytes\n",
+              options.proxy.compress ? "on" : "on marked routes", levels.zstd, levels.brotli, levels.gzip,
+              static_cast<unsigned long long>(options.proxy.compress_min_size));
+}
+
 void print_plan(const lb::Options& options) {
   std::printf("load_balancer: configuration OK\n");
   std::printf("  listen     %s:%d\n", options.bind.c_str(), options.port);
@@ -159,6 +172,7 @@ void print_plan(const lb::Options& options) {
   for (size_t i = 0; i < options.routes.size(); ++i) {
     const lb::Route& route = options.routes[i];
     std::string edge;
+    if (route.compress) edge += *route.compress ? " (compress)" : " (no compress)";
     if (!route.access.empty()) edge += ", allow/deny";
     if (route.basic_auth) {
       edge += ", basic auth \"" + route.basic_auth->realm + "\" (" + std::to_string(route.basic_auth->users->size()) +
@@ -183,6 +197,7 @@ void print_plan(const lb::Options& options) {
     std::printf("  client ca  %s, certificate %s\n", options.tls_client_ca.c_str(), options.tls_client_verify.c_str());
   }
   print_backend_tls(options.pools);
+  print_compression(options);
   if (options.admin_port >= 0) std::printf("  admin      %s:%d\n", options.admin_bind.c_str(), options.admin_port);
   for (const auto& warning : options.warnings) std::printf("warning: %s\n", warning.c_str());
 }

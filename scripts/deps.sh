@@ -10,15 +10,17 @@ PACKAGES=(
   build-essential cmake pkg-config
   libcpp-httplib-dev nlohmann-json3-dev libcli11-dev catch2
   libssl-dev libhttp-parser-dev libhiredis-dev libnghttp2-dev libcrypt-dev
+  libzstd-dev libbrotli-dev zlib1g-dev
   curl openssl
 )
 # `deps.sh --test` adds what only the tests need: Chromium for the dashboard
 # test, clang and its libFuzzer runtime for scripts/fuzz.sh, redis-server for
 # the shared rate limit, nghttp2-client (nghttp, h2load) for HTTP/2, nginx-light
 # as an HTTPS backend that requires a client certificate, apache2-utils
-# (htpasswd -B) for the basic auth tests' bcrypt users.
+# (htpasswd -B) for the basic auth tests' bcrypt users, zstd and brotli to
+# decode what curl --compressed cannot check alone.
 if [[ "${1:-}" == --test ]]; then
-  PACKAGES+=(chromium clang libclang-rt-14-dev redis-server nghttp2-client pebble nginx-light apache2-utils)
+  PACKAGES+=(chromium clang libclang-rt-14-dev redis-server nghttp2-client pebble nginx-light apache2-utils zstd brotli)
 fi
 
 mapfile -t missing < <(missing_packages "${PACKAGES[@]}")

@@ -222,6 +222,21 @@ void define_flags(CLI::App& app, Options& o, RawFlags& raw, std::shared_ptr<Json
       ->check(CLI::IsMember({"x-forwarded", "forwarded", "both"}))
       ->capture_default_str();
   app.add_option("--via-name", o.proxy.via_name, "Name in the Via header we add")->capture_default_str();
+
+  // Compression
+  app.add_flag("--compress", o.proxy.compress,
+               "Compress textual responses with zstd, br or gzip, as the client's Accept-Encoding prefers");
+  app.add_option("--compress-min-size", o.proxy.compress_min_size,
+                 "Bodies shorter than this (by Content-Length) are not compressed; an unknown length counts as large")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            // Digits only: CLI11 would wrap "-1" round to 2^64-1.
+            const bool digits =
+                !text.empty() && text.size() <= 18 && text.find_first_not_of("0123456789") == std::string::npos;
+            return digits ? "" : "expected a number of bytes, got '" + text + "'";
+          },
+          "BYTES"))
+      ->capture_default_str();
   app.add_option("--request-id-header", o.proxy.request_id_header,
                  "Header carrying a request id (X-Request-ID is usual): kept if sent, else a random one; "
                  "forwarded, returned and logged (off when unset)");

@@ -212,6 +212,9 @@ Route read_route(const json& entry, const std::string& key) {
     } else if (name == "strip-prefix") {
       if (!value.is_boolean()) throw OptionsError("config key '" + at + "': expected true or false");
       route.strip_prefix = value.get<bool>();
+    } else if (name == "compress") {
+      if (!value.is_boolean()) throw OptionsError("config key '" + at + "': expected true or false");
+      route.compress = value.get<bool>();
     } else if (name == "request-headers") {
       route.request_headers = read_header_rules(value, at);
     } else if (name == "response-headers") {
@@ -226,8 +229,8 @@ Route read_route(const json& entry, const std::string& key) {
       route.forward_auth = read_forward_auth(value, at);
     } else {
       throw OptionsError("config key '" + at +
-                         "': unknown key (use host, path, pool, strip-prefix, request-headers, response-headers, "
-                         "allow, deny, basic-auth, forward-auth)");
+                         "': unknown key (use host, path, pool, strip-prefix, compress, request-headers, "
+                         "response-headers, allow, deny, basic-auth, forward-auth)");
     }
   }
   try {

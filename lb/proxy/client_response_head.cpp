@@ -6,10 +6,18 @@ bool response_is_bodiless(const MessageHead& response, bool head_request) {
   return head_request || response.status / 100 == 1 || response.status == 204 || response.status == 304;
 }
 
-Framing client_body_framing(const MessageHead& response, bool head_request, bool client_http11) {
+Framing client_body_framing(const MessageHead& response, bool head_request, bool client_http11, bool compressed) {
   if (response_is_bodiless(response, head_request)) return Framing::None;
-  if (response.content_length != kNoContentLength) return Framing::Length;
+  if (response.content_length != kNoContentLength && !compressed) return Framing::Length;
   return client_http11 ? Framing::Chunked : Framing::Close;
+}
+
+CompressedFields::CompressedFields(const MessageHead& response) {
+  for (size_t i = 0; i < response.fields.size(); ++i) {
+    if (!iequals(response.name(i), "vary")) continue;
+    const std::string_view value = response.value(i);
+    if (header_list_contains(value, "accept-encoding") || header_list_contains(value, "*")) vary_covered_ = true;
+  }
 }
 
 void build_client_response_head(const MessageHead& response, Framing framing, const ClientHeadOptions& options,

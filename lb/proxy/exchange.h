@@ -33,6 +33,7 @@
 #include <string>
 
 #include "lb/http/http_message_parser.h"
+#include "lb/http/response_compressor.h"
 #include "lb/operations/decision_trace.h"
 #include "lb/proxy/attempt_judge.h"
 #include "lb/proxy/client_side.h"
@@ -128,6 +129,8 @@ class Exchange {
   AttemptFacts read_response_head(Stream& upstream, Millis first_byte_wait);
   bool retry_answer(int status) const;
   AttemptFacts relay_response(Stream& upstream, const Choice& choice);
+  std::unique_ptr<ResponseCompressor> response_compressor(const MessageHead& response, ContentCoding& coding) const;
+  AttemptFacts relay_body(Stream& upstream, BodyOutlet& outlet);
   void release(Backend& backend, const Choice& choice, const AttemptFacts& facts, const Verdict& verdict,
                bool budgeted_retry);
   bool reply(int status, const std::string& message, bool close, ExtraFields fields = {});

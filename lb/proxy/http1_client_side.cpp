@@ -59,7 +59,8 @@ bool Http1Connection::send_interim(const MessageHead& response, const ClientHead
 
 BodyOutlet& Http1Connection::start_response(const MessageHead& response, ClientHeadOptions& options) {
   const bool client_http11 = request().http_minor >= 1;
-  const Framing framing = client_body_framing(response, request().view(request().method) == "HEAD", client_http11);
+  const Framing framing = client_body_framing(response, request().view(request().method) == "HEAD", client_http11,
+                                              !options.content_encoding.empty());
   if (framing == Framing::Close || context_.registry.stopping()) keep_client_ = false;
   options.client_http11 = client_http11;
   options.keep_client = keep_client_;

@@ -47,6 +47,8 @@ struct ProxySettings {
   std::string request_id_header;             // --request-id-header; "" off
   bool h2c = false;                          // --h2c: HTTP/2 with prior knowledge on plain listeners
   uint32_t h2_max_streams = 100;             // --h2-max-streams: concurrent streams per HTTP/2 connection
+  bool compress = false;                     // --compress: textual responses compressed (a route may say otherwise)
+  uint64_t compress_min_size = 1024;         // --compress-min-size: smaller bodies (by Content-Length) pass as they are
 };
 
 // What a reload (SIGHUP) swaps besides pools and routes, as one immutable

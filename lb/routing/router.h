@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -33,6 +34,7 @@ struct Route {
   std::string pool;  // the pool it sends to
   std::size_t pool_index = 0;  // that pool's place, set by whoever holds the pools (Topology)
   bool strip_prefix = false;   // forward the path without `path` (config file only)
+  std::optional<bool> compress;  // "compress" (config file only): overrides --compress; unset: --compress decides
   HeaderRules request_headers;
   HeaderRules response_headers;
   AccessList access;           // "allow"/"deny": after --allow/--deny (README "Access control")

@@ -30,7 +30,7 @@ struct CollectBody : BodySink {
 
 // Both a sink for the body on its way out and a record of what was decoded.
 struct TeeSink : BodySink {
-  BodyWriter* writer;
+  BodyOutlet* writer;  // a BodyWriter, or a CompressingOutlet in front of one
   std::string decoded;
   bool on_body(const char* data, size_t len) override {
     decoded.append(data, len);

@@ -10,23 +10,31 @@
 // body), no byte left over, and a head our own rules accept: no control byte
 // and no disguised framing name in any field. Half the inputs go through a
 // route with response header rules. The request is a GET or a HEAD, from an
-// HTTP/1.1 or HTTP/1.0 client, chosen by the input's size.
+// HTTP/1.1 or HTTP/1.0 client, chosen by the input's size; half the inputs
+// ask for gzip under --compress (minimum size 0), and a response that
+// compression_for() compresses must reach the client with one
+// Content-Encoding, no Content-Length, and a body that decodes to the
+// backend's bytes.
 //
 // Build and run: scripts/fuzz.sh SECONDS (clang, -fsanitize=fuzzer,address,undefined).
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "lb/http/body_writer.h"
+#include "lb/http/compressing_outlet.h"
+#include "lb/http/compression_policy.h"
 #include "lb/http/http_headers.h"
 #include "lb/http/http_message_parser.h"
 #include "lb/http/message_rules.h"
 #include "lb/proxy/client_response_head.h"
 #include "lb/routing/header_rules.h"
 #include "test/fuzz/fuzz_checks.h"
+#include "test/support/decompress.h"
 #include "test/support/memory_stream.h"
 
 namespace {
@@ -46,6 +54,15 @@ void parse_one(MessageParser& parser, const std::string& bytes, size_t& pos, boo
   if (eof_ends && pos == bytes.size() && parser.phase() == MessageParser::Phase::Body) parser.feed_eof();
 }
 
+// The coding --compress would choose for `response` to a client that accepts gzip.
+ContentCoding gzip_if_compressed(const MessageHead& response, bool head_request, bool client_http11) {
+  MessageParser request(HTTP_REQUEST, kMaxHead);
+  const std::string text = std::string(head_request ? "HEAD" : "GET") + " / HTTP/1." + (client_http11 ? "1" : "0") +
+                           "\r\nHost: a\r\nAccept-Encoding: gzip\r\n\r\n";
+  request.feed(text.data(), text.size());
+  return compression_for(request.head(), response, 0);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -55,6 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool client_http11 = (size & 16) == 0;
   const bool with_rules = (size & 32) != 0;
   const bool with_request_id = (size & 64) != 0;
+  const bool compress = (size & 256) != 0;
 
   // What the backend sends, read as Exchange::read_response_head() does.
   MessageParser response(HTTP_RESPONSE, kMaxHead);
@@ -94,20 +112,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // The final response, as relay_response() streams it.
   const MessageHead& head = response.head();
-  const Framing framing = client_body_framing(head, head_request, client_http11);
+  const bool compressed =
+      compress && gzip_if_compressed(head, head_request, client_http11) == ContentCoding::Gzip;
+  if (compressed) options.content_encoding = "gzip";
+  const Framing framing = client_body_framing(head, head_request, client_http11, compressed);
   options.keep_client = framing != Framing::Close && (size & 128) == 0;  // the client may have asked to close
   build_client_response_head(head, framing, options, head_bytes);
   BodyWriter writer;
   writer.start(&client, framing, Millis(1000));
   writer.queue(head_bytes.data(), head_bytes.size());
+  std::optional<CompressingOutlet> compressing;
+  if (compressed) compressing.emplace(writer, make_compressor(ContentCoding::Gzip, CompressionLevels{}));
   TeeSink tee;
-  tee.writer = &writer;
+  tee.writer = compressing ? static_cast<BodyOutlet*>(&*compressing) : &writer;
   response.set_body_sink(&tee);
   feed_while(response, MessageParser::Phase::Body, data, size, pos, piece);
   if (response.phase() == MessageParser::Phase::Body) response.feed_eof();  // the backend closed
-  require(writer.flush(), "memory stream accepts everything");
+  require(tee.writer->flush(), "memory stream accepts everything");
   if (response.phase() != MessageParser::Phase::Done) return 0;  // cut short or invalid: the client is cut off
-  require(writer.finish(&response.trailers()), "finish");
+  require(tee.writer->finish(&response.trailers()), "finish");
 
   // The client's view: the interim responses, then exactly the final one.
   MessageParser seen(HTTP_RESPONSE, kMaxHead * 4);
@@ -131,7 +154,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   require_clean_fields(again.fields, again.arena);
   require(again.status == head.status, "same status");
   require(again.view(again.reason) == head.view(head.reason), "same reason phrase");
-  require(seen_body.body == tee.decoded, "same body");
+  if (compressed) {
+    bool complete = false;
+    require(test_support::decode_gzip(seen_body.body, &complete) == tee.decoded && complete, "same body, gzipped");
+    require(again.content_length == kNoContentLength, "no Content-Length on a compressed body");
+    size_t codings = 0;
+    for (size_t i = 0; i < again.fields.size(); ++i) codings += iequals(again.name(i), "content-encoding") ? 1 : 0;
+    require(codings == 1, "one Content-Encoding");
+  } else {
+    require(seen_body.body == tee.decoded, "same body");
+  }
   require_clean_fields(seen.trailers().fields, seen.trailers().arena);
   if (framing == Framing::Chunked) {
     require(trailer_lines(seen.trailers(), false) == trailer_lines(response.trailers(), true),

@@ -96,3 +96,33 @@ TEST_CASE("pool and route errors name the route", "[options][pools]") {
   CHECK_THAT(error_of({"-b", "http://a:1", "--request-id-header", "Content-Length"}),
              Catch::Contains("--request-id-header"));
 }
+
+// --compress and --compress-min-size from flags and file; a route's
+// "compress" is true, false or unset (then --compress decides); anything
+// else is a config error naming the key.
+TEST_CASE("compression settings, global and per route", "[options][config][compression]") {
+  Options plain = parse({"-b", "http://a:1"});
+  CHECK_FALSE(plain.proxy.compress);
+  CHECK(plain.proxy.compress_min_size == 1024);
+  Options flags = parse({"-b", "http://a:1", "--compress", "--compress-min-size", "0"});
+  CHECK(flags.proxy.compress);
+  CHECK(flags.proxy.compress_min_size == 0);
+
+  ConfigFile file(R"({"backends": ["http://a:1"], "compress": true, "compress-min-size": 2048,
+    "routes": [{"path": "/a", "pool": "default", "compress": false}, {"path": "/b", "pool": "default", "compress": true},
+               {"pool": "default"}]})");
+  const Options o = parse({"--config", file.path.c_str()});
+  CHECK(o.proxy.compress);
+  CHECK(o.proxy.compress_min_size == 2048);
+  REQUIRE(o.routes.size() == 3);
+  CHECK(o.routes[0].compress == std::optional<bool>(false));
+  CHECK(o.routes[1].compress == std::optional<bool>(true));
+  CHECK_FALSE(o.routes[2].compress.has_value());
+
+  {
+    ConfigFile bad(R"({"backends": ["http://a:1"], "routes": [{"pool": "default", "compress": "gzip"}]})");  // same path as `file`
+    CHECK(error_of({"--config", bad.path.c_str()}) == "config key 'routes[0].compress': expected true or false");
+  }
+  CHECK(error_of({"-b", "http://a:1", "--compress-min-size", "-1"}) ==
+        "--compress-min-size: expected a number of bytes, got '-1'");
+}
