@@ -39,7 +39,7 @@ std::string url_of(int port, const std::string& path = "/") { return "http://127
 }  // namespace
 
 // --deny refuses one address with 403 and nothing forwarded; others pass.
-TEST_CASE("--deny refuses that client with 403, nothing forwarded", "[integration][access]") {
+TEST_CASE("access lists: --deny refuses that client with 403, nothing forwarded", "[integration][access]") {
   RecordingBackend backend;
   LoadBalancerProcess lb({backend.url()}, {"--deny", "127.0.0.2/32", "--admin-port", "0", "--trace-header"});
   CHECK(curl_from("127.0.0.1", url_of(lb.port())).find("HTTP/1.1 200") == 0);
@@ -56,7 +56,7 @@ TEST_CASE("--deny refuses that client with 403, nothing forwarded", "[integratio
 }
 
 // --allow lets in only what it covers; HTTP/2 (h2c) is refused the same way.
-TEST_CASE("--allow admits only its addresses, over HTTP/1.1 and HTTP/2", "[integration][access]") {
+TEST_CASE("access lists: --allow admits only its addresses, over HTTP/1.1 and HTTP/2", "[integration][access]") {
   RecordingBackend backend;
   LoadBalancerProcess lb({backend.url()}, {"--allow", "127.0.0.1", "--h2c", "--admin-port", "0"});
   CHECK(curl_from("127.0.0.1", url_of(lb.port())).find("HTTP/1.1 200") == 0);
@@ -88,7 +88,7 @@ TEST_CASE("a route's allow and deny guard that route alone", "[integration][acce
 }
 
 // IPv6 clients are matched by their IPv6 address; IPv4 ones on the same socket by theirs.
-TEST_CASE("--deny of ::1 refuses IPv6 clients only", "[integration][access]") {
+TEST_CASE("access lists: --deny of ::1 refuses IPv6 clients only", "[integration][access]") {
   RecordingBackend backend;
   LoadBalancerProcess lb({backend.url()}, {"--bind", "::", "--port", "0", "--deny", "::1/128"});
   const std::string v6 = "http://[::1]:" + std::to_string(lb.port()) + "/";

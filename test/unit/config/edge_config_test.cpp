@@ -20,7 +20,7 @@ std::string route_error(const std::string& edge) {
 }  // namespace
 
 // The flags are repeatable and checked; the file's arrays are the same flags.
-TEST_CASE("--allow and --deny are parsed and checked", "[options][access]") {
+TEST_CASE("access lists: --allow and --deny are parsed and checked", "[options][access]") {
   Options o = parse({"-b", "http://w:1", "--allow", "10.0.0.0/8", "--allow", "::1", "--deny", "10.0.0.7"});
   CHECK(o.allow == std::vector<std::string>{"10.0.0.0/8", "::1"});
   CHECK(o.deny == std::vector<std::string>{"10.0.0.7"});
