@@ -10,7 +10,7 @@ namespace lb::acme {
 using SystemTime = std::chrono::system_clock::time_point;
 
 // A third of the lifetime before the end (Let's Encrypt's 90 days: day 60),
-// as the SPEC asks.
+// as README "Automatic HTTPS" says.
 SystemTime renewal_time(SystemTime not_before, SystemTime not_after);
 
 // After `failures` failed attempts in a row (1 or more): 10 s, doubling, at
