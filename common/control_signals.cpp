@@ -17,7 +17,10 @@ ControlSignals::ControlSignals(bool with_reload) {
   sigemptyset(&set_);
   sigaddset(&set_, SIGINT);
   sigaddset(&set_, SIGTERM);
-  if (with_reload) sigaddset(&set_, SIGHUP);
+  if (with_reload) {
+    sigaddset(&set_, SIGHUP);
+    sigaddset(&set_, SIGUSR2);
+  }
   sigaddset(&set_, kWakeSignal);
   pthread_sigmask(SIG_BLOCK, &set_, nullptr);
 }
@@ -33,12 +36,16 @@ void ControlSignals::join() {
   }
 }
 
-void ControlSignals::start(std::function<void(int)> on_stop, std::function<void()> on_reload) {
-  waiter_ = std::thread([this, on_stop = std::move(on_stop), on_reload = std::move(on_reload)] {
+void ControlSignals::start(std::function<void(int)> on_stop, std::function<void()> on_reload,
+                           std::function<bool()> on_upgrade) {
+  waiter_ = std::thread([this, on_stop = std::move(on_stop), on_reload = std::move(on_reload),
+                         on_upgrade = std::move(on_upgrade)] {
     int signo = 0;
     while (sigwait(&set_, &signo) == 0) {
       if (signo == SIGHUP) {
         if (on_reload) on_reload();
+      } else if (signo == SIGUSR2) {
+        if (on_upgrade && on_upgrade()) return;
       } else if (signo == SIGINT || signo == SIGTERM) {
         on_stop(signo);
         return;

@@ -1,5 +1,5 @@
-// SIGINT and SIGTERM (and SIGHUP, for a program that reloads) turned into
-// calls on an ordinary thread, for both programs.
+// SIGINT and SIGTERM (and SIGHUP and SIGUSR2, for a program that reloads and
+// upgrades) turned into calls on an ordinary thread, for both programs.
 //
 // The signals are blocked in every thread from construction on and collected
 // with sigwait(), so the callbacks may lock mutexes, log and stop servers,
@@ -18,18 +18,21 @@ namespace common {
 
 class ControlSignals {
  public:
-  // Blocks SIGINT and SIGTERM, and SIGHUP when `with_reload`. Construct before
-  // starting any other thread, so every thread inherits the blocked mask.
+  // Blocks SIGINT and SIGTERM, and SIGHUP and SIGUSR2 when `with_reload`.
+  // Construct before starting any other thread, so every thread inherits the
+  // blocked mask.
   explicit ControlSignals(bool with_reload = false);
   ~ControlSignals();  // calls join()
 
   ControlSignals(const ControlSignals&) = delete;
   ControlSignals& operator=(const ControlSignals&) = delete;
 
-  // Starts the waiting thread: each SIGHUP calls `on_reload()` (when
-  // with_reload), and the first SIGINT or SIGTERM calls `on_stop(signo)`,
-  // after which the thread ends.
-  void start(std::function<void(int signo)> on_stop, std::function<void()> on_reload = nullptr);
+  // Starts the waiting thread: each SIGHUP calls `on_reload()` and each
+  // SIGUSR2 `on_upgrade()` (when with_reload), and the first SIGINT or SIGTERM
+  // calls `on_stop(signo)`, after which the thread ends. It also ends when
+  // `on_upgrade()` returns true: a new process has taken over.
+  void start(std::function<void(int signo)> on_stop, std::function<void()> on_reload = nullptr,
+             std::function<bool()> on_upgrade = nullptr);
 
   // Returns once the thread has ended: wakes it when no stop signal came, or
   // waits for a callback under way. Call before what the callbacks use dies.

@@ -1,5 +1,6 @@
 #include "common/http_listener.h"
 
+#include <fcntl.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,6 +20,11 @@ HttpListener::HttpListener() {
     int one = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   });
+  // The accept loop waits in poll(), never in accept() (the socket is
+  // non-blocking), and looks at svr_sock_ at least this often: a socket
+  // shared with another process (hand_over()) can be let go without
+  // shutdown(), and a connection that process took first only costs an EAGAIN.
+  set_idle_interval(0, kAcceptPollMicros);
 }
 
 std::string HttpListener::bind(const std::string& host, int port, int backlog) {
@@ -39,7 +45,22 @@ std::string HttpListener::bind(const std::string& host, int port, int backlog) {
     return "cannot listen on " + host_port(host, port) + ": " + (err != 0 ? std::strerror(err) : "bind failed");
   }
   ::listen(svr_sock_, backlog);
+  ::fcntl(svr_sock_, F_SETFL, ::fcntl(svr_sock_, F_GETFL) | O_NONBLOCK);
+  return read_port();
+}
 
+std::string HttpListener::adopt(int fd) {
+  int listening = 0;
+  socklen_t size = sizeof listening;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) != 0 || listening == 0) {
+    return "inherited descriptor " + std::to_string(fd) + " is not a listening socket";
+  }
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  svr_sock_ = fd;
+  return read_port();
+}
+
+std::string HttpListener::read_port() {
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;
   if (::getsockname(svr_sock_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
@@ -48,6 +69,12 @@ std::string HttpListener::bind(const std::string& host, int port, int backlog) {
   port_ = addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
                                      : ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
   return "";
+}
+
+void HttpListener::hand_over() {
+  // The accept loop looks at svr_sock_ again within the idle interval.
+  socket_t sock = svr_sock_.exchange(INVALID_SOCKET);
+  if (sock != INVALID_SOCKET) ::close(sock);
 }
 
 void HttpListener::stop_listening() {

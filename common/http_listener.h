@@ -27,6 +27,7 @@ std::string host_port(const std::string& host, int port);
 class HttpListener : public httplib::Server {
  public:
   static constexpr int kDefaultBacklog = 4096;
+  static constexpr long kAcceptPollMicros = 100000;
 
   HttpListener();
 
@@ -37,6 +38,14 @@ class HttpListener : public httplib::Server {
   // The bound port (the real one when 0 was asked for); valid after bind().
   int port() const { return port_; }
 
+  // Listens on a socket this process inherited (a binary upgrade or systemd
+  // socket activation: lb/operations/inherited_listeners.h) instead of
+  // binding. Returns "" or a one-line reason (not a listening TCP socket).
+  std::string adopt(int fd);
+
+  // The listening socket (-1 once stopped): a binary upgrade passes it on.
+  int listening_socket() const { return svr_sock_; }
+
   // Accepts until stop_listening(), then waits for the task queue to drain.
   // Returns at once when stop_listening() came first.
   bool serve() { return listen_after_bind(); }
@@ -45,11 +54,19 @@ class HttpListener : public httplib::Server {
   // drain. Safe from any thread, at any time, any number of times.
   void stop_listening();
 
+  // The same, for a socket another process listens on too (a binary upgrade
+  // handed it over): shutdown() would stop that process's accepts as well, so
+  // the socket is only closed here; serve() notices within kAcceptPollMicros.
+  void hand_over();
+
   // True once stop_listening() has been called: connection loops use it to
   // end idle keep-alive connections at shutdown.
   bool stopping() const { return svr_sock_ == INVALID_SOCKET; }
 
  private:
+  // Reads the bound port of svr_sock_ into port_; "" or a reason.
+  std::string read_port();
+
   int port_ = -1;
 };
 

@@ -17,6 +17,7 @@
 #include "lb/config/options.h"
 #include "lb/http/response_compressor.h"
 #include "lb/operations/admin_server.h"
+#include "lb/operations/binary_upgrade.h"
 #include "lb/operations/redirect_server.h"
 #include "lb/operations/service_notify.h"
 #include "lb/proxy/proxy_server.h"
@@ -118,6 +119,32 @@ void reload(const std::vector<std::string>& arguments, const lb::Options& starte
     common::log_line("[Reload] listening and admin addresses, --max-connections, --access-log and --acme-* "
                      "settings need a restart");
   }
+}
+
+// SIGUSR2: start the binary again on our listening sockets; once it serves,
+// stop accepting here and drain like a SIGTERM (but the sockets stay open for
+// it, and systemd hears from the new process, not STOPPING=1 from this one).
+// True when it took over.
+constexpr std::chrono::seconds kUpgradeReadyTimeout{30};
+
+bool upgrade_binary(const lb::BinaryUpgrade& upgrade, lb::ProxyServer& server, lb::AdminServer* admin,
+                    lb::RedirectServer* redirect) {
+  std::vector<lb::HandedListener> listeners{{"proxy", server.listening_socket()}};
+  if (admin) listeners.push_back({"admin", admin->listener().listening_socket()});
+  if (redirect) listeners.push_back({"redirect", redirect->listener().listening_socket()});
+  common::log_line("[Upgrade] SIGUSR2: starting " + upgrade.path());
+  std::string error;
+  pid_t successor = 0;
+  if (!upgrade.start_successor(listeners, kUpgradeReadyTimeout, successor, error)) {
+    common::log_line("[Upgrade] failed, still serving: " + error);
+    return false;
+  }
+  common::log_line("[Upgrade] new process " + std::to_string(successor) +
+                   " serves; no new connections here; finishing in-flight requests");
+  if (admin) admin->listener().hand_over();
+  if (redirect) redirect->listener().hand_over();
+  server.hand_over();
+  return true;
 }
 
 // --check's lines on how https:// backends are reached, for pools that have one.
@@ -234,6 +261,13 @@ int main(int argc, char** argv) {
     print_plan(options);
     return 0;
   }
+  lb::InheritedDescriptors inherited;  // a binary upgrade's or systemd's listening sockets
+  try {
+    inherited = lb::take_inherited_descriptors();
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "load_balancer: " << e.what() << "\n";
+    return 2;
+  }
   // SIGINT/SIGTERM/SIGHUP wait, blocked, for the thread started below; one
   // that comes during start-up is taken as soon as it runs.
   common::ControlSignals signals(/*with_reload=*/true);
@@ -272,7 +306,7 @@ int main(int argc, char** argv) {
   if (options.admin_port >= 0) context.request_log = &request_log;
   lb::ProxyServer server(context, options.max_connections, to_millis(options.drain_timeout));
   std::string error;
-  error = server.bind(options.bind, options.port);
+  error = inherited.proxy >= 0 ? server.adopt(inherited.proxy) : server.bind(options.bind, options.port);
   if (!error.empty()) {
     std::cerr << "load_balancer: " << error << "\n";
     return 2;
@@ -283,7 +317,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<lb::RedirectServer> redirect;
   if (options.redirect_http_port >= 0) {
     redirect = std::make_unique<lb::RedirectServer>(port, acme ? &acme->board() : nullptr);
-    int redirect_port = redirect->start(options.bind, options.redirect_http_port, error);
+    int redirect_port = redirect->start(options.bind, options.redirect_http_port, error, inherited.redirect);
     if (redirect_port < 0) {
       std::cerr << "load_balancer: --redirect-http: " << error << "\n";
       return 2;
@@ -297,7 +331,7 @@ int main(int argc, char** argv) {
         lb::AdminContext{balancer, context.metrics, context.registry, std::chrono::steady_clock::now(),
                          [&health_checker] { health_checker.check_soon(); }, request_log, acme.get()},
         options.admin_token);
-    int admin_port = admin->start(options.admin_bind, options.admin_port, error);
+    int admin_port = admin->start(options.admin_bind, options.admin_port, error, inherited.admin);
     if (admin_port < 0) {
       std::cerr << "load_balancer: --admin-port: " << error << "\n";
       return 2;
@@ -305,6 +339,7 @@ int main(int argc, char** argv) {
     std::printf("admin listening on %s:%d\n", options.admin_bind.c_str(), admin_port);
   }
 
+  const lb::BinaryUpgrade upgrade(arguments);
   signals.start(
       [&](int signo) {
         common::log_line(std::string("[Load Balancer] ") + common::stop_signal_name(signo) +
@@ -316,15 +351,17 @@ int main(int argc, char** argv) {
         lb::notify_service_manager("RELOADING=1");
         reload(arguments, options, running, context, health_checker);
         lb::notify_service_manager("READY=1");
-      });
+      },
+      [&] { return upgrade_binary(upgrade, server, admin.get(), redirect.get()); });
 
   common::log_line("[Load Balancer] " + describe(options));
   for (const auto& warning : options.warnings) common::log_line("[Load Balancer] warning: " + warning);
   std::printf("load_balancer listening on %s:%d%s\n", options.bind.c_str(), port, https ? " (HTTPS)" : "");
   std::fflush(stdout);
   // The first health round is done and the socket listens (connections wait
-  // in its backlog until serve() accepts them): ready, for a Type=notify unit.
-  lb::notify_service_manager("READY=1");
+  // in its backlog until serve() accepts them): ready, for a Type=notify unit
+  // and for the process this one replaces, if any.
+  lb::announce_ready(inherited);
 
   // The listeners are bound (a validator's connection waits in the backlog
   // until serve() accepts it): challenges can be answered from now on.

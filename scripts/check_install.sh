@@ -23,6 +23,7 @@ done
 unit="$dest$prefix/lib/systemd/system/load_balancer.service"
 grep -qx 'Type=notify' "$unit" || fail "the unit is not Type=notify"
 grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' "$unit" || fail "the unit does not reload with SIGHUP"
+grep -qx 'NotifyAccess=all' "$unit" || fail "the unit does not let an upgraded process (SIGUSR2) report its MAINPID"
 grep -qx "ExecStart=$prefix/bin/load_balancer --config $etc/cpp-lb/load_balancer.json" "$unit" ||
   fail "the unit does not start the installed program with the installed config"
 "$dest$prefix/bin/load_balancer" --config "$dest$etc/cpp-lb/load_balancer.json" --check >/dev/null ||

@@ -18,9 +18,11 @@ PACKAGES=(
 # the shared rate limit, nghttp2-client (nghttp, h2load) for HTTP/2, nginx-light
 # as an HTTPS backend that requires a client certificate, apache2-utils
 # (htpasswd -B) for the basic auth tests' bcrypt users, zstd and brotli to
-# decode what curl --compressed cannot check alone.
+# decode what curl --compressed cannot check alone, systemd for
+# systemd-socket-activate (socket activation, without running systemd).
 if [[ "${1:-}" == --test ]]; then
-  PACKAGES+=(chromium clang libclang-rt-14-dev redis-server nghttp2-client pebble nginx-light apache2-utils zstd brotli)
+  PACKAGES+=(chromium clang libclang-rt-14-dev redis-server nghttp2-client pebble nginx-light apache2-utils zstd brotli
+             systemd)
 fi
 
 mapfile -t missing < <(missing_packages "${PACKAGES[@]}")

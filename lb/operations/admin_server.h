@@ -44,7 +44,10 @@ class AdminServer {
 
   // Binds address:port (0: a free port) and serves on a background thread.
   // Returns the bound port, or -1 with `error` set.
-  int start(const std::string& address, int port, std::string& error) { return http_.start(address, port, error); }
+  int start(const std::string& address, int port, std::string& error, int inherited_fd = -1) {
+    return http_.start(address, port, error, inherited_fd);
+  }
+  BackgroundHttpServer& listener() { return http_; }
   void stop() { http_.stop(); }
 
  private:

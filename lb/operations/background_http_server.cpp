@@ -4,8 +4,8 @@ namespace lb {
 
 BackgroundHttpServer::~BackgroundHttpServer() { stop(); }
 
-int BackgroundHttpServer::start(const std::string& address, int port, std::string& error) {
-  error = server_.bind(address, port);
+int BackgroundHttpServer::start(const std::string& address, int port, std::string& error, int inherited_fd) {
+  error = inherited_fd >= 0 ? server_.adopt(inherited_fd) : server_.bind(address, port);
   if (!error.empty()) return -1;
   thread_ = std::thread([this] { server_.serve(); });
   return server_.port();

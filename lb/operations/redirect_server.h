@@ -14,7 +14,10 @@ class RedirectServer {
  public:
   // `challenges`: nullptr without ACME.
   RedirectServer(int https_port, const acme::ChallengeBoard* challenges);
-  int start(const std::string& address, int port, std::string& error) { return http_.start(address, port, error); }
+  int start(const std::string& address, int port, std::string& error, int inherited_fd = -1) {
+    return http_.start(address, port, error, inherited_fd);
+  }
+  BackgroundHttpServer& listener() { return http_; }
 
  private:
   BackgroundHttpServer http_;

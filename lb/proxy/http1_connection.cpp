@@ -20,6 +20,12 @@ using Clock = std::chrono::steady_clock;
 // after it cost a few microseconds, at most once per quiet spell.
 constexpr Millis kQuietBeforeReleasingBuffers{100};
 
+// A connection that has not sent its first request is not idle: its client
+// connected a moment ago and the request is on its way (during a binary
+// upgrade, it may have been accepted here just as the new process took over).
+// A stop lets it send that request, but waits at most this long for it.
+constexpr Millis kFirstRequestGrace{1000};
+
 }  // namespace
 
 Http1Connection::Http1Connection(ProxyContext& context, std::unique_ptr<Stream> client, const char* forwarded_proto,
@@ -44,9 +50,10 @@ void Http1Connection::serve() {
   for (;;) {
     // Between requests the connection is idle, unless a pipelined request is already buffered.
     const bool buffered = client_begin_ < client_end_;
-    if (!buffered && !slot.enter_idle()) break;
+    if (!buffered && !first_request_ && !slot.enter_idle()) break;
     if (buffered && context_.registry.stopping()) break;
     if (!serve_request()) break;
+    first_request_ = false;
   }
 }
 
@@ -87,14 +94,13 @@ Http1Connection::HeadResult Http1Connection::read_request_head() {
       if (phase != MessageParser::Phase::Head) return HeadResult::Ready;
     }
     if (client_begin_ == client_end_) client_begin_ = client_end_ = 0;
-    Millis wait;
-    if (started) {
-      wait = std::chrono::duration_cast<Millis>(deadline - Clock::now());
-    } else if (!pages_released) {
-      wait = std::min(settings.keepalive_timeout, kQuietBeforeReleasingBuffers);
-    } else {
-      wait = std::chrono::duration_cast<Millis>(idle_deadline - Clock::now());
-      if (wait.count() <= 0) return HeadResult::Closed;  // idle too long
+    Millis wait = std::chrono::duration_cast<Millis>((started ? deadline : idle_deadline) - Clock::now());
+    if (!started && !pages_released) wait = std::min(wait, kQuietBeforeReleasingBuffers);
+    if (!started && pages_released && wait.count() <= 0) return HeadResult::Closed;  // idle too long
+    if (!started && first_request_) {
+      // Not idle, so a stop does not shut it down: it looks at the stop itself.
+      if (context_.registry.stopping() && Clock::now() - accepted_at_ >= kFirstRequestGrace) return HeadResult::Closed;
+      wait = std::min(wait, kFirstRequestGrace);
     }
     const ssize_t n = wait.count() > 0 ? client_->read(buffers_->client() + client_end_,
                                                         ConnectionBuffers::kBufferBytes - client_end_, wait)
@@ -108,6 +114,7 @@ Http1Connection::HeadResult Http1Connection::read_request_head() {
       pages_released = true;
       continue;
     }
+    if (n == kTimeout && first_request_ && Clock::now() < idle_deadline) continue;  // look at the stop again
     if (n <= 0) return HeadResult::Closed;  // client left, or idle too long
     if (!started) {
       started = true;

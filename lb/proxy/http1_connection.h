@@ -73,6 +73,8 @@ class Http1Connection : public ClientSide {
   BodyWriter client_writer_;   // response head + body towards the client
   std::string response_head_;  // reused for every response: no allocation once warm
   bool keep_client_ = false;   // decided per request, then per response
+  bool first_request_ = true;  // none served yet: the connection is not idle (kFirstRequestGrace)
+  const std::chrono::steady_clock::time_point accepted_at_ = std::chrono::steady_clock::now();
   ConnectionRegistry::Slot* registry_slot_ = nullptr;  // this connection's idle/busy flag
 
   ConnectionBuffers::Handle buffers_ = ConnectionBuffers::for_connection();

@@ -47,6 +47,11 @@ void ProxyServer::shutdown() {
   stop_listening();
 }
 
+void ProxyServer::hand_over() {
+  context_.registry.stop();
+  HttpListener::hand_over();
+}
+
 bool ProxyServer::process_and_close_socket(socket_t sock) {
   int one = 1;
   ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

@@ -23,6 +23,9 @@ class ProxyServer : public common::HttpListener {
   // Stops accepting, closes idle keep-alive connections, lets busy ones finish.
   // Safe at any time: a stop that comes before serve() makes serve() return at once.
   void shutdown();
+  // The same once a new process listens on the same socket (a binary upgrade):
+  // the socket is left open for it (common/http_listener.h hand_over()).
+  void hand_over();
 
  private:
   bool process_and_close_socket(socket_t sock) override;  // PROXY header, TLS handshake, then serve_client()
