@@ -36,7 +36,8 @@ class OtlpReceiver {
     server_.Post("/v1/traces", [this](const httplib::Request& request, httplib::Response& response) {
       std::lock_guard<std::mutex> lock(mutex_);
       content_types_.push_back(request.get_header_value("Content-Type"));
-      for (const auto& resource : json::parse(request.body)["resourceSpans"]) {
+      const json body = json::parse(request.body);  // kept: a range-for would drop a temporary
+      for (const auto& resource : body["resourceSpans"]) {
         for (const auto& scope : resource["scopeSpans"]) {
           for (const auto& span : scope["spans"]) spans_.push_back(span);
         }
@@ -45,8 +46,7 @@ class OtlpReceiver {
       response.set_content("{}", "application/json");
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    server_.wait_until_ready();
+    thread_ = std::thread([this] { server_.listen_after_bind(); });  // bound and listening already
   }
   ~OtlpReceiver() {
     server_.stop();
