@@ -42,6 +42,8 @@
 
 namespace lb {
 
+struct UpstreamHeadOptions;  // lb/proxy/upstream_request_head.h
+
 // Our Via entry (--via-name): the field added to a backend's head, and its
 // value for the client's.
 struct ViaEntry {
@@ -148,6 +150,7 @@ class Exchange {
   void open_attempt_span(const Backend& backend, bool hedge);  // sets attempt_span_
   void end_attempt_span(size_t attempt, const AttemptFacts& facts, std::string_view note = {});
   void settle_hedge_spans(size_t first_span, bool hedge_won, const AttemptFacts* hedge_failed);
+  void add_trace_fields(UpstreamHeadOptions& options) const;  // the attempt's traceparent, the client's tracestate
 
   // Given by the connection.
   const ExchangeSetup& setup_;

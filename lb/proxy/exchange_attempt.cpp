@@ -193,10 +193,7 @@ std::unique_ptr<Stream> Exchange::connect(Backend& backend, bool fresh_connectio
     options.request_id_header = settings_.request_id_header;
     options.request_id = request_id_;
   }
-  if (spans_) {
-    options.traceparent = spans_->traceparent(attempt_span_);
-    options.tracestate = spans_->incoming().tracestate;
-  }
+  add_trace_fields(options);
   build_upstream_head(request_, options, scratch_.request_head);
   return upstream;
 }

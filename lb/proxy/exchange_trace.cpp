@@ -8,6 +8,7 @@
 #include "lb/http/message_rules.h"
 #include "lb/routing/router.h"
 #include "lb/proxy/exchange.h"
+#include "lb/proxy/upstream_request_head.h"
 
 namespace lb {
 
@@ -94,6 +95,12 @@ void Exchange::settle_hedge_spans(size_t first_span, bool hedge_won, const Attem
   }
   end_attempt_span(attempt_span_, hedge_failed ? *hedge_failed : answered, hedge_failed ? "" : "lost the hedge race");
   attempt_span_ = first_span;
+}
+
+void Exchange::add_trace_fields(UpstreamHeadOptions& options) const {
+  if (!spans_) return;
+  options.traceparent = spans_->traceparent(attempt_span_);
+  options.tracestate = spans_->incoming().tracestate;
 }
 
 }  // namespace lb
