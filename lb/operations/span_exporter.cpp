@@ -153,6 +153,7 @@ void SpanExporter::stop() {
     std::lock_guard<std::mutex> lock(mutex_);
     if (stopping_) return;
     stopping_ = true;
+    give_up_at_ = SpanBuffer::Clock::now() + settings_.stop_within;  // a batch under way counts too
   }
   wake_.notify_one();
   if (thread_.joinable()) thread_.join();
@@ -174,9 +175,8 @@ void SpanExporter::run() {
     lock.lock();
   }
   // Stopping: what is left goes out, as long as the time allows.
-  const auto give_up_at = SpanBuffer::Clock::now() + settings_.stop_within;
   while (buffer_.size() > 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up_at - SpanBuffer::Clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up_at_ - SpanBuffer::Clock::now());
     std::vector<TraceSpan> batch = buffer_.take(SpanBuffer::Clock::now());
     if (left.count() <= 0) {
       metrics_.trace_spans_dropped.fetch_add(batch.size(), std::memory_order_relaxed);

@@ -128,6 +128,7 @@ class SpanExporter : public SpanSink {
   std::condition_variable wake_;
   SpanBuffer buffer_;      // guards: mutex_
   bool stopping_ = false;  // guards: mutex_
+  SpanBuffer::Clock::time_point give_up_at_{};  // guards: mutex_; stop()'s call plus settings.stop_within
   bool failing_ = false;   // only the export thread reads and writes it
   std::thread thread_;
 };
