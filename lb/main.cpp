@@ -225,6 +225,7 @@ void print_plan(const lb::Options& options) {
   }
   print_backend_tls(options.pools);
   print_compression(options);
+  if (!options.otlp_endpoint.empty()) std::printf("  traces     OTLP/HTTP to %s\n", options.otlp_endpoint.c_str());
   if (options.admin_port >= 0) std::printf("  admin      %s:%d\n", options.admin_bind.c_str(), options.admin_port);
   for (const auto& warning : options.warnings) std::printf("warning: %s\n", warning.c_str());
 }
@@ -301,6 +302,15 @@ int main(int argc, char** argv) {
                            {},
                            lb::RetryBudget(options.proxy.retry_budget_percent),
                            lb::OutlierEjector(options.ejection)};
+  std::unique_ptr<lb::SpanExporter> span_exporter;  // --otlp-endpoint (README "Traces")
+  if (!options.otlp_endpoint.empty()) {
+    lb::SpanExporterSettings trace_settings;
+    trace_settings.endpoint = options.otlp_endpoint;
+    trace_settings.service_name = options.otlp_service_name;
+    span_exporter = std::make_unique<lb::SpanExporter>(trace_settings, metrics);
+    span_exporter->start();
+    context.spans = span_exporter.get();
+  }
   RunningOptions running{{}, options, acme.get()};
   lb::RequestLog request_log;  // the admin server's live request view
   if (options.admin_port >= 0) context.request_log = &request_log;
@@ -373,6 +383,7 @@ int main(int argc, char** argv) {
   request_log.stop();  // ends the request streams, so the admin server can stop
   if (admin) admin->stop();
   health_checker.stop();
+  if (span_exporter) span_exporter->stop();  // sends what the drained requests left (at most 2 s)
   std::size_t unfinished = context.registry.open_connections();
   if (unfinished > 0) {
     common::log_line("[Load Balancer] drain timeout: closing " + std::to_string(unfinished) + " connections");

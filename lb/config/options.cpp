@@ -9,6 +9,7 @@
 #include "lb/config/json_config.h"
 #include "lb/config/pool_config.h"
 #include "lb/http/http_headers.h"
+#include "lb/operations/span_exporter.h"
 #include "lb/protection/redis_rate_limiter.h"
 #include "lb/routing/header_rules.h"
 
@@ -215,6 +216,11 @@ void define_flags(CLI::App& app, Options& o, RawFlags& raw, std::shared_ptr<Json
       ->capture_default_str();
   app.add_flag("--trace-header", o.proxy.trace_header,
                "Add X-LB-Trace to responses: which backend was chosen and why");
+  app.add_option("--otlp-endpoint", o.otlp_endpoint,
+                 "OTLP/HTTP receiver for spans (JSON), e.g. http://127.0.0.1:4318; POST to /v1/traces unless "
+                 "the URL has a path (off when unset)");
+  app.add_option("--otlp-service-name", o.otlp_service_name, "service.name of the spans --otlp-endpoint exports")
+      ->capture_default_str();
 
   // Headers
   app.add_option("--forwarded-headers", raw.forwarded,
@@ -293,6 +299,14 @@ Options parse_options(int argc, const char* const* argv) {
   if (app.count("--request-id-header") && !header_rule_refusal(o.proxy.request_id_header).empty()) {
     throw OptionsError("--request-id-header: " + header_rule_refusal(o.proxy.request_id_header));
   }
+  if (!o.otlp_endpoint.empty()) {
+    try {
+      parse_otlp_endpoint(o.otlp_endpoint);
+    } catch (const std::invalid_argument& e) {
+      throw OptionsError(std::string("--otlp-endpoint: ") + e.what());
+    }
+  }
+  if (o.otlp_service_name.empty()) throw OptionsError("--otlp-service-name: must not be empty");
   if (app.count("--rate-burst") && !app.count("--rate-limit")) throw OptionsError("--rate-burst: needs --rate-limit");
   if (!o.rate_limit_redis.empty()) {
     if (o.rate_limit <= 0) throw OptionsError("--rate-limit-redis: needs --rate-limit");

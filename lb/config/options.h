@@ -48,6 +48,8 @@ struct Options {
   int admin_port = -1;                       // -1: no admin server; 0: a free port
   std::string admin_bind = "127.0.0.1";
   std::string admin_token;                   // empty: no Authorization required
+  std::string otlp_endpoint;                 // --otlp-endpoint: OTLP/HTTP receiver of spans; "" no traces
+  std::string otlp_service_name = "cpp-lb";  // --otlp-service-name: the spans' service.name
   ProxySettings proxy;       // timeouts, limits, forwarding headers, --request-id-header
   EjectionSettings ejection;  // --eject-after, --eject-seconds
   bool check_only = false;  // --check: validate, print, exit

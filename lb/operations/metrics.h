@@ -55,6 +55,11 @@ class Metrics {
   std::atomic<uint64_t> edge_refused[6] = {};
   // Basic auth: credentials given but wrong (lb_basic_auth_failures_total).
   std::atomic<uint64_t> basic_auth_failures{0};
+  // --otlp-endpoint (README "Traces"): spans sent, spans dropped (buffer full
+  // or their batch failed), and failed exports (lb_trace_*_total).
+  std::atomic<uint64_t> trace_spans_exported{0};
+  std::atomic<uint64_t> trace_spans_dropped{0};
+  std::atomic<uint64_t> trace_export_failures{0};
 
  private:
   static constexpr std::memory_order kRelaxed = std::memory_order_relaxed;

@@ -192,6 +192,14 @@ std::string metrics_text(const Topology& topology, const Metrics& metrics, std::
   }
   single("lb_basic_auth_failures_total", "counter", "Basic auth credentials given but wrong or malformed.",
          metrics.basic_auth_failures.load());
+  single("lb_trace_spans_exported_total", "counter", "Spans accepted by the OTLP receiver (--otlp-endpoint).",
+         metrics.trace_spans_exported.load());
+  single("lb_trace_spans_dropped_total", "counter",
+         "Spans dropped: the buffer was full, or their batch could not be exported.",
+         metrics.trace_spans_dropped.load());
+  single("lb_trace_export_failures_total", "counter",
+         "Batches of spans the OTLP receiver did not accept (unreachable, non-2xx).",
+         metrics.trace_export_failures.load());
 
   // One metric family with a sample (or several) per backend.
   auto per_backend = [&](const std::string& name, const char* type, const char* help,

@@ -27,8 +27,10 @@ bool Exchange::run() {
   const std::string started_text = context_.access_log ? access_log_time() : std::string();
   const auto started_wall =
       context_.request_log ? std::chrono::system_clock::now() : std::chrono::system_clock::time_point();
+  begin_spans();
   const bool keep = serve();
   account(started, started_wall, started_text);
+  end_spans();
   return keep;
 }
 

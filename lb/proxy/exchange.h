@@ -35,11 +35,14 @@
 #include "lb/http/http_message_parser.h"
 #include "lb/http/response_compressor.h"
 #include "lb/operations/decision_trace.h"
+#include "lb/operations/request_spans.h"
 #include "lb/proxy/attempt_judge.h"
 #include "lb/proxy/client_side.h"
 #include "lb/proxy/proxy_context.h"
 
 namespace lb {
+
+struct UpstreamHeadOptions;  // lb/proxy/upstream_request_head.h
 
 // Our Via entry (--via-name): the field added to a backend's head, and its
 // value for the client's.
@@ -141,6 +144,13 @@ class Exchange {
                const std::string& started_text);
   void write_access_log(const std::string& time, double seconds);
   void record_request(std::chrono::system_clock::time_point time, double seconds);
+  // Spans (exchange_trace.cpp), each a no-op without --otlp-endpoint.
+  void begin_spans();
+  void end_spans();
+  void open_attempt_span(const Backend& backend, bool hedge);  // sets attempt_span_
+  void end_attempt_span(size_t attempt, const AttemptFacts& facts, std::string_view note = {});
+  void settle_hedge_spans(size_t first_span, bool hedge_won, const AttemptFacts* hedge_failed);
+  void add_trace_fields(UpstreamHeadOptions& options) const;  // the attempt's traceparent, the client's tracestate
 
   // Given by the connection.
   const ExchangeSetup& setup_;
@@ -166,6 +176,8 @@ class Exchange {
   std::string request_id_;             // --request-id-header: this request's id
   bool request_id_is_new_ = false;     // we made it up: it goes to the backend too
   DecisionTrace trace_;
+  std::optional<RequestSpans> spans_;  // --otlp-endpoint only: this request's spans
+  size_t attempt_span_ = 0;            // the attempt under way, in spans_ (its id goes in traceparent)
   // What it ended as, for metrics and logs.
   int status_sent_ = 0;
   uint64_t body_bytes_sent_ = 0;

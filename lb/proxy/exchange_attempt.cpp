@@ -18,6 +18,7 @@ AttemptFacts Exchange::attempt(Choice& choice, Millis first_byte_wait, bool fres
   auto started = Clock::now();
   Backend::LatencyTicket latency = choice.backend->latency_begin(started);
   first_byte_at_ = {};
+  open_attempt_span(*choice.backend, /*hedge=*/false);
   AttemptFacts facts;
   std::unique_ptr<Stream> upstream;
   bool reused = false;
@@ -53,6 +54,7 @@ AttemptFacts Exchange::attempt(Choice& choice, Millis first_byte_wait, bool fres
   facts.max_body_bytes = settings_.max_body_bytes;
   if (facts.end == AttemptEnd::Answered) facts.status = status_sent_;
   note_latency(*choice.backend, latency, started, facts);
+  end_attempt_span(attempt_span_, facts);  // the hedge's when it won
   return facts;
 }
 
@@ -191,6 +193,7 @@ std::unique_ptr<Stream> Exchange::connect(Backend& backend, bool fresh_connectio
     options.request_id_header = settings_.request_id_header;
     options.request_id = request_id_;
   }
+  add_trace_fields(options);
   build_upstream_head(request_, options, scratch_.request_head);
   return upstream;
 }

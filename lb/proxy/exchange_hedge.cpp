@@ -83,12 +83,16 @@ bool Exchange::race_hedge(Choice& choice, std::unique_ptr<Stream>& upstream, Bac
   if (!hedge.backend || !context_.retry_budget.try_withdraw()) return false;
   bool reused = false;
   AttemptFacts failed;
+  const size_t first_span = attempt_span_;
+  open_attempt_span(*hedge.backend, /*hedge=*/true);
   std::unique_ptr<Stream> second = connect(*hedge.backend, /*fresh_connection=*/false, reused, failed);
   const auto hedge_started = Clock::now();
   Backend::LatencyTicket hedge_latency = hedge.backend->latency_begin(hedge_started);
-  if (!second || send_request(*second).end != AttemptEnd::Answered) {  // the first attempt goes on alone
+  if (second) failed = send_request(*second);
+  if (!second || failed.end != AttemptEnd::Answered) {  // the first attempt goes on alone
     hedge.backend->latency_end(hedge_latency, ms_since(hedge_started, Clock::now()), /*failed=*/true, Clock::now());
     hedge.backend->breaker().end_request(hedge.ticket, false);
+    settle_hedge_spans(first_span, /*hedge_won=*/false, &failed);
     return false;
   }
   context_.metrics.hedged_requests.fetch_add(1, std::memory_order_relaxed);
@@ -103,6 +107,7 @@ bool Exchange::race_hedge(Choice& choice, std::unique_ptr<Stream>& upstream, Bac
     loser.backend->latency_cancel(hedge_latency);
   }
   loser.backend->breaker().end_request(loser.ticket, true);
+  settle_hedge_spans(first_span, hedge_won, nullptr);
   if (!hedge_won) return false;  // `second` closes here, and the hedge's place is given back
   upstream = std::move(second);  // the first connection closes: never pooled
   latency = hedge_latency;

@@ -14,6 +14,7 @@
 #include "lb/operations/metrics.h"
 #include "lb/operations/refusal_log.h"
 #include "lb/operations/request_log.h"
+#include "lb/operations/span_exporter.h"
 #include "lb/protection/access_list.h"
 #include "lb/protection/rate_limiter.h"
 #include "lb/protection/retry_budget.h"
@@ -111,6 +112,7 @@ struct ProxyContext {
   // HTTP/2 streams' worker threads (set by ProxyServer, which owns them).
   httplib::TaskQueue* stream_workers = nullptr;
   RequestLog* request_log = nullptr;  // the admin server's live request view; nullptr without --admin-port
+  SpanExporter* spans = nullptr;      // --otlp-endpoint: where requests' spans go; nullptr without
   // Basic auth's failed attempts per client (README "Access control"): 10,
   // then one more every 6 s; over it a client gets 429 and no hash is computed.
   RateLimiter login_failures{1.0 / 6, 10};

@@ -75,6 +75,8 @@ void build_upstream_head(const MessageHead& request, const UpstreamHeadOptions& 
     } else if (iequals(name, "x-forwarded-proto") || iequals(name, "x-forwarded-host") ||
                iequals(name, "x-client-cert-subject")) {
       continue;  // ours replace whatever the client claimed (a certificate subject only a handshake can tell)
+    } else if (!options.traceparent.empty() && (iequals(name, "traceparent") || iequals(name, "tracestate"))) {
+      continue;  // ours replace the client's (README "Traces")
     } else if (options.drop_expect && iequals(name, "expect")) {
       continue;
     } else if (options.sticky && iequals(name, "cookie")) {
@@ -91,6 +93,10 @@ void build_upstream_head(const MessageHead& request, const UpstreamHeadOptions& 
     append_header(out, "X-Client-Cert-Subject", options.client_cert_subject);
   }
   if (!options.request_id.empty()) append_header(out, options.request_id_header, options.request_id);
+  if (!options.traceparent.empty()) {
+    append_header(out, "traceparent", options.traceparent);
+    if (!options.tracestate.empty()) append_header(out, "tracestate", options.tracestate);
+  }
   if (options.rules) options.rules->append_to(out);
   if (options.edge_rules) options.edge_rules->append_to(out);
   if (ours(options, "via")) out.append(options.via_header);

@@ -29,6 +29,8 @@ struct UpstreamHeadOptions {
   const HeaderRules* edge_rules = nullptr; // the edge's: Authorization dropped (basic auth), forward auth's fields set
   std::string_view request_id_header;     // a fresh id to add: --request-id-header's name...
   std::string_view request_id;            // ...and value ("" when the client sent one, or off)
+  std::string_view traceparent;           // --otlp-endpoint: the attempt's, replacing the client's...
+  std::string_view tracestate;            // ...and the client's tracestate, as received ("" none)
   const StickySessions* sticky = nullptr;  // its cookie is stripped before forwarding
   bool x_forwarded_headers = true;   // --no-x-forwarded off
   bool forwarded_header = false;     // --forwarded-headers
