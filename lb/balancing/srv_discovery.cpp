@@ -38,7 +38,13 @@ DiscoveryDns dns_through(const std::vector<DnsServer>& servers) {
 Resolver backend_resolver(const std::vector<DnsServer>& servers) {
   if (servers.empty()) return system_resolver();
   return [servers](const Backend& backend, std::string& error) {
-    return lookup_addresses(backend.spec.host, backend.spec.port, servers, kResolveTimeout, error);
+    ResolvedAddresses found = lookup_addresses(backend.spec.host, backend.spec.port, servers, kResolveTimeout, error);
+    // Resolvers that do not answer (down, restarting) keep the addresses last
+    // resolved, as HAProxy's resolvers do: only an answer that the name has no
+    // address takes the backend down. (Discovery logs the outage.)
+    const auto last = backend.addresses();
+    if (found.empty() && !name_has_no_address(error) && last && !last->empty()) return *last;
+    return found;
   };
 }
 

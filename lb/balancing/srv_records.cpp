@@ -75,6 +75,10 @@ std::vector<BackendSpec> backends_from_srv(const SrvSource& source, const std::v
     const bool seen = std::any_of(specs.begin(), specs.end(), [&](const BackendSpec& s) { return s.url() == spec.url(); });
     if (!seen) specs.push_back(spec);
   }
+  // DNS servers rotate the records' order; the pool's order (and so its rotation) should not follow.
+  std::stable_sort(specs.begin(), specs.end(), [](const BackendSpec& a, const BackendSpec& b) {
+    return a.host != b.host ? a.host < b.host : a.port < b.port;
+  });
   return specs;
 }
 

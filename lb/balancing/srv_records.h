@@ -35,6 +35,7 @@ int weight_from_srv(int srv_weight);
 // or a target `resolves` says has no address are skipped (their
 // "host:port - reason" lines go to `skipped`); of the rest, only the lowest
 // priority value is used; a target:port given twice counts once (the first).
+// Sorted by host and port, whatever order the server sent.
 std::vector<BackendSpec> backends_from_srv(const SrvSource& source, const std::vector<SrvRecord>& records,
                                            const std::function<bool(const std::string& target)>& resolves,
                                            std::vector<std::string>& skipped);

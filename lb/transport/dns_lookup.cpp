@@ -225,6 +225,13 @@ ResolvedAddresses lookup_addresses(const std::string& host, uint16_t port, const
   return {};
 }
 
+bool name_has_no_address(const std::string& error) {
+  auto ends_with = [&](const std::string& tail) {
+    return error.size() >= tail.size() && error.compare(error.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  return ends_with(": no such name") || ends_with(": no records");
+}
+
 std::map<std::string, std::vector<std::string>> additional_addresses(const unsigned char* message, int length) {
   std::map<std::string, std::vector<std::string>> found;
   if (length < 12) return found;

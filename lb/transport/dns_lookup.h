@@ -51,6 +51,10 @@ bool lookup_srv(const std::string& name, const std::vector<DnsServer>& servers, 
 ResolvedAddresses lookup_addresses(const std::string& host, uint16_t port, const std::vector<DnsServer>& servers,
                                    Millis timeout, std::string& error);
 
+// True for a lookup `error` in which DNS answered that the name has no
+// address ("no such name", "no records"), rather than not answering.
+bool name_has_no_address(const std::string& error);
+
 // The additional section's A/AAAA records of a DNS reply (pure; a truncated
 // or malformed message gives what was read before the damage).
 std::map<std::string, std::vector<std::string>> additional_addresses(const unsigned char* message, int length);
