@@ -29,8 +29,13 @@ lb::Millis to_millis(double seconds) { return lb::Millis(static_cast<long>(secon
 
 std::string describe(const lb::Options& options) {
   std::size_t backends = 0;
-  for (const auto& pool : options.pools) backends += pool.backends.size();
+  std::size_t srv_sources = 0;  // srv+http:// entries: their backends come later
+  for (const auto& pool : options.pools) {
+    backends += pool.backends.size();
+    srv_sources += pool.settings.srv_sources.size();
+  }
   std::string text = std::to_string(backends) + " backends";
+  if (srv_sources > 0) text += " + " + std::to_string(srv_sources) + " DNS SRV sources";
   if (options.pools.size() > 1 || !options.routes.empty()) {
     text += " in " + std::to_string(options.pools.size()) + " pools, " + std::to_string(options.routes.size()) + " routes";
   }
