@@ -19,9 +19,11 @@ bool has_url(const BackendList& backends, const std::string& url) {
 }
 
 // A reload keeps the backends of SRV sources the pool still has (until the
-// next lookup says otherwise) and drops those of sources it no longer has.
+// next lookup says otherwise) and drops those of sources it no longer has;
+// https:// ones whose pool's TLS files changed go into `retargeted`, as configured ones do.
 void carry_discovered(const BackendPool& old_pool, const PoolSettings& settings, BackendList& backends,
-                      BackendList& carried) {
+                      BackendList& carried, BackendList& retargeted) {
+  const bool tls_changed = old_pool.settings.backend_tls != settings.backend_tls;
   for (const auto& existing : old_pool.backends) {
     const std::string& source = existing->spec.discovered_by;
     const bool still = std::any_of(settings.srv_sources.begin(), settings.srv_sources.end(),
@@ -29,6 +31,7 @@ void carry_discovered(const BackendPool& old_pool, const PoolSettings& settings,
     if (source.empty() || !still || has_url(backends, existing->url)) continue;
     backends.push_back(existing);
     carried.push_back(existing);
+    if (tls_changed && existing->spec.scheme == "https") retargeted.push_back(existing);
   }
 }
 
@@ -75,7 +78,7 @@ void Balancer::reconfigure(BackendSettings settings, const std::vector<PoolSpec>
                               : std::make_shared<Backend>(backend_spec, settings, spec.settings.name,
                                                           /*joins_at_runtime=*/old != nullptr));
     }
-    if (old_pool) carry_discovered(*old_pool, spec.settings, backends, carried);
+    if (old_pool) carry_discovered(*old_pool, spec.settings, backends, carried, retargeted);
     pools.push_back(make_pool(spec.settings, std::move(backends)));
   }
   install(std::move(pools), Router(std::move(routes)));
