@@ -37,6 +37,9 @@ nlohmann::json discovery_status(const BackendPool& pool) {
 }
 
 std::string discovery_metrics(const Topology& topology) {
+  const bool any = std::any_of(topology.pools.begin(), topology.pools.end(),
+                               [](const auto& pool) { return !pool->settings.srv_sources.empty(); });
+  if (!any) return "";  // no family is announced without samples
   std::string out =
       "# HELP lb_discovery_lookups_total DNS SRV lookups of a pool's srv+http:// source, by result.\n"
       "# TYPE lb_discovery_lookups_total counter\n";

@@ -13,7 +13,7 @@ namespace lb {
 // A pool's "srv_sources" in /status: [{"url", "name", "backends", "last_lookup": {...}}].
 nlohmann::json discovery_status(const BackendPool& pool);
 
-// lb_discovery_lookups_total{pool,name,result} and lb_discovery_backends{pool,name}.
+// lb_discovery_lookups_total{pool,name,result} and lb_discovery_backends{pool,name}; "" without SRV sources.
 std::string discovery_metrics(const Topology& topology);
 
 }  // namespace lb

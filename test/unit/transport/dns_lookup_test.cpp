@@ -49,7 +49,7 @@ void put_record(std::vector<unsigned char>& out, const std::string& name, int ty
 
 }  // namespace
 
-TEST_CASE("--resolver takes an IP address and an optional port", "[dns]") {
+TEST_CASE("resolver values: an IP address and an optional port", "[dns]") {
   CHECK(parse_dns_server("127.0.0.1").text() == "127.0.0.1:53");
   CHECK(parse_dns_server("127.0.0.1:5353").port == 5353);
   CHECK(parse_dns_server("::1").text() == "[::1]:53");
