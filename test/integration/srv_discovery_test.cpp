@@ -149,7 +149,7 @@ TEST_CASE("SRV changes under load: the new backend gets traffic, the removed one
   CHECK(lb.process().count_lines("added http://web3.test:" + std::to_string(c.port())) == 1);
 }
 
-TEST_CASE("a resolver that goes away: backends are kept, logged once, counted; changes resume when it returns",
+TEST_CASE("a resolver that goes away: backends are kept, logged once and counted, and changes resume when it returns",
           "[integration][srv]") {
   BackendProcess a({"--id", "a"}), c({"--id", "c"});
   DnsmasqProcess dns(with_hosts({srv("web1.test", a.port(), 1)}));
@@ -185,7 +185,7 @@ TEST_CASE("an SRV name without records yet: 503 until discovery finds some", "[i
   REQUIRE(eventually([&] { return http_request(lb.port(), build_request("GET", "/")).status == 200; }, 5s));
 }
 
-TEST_CASE("malformed srv URLs and --resolver values exit 2 with one line; --check lists SRV sources",
+TEST_CASE("malformed srv URLs and bad resolver values exit 2 with one line, and --check lists SRV sources",
           "[integration][srv]") {
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"-b", "srv+ftp://_ftp._tcp.web.test"}, {"-b", "srv+http://"},
