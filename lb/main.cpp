@@ -13,6 +13,7 @@
 #include "lb/acme/certificate_manager.h"
 #include "lb/balancing/balancer.h"
 #include "lb/balancing/health_checker.h"
+#include "lb/balancing/srv_discovery.h"
 #include "lb/config/live_config.h"
 #include "lb/config/options.h"
 #include "lb/http/response_compressor.h"
@@ -29,8 +30,13 @@ lb::Millis to_millis(double seconds) { return lb::Millis(static_cast<long>(secon
 
 std::string describe(const lb::Options& options) {
   std::size_t backends = 0;
-  for (const auto& pool : options.pools) backends += pool.backends.size();
+  std::size_t srv_sources = 0;  // srv+http:// entries: their backends come later
+  for (const auto& pool : options.pools) {
+    backends += pool.backends.size();
+    srv_sources += pool.settings.srv_sources.size();
+  }
   std::string text = std::to_string(backends) + " backends";
+  if (srv_sources > 0) text += " + " + std::to_string(srv_sources) + " DNS SRV sources";
   if (options.pools.size() > 1 || !options.routes.empty()) {
     text += " in " + std::to_string(options.pools.size()) + " pools, " + std::to_string(options.routes.size()) + " routes";
   }
@@ -183,6 +189,7 @@ void print_plan(const lb::Options& options) {
       for (const auto& backend : pool.backends) {
         std::printf("  backend    %s weight=%d\n", backend.url().c_str(), backend.weight);
       }
+      for (const auto& source : pool.settings.srv_sources) std::printf("  backend    %s (DNS SRV)\n", source.url().c_str());
       break;
     }
     const lb::PoolSettings& settings = pool.settings;
@@ -194,6 +201,7 @@ void print_plan(const lb::Options& options) {
     for (const auto& backend : pool.backends) {
       std::printf("    backend  %s weight=%d\n", backend.url().c_str(), backend.weight);
     }
+    for (const auto& source : settings.srv_sources) std::printf("    backend  %s (DNS SRV)\n", source.url().c_str());
   }
   if (options.routes.empty() && !single_pool) std::printf("  route      every request -> default\n");
   for (size_t i = 0; i < options.routes.size(); ++i) {
@@ -278,7 +286,10 @@ int main(int argc, char** argv) {
   lb::Balancer balancer(options.backend, options.pools, options.routes);
   lb::HealthChecker health_checker(
       [&balancer] { return health_targets(balancer); },
-      lb::make_http_probe());
+      lb::make_http_probe(), lb::backend_resolver(options.resolvers));
+  // srv+http:// backends: looked up once now, then at each health interval (README "Backends from DNS SRV").
+  lb::SrvDiscovery discovery(balancer, lb::dns_through(options.resolvers), [&health_checker] { health_checker.check_soon(); });
+  discovery.refresh_all();
   // The first round runs before the listener opens, so the first request
   // already knows which backends are up.
   health_checker.run_round();
@@ -323,6 +334,7 @@ int main(int argc, char** argv) {
   }
   const int port = server.port();
   health_checker.start();
+  discovery.start();
 
   std::unique_ptr<lb::RedirectServer> redirect;
   if (options.redirect_http_port >= 0) {
@@ -382,6 +394,7 @@ int main(int argc, char** argv) {
   signals.join();  // it called shutdown(); let it finish before anything is destroyed
   request_log.stop();  // ends the request streams, so the admin server can stop
   if (admin) admin->stop();
+  discovery.stop();
   health_checker.stop();
   if (span_exporter) span_exporter->stop();  // sends what the drained requests left (at most 2 s)
   std::size_t unfinished = context.registry.open_connections();

@@ -11,6 +11,7 @@ PACKAGES=(
   libcpp-httplib-dev nlohmann-json3-dev libcli11-dev catch2
   libssl-dev libhttp-parser-dev libhiredis-dev libnghttp2-dev libcrypt-dev
   libzstd-dev libbrotli-dev zlib1g-dev
+  libc-ares-dev
   curl openssl
 )
 # `deps.sh --test` adds what only the tests need: Chromium for the dashboard
@@ -23,6 +24,7 @@ PACKAGES=(
 if [[ "${1:-}" == --test ]]; then
   PACKAGES+=(chromium clang libclang-rt-14-dev redis-server nghttp2-client pebble nginx-light apache2-utils zstd brotli
              systemd)
+  PACKAGES+=(dnsmasq-base)  # a DNS server with SRV records for the discovery tests
 fi
 
 mapfile -t missing < <(missing_packages "${PACKAGES[@]}")

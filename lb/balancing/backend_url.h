@@ -16,6 +16,7 @@ struct BackendSpec {
   uint16_t port = 0;
   int weight = 1;      // 1..1000
   std::optional<RequestLimit> max_requests{};  // its own --max-requests; none: its pool's
+  std::string discovered_by{};  // "srv+http://NAME" when DNS SRV records gave it; empty: configured
 
   // Canonical URL, e.g. "http://127.0.0.1:8001" or "http://[::1]:8001".
   std::string url() const;

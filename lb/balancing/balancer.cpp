@@ -12,6 +12,31 @@ const BackendPool* Topology::find(std::string_view name) const {
   return nullptr;
 }
 
+namespace {
+
+bool has_url(const BackendList& backends, const std::string& url) {
+  return std::any_of(backends.begin(), backends.end(), [&](const auto& b) { return b->url == url; });
+}
+
+// A reload keeps the backends of SRV sources the pool still has (until the
+// next lookup says otherwise) and drops those of sources it no longer has;
+// https:// ones whose pool's TLS files changed go into `retargeted`, as configured ones do.
+void carry_discovered(const BackendPool& old_pool, const PoolSettings& settings, BackendList& backends,
+                      BackendList& carried, BackendList& retargeted) {
+  const bool tls_changed = old_pool.settings.backend_tls != settings.backend_tls;
+  for (const auto& existing : old_pool.backends) {
+    const std::string& source = existing->spec.discovered_by;
+    const bool still = std::any_of(settings.srv_sources.begin(), settings.srv_sources.end(),
+                                   [&](const SrvSource& s) { return s.url() == source; });
+    if (source.empty() || !still || has_url(backends, existing->url)) continue;
+    backends.push_back(existing);
+    carried.push_back(existing);
+    if (tls_changed && existing->spec.scheme == "https") retargeted.push_back(existing);
+  }
+}
+
+}  // namespace
+
 BackendList Topology::all_backends() const {
   BackendList all;
   for (const auto& pool : pools) all.insert(all.end(), pool->backends.begin(), pool->backends.end());
@@ -37,7 +62,8 @@ void Balancer::reconfigure(BackendSettings settings, const std::vector<PoolSpec>
       std::shared_ptr<Backend> kept;
       if (old_pool) {
         for (const auto& existing : old_pool->backends) {
-          if (existing->url == backend_spec.url() && existing->weight() == backend_spec.weight &&
+          if (existing->spec.discovered_by.empty() && existing->url == backend_spec.url() &&
+              existing->weight() == backend_spec.weight &&
               existing->spec.max_requests == backend_spec.max_requests) {
             kept = existing;
           }
@@ -52,6 +78,7 @@ void Balancer::reconfigure(BackendSettings settings, const std::vector<PoolSpec>
                               : std::make_shared<Backend>(backend_spec, settings, spec.settings.name,
                                                           /*joins_at_runtime=*/old != nullptr));
     }
+    if (old_pool) carry_discovered(*old_pool, spec.settings, backends, carried, retargeted);
     pools.push_back(make_pool(spec.settings, std::move(backends)));
   }
   install(std::move(pools), Router(std::move(routes)));
@@ -120,6 +147,44 @@ bool Balancer::retune(const std::string& name, const std::function<void(PoolSett
     return true;
   }
   return false;
+}
+
+DiscoveredChange Balancer::set_discovered(const std::string& name, const SrvSource& source,
+                                          std::vector<BackendSpec> wanted) {
+  std::lock_guard<std::mutex> lock(change_mutex_);
+  auto topology = std::atomic_load(&topology_);
+  std::vector<std::shared_ptr<const BackendPool>> pools = topology->pools;
+  auto pool = std::find_if(pools.begin(), pools.end(), [&](const auto& p) { return p->settings.name == name; });
+  if (pool == pools.end()) return {};
+  const auto& sources = (*pool)->settings.srv_sources;
+  if (std::find(sources.begin(), sources.end(), source) == sources.end()) return {};
+  std::vector<BackendSpec> current;
+  for (const auto& backend : (*pool)->backends) {
+    if (backend->spec.discovered_by == source.url()) current.push_back(backend->spec);
+  }
+  // A URL the pool has from elsewhere (its configuration, another source) stays as it is.
+  wanted.erase(std::remove_if(wanted.begin(), wanted.end(), [&](const BackendSpec& spec) {
+                 return has_url((*pool)->backends, spec.url()) &&
+                        std::none_of(current.begin(), current.end(), [&](const auto& c) { return c.url() == spec.url(); });
+               }), wanted.end());
+  DiscoveredChange change = diff_discovered(current, wanted);
+  if (change.empty()) return change;
+  BackendList backends;
+  for (const auto& backend : (*pool)->backends) {
+    const bool mine = backend->spec.discovered_by == source.url();
+    const bool removed = std::find(change.removed.begin(), change.removed.end(), backend->url) != change.removed.end();
+    const bool reweighted = std::any_of(change.reweighted.begin(), change.reweighted.end(),
+                                        [&](const BackendSpec& spec) { return spec.url() == backend->url; });
+    if (!mine || !(removed || reweighted)) backends.push_back(backend);
+  }
+  for (const auto* list : {&change.reweighted, &change.added}) {
+    for (const BackendSpec& spec : *list) {
+      backends.push_back(std::make_shared<Backend>(spec, settings_, name, /*joins_at_runtime=*/true));
+    }
+  }
+  *pool = make_pool((*pool)->settings, std::move(backends));
+  install(std::move(pools), topology->router);
+  return change;
 }
 
 std::shared_ptr<const BackendPool> Balancer::make_pool(const PoolSettings& settings, BackendList backends) {

@@ -22,10 +22,12 @@
 #include <vector>
 
 #include "lb/balancing/backend.h"
+#include "lb/balancing/discovery_reports.h"
 #include "lb/balancing/pool_queue.h"
 #include "lb/balancing/pool_tuning.h"
 #include "lb/balancing/response_times.h"
 #include "lb/balancing/selector.h"
+#include "lb/balancing/srv_records.h"
 #include "lb/balancing/sticky_sessions.h"
 #include "lb/routing/router.h"
 #include "lb/transport/tls_context.h"
@@ -52,6 +54,9 @@ struct PoolSettings {
   // Those files loaded (lb/config/live_config.h, at start and by each reload;
   // pools with the same files share one); nullptr: never loaded (tests).
   std::shared_ptr<const TlsClientContext> backend_tls_context{};
+  // Its `srv+http://NAME` backend entries (README "Backends from DNS SRV"): the
+  // discovery thread keeps the backends they name in the pool.
+  std::vector<SrvSource> srv_sources{};
 };
 
 // What a pool keeps while its settings and backends change (admin API,
@@ -59,6 +64,7 @@ struct PoolSettings {
 struct PoolShared {
   PoolQueue queue;
   ResponseTimes response_times;
+  DiscoveryReports discovery;  // its SRV sources' last lookups
 };
 
 // One pool as configured.
@@ -118,6 +124,12 @@ class Balancer {
   // the pool is unknown; throws std::invalid_argument (nothing changed) for
   // an unknown algorithm.
   bool retune(const std::string& pool, const std::function<void(PoolSettings&)>& change);
+  // DNS SRV discovery: makes the backends `source` gives `pool` be `wanted`
+  // (added ones join at run time; removed ones finish their requests, as with
+  // remove(); a new weight replaces the Backend, as a reload would). A URL the
+  // pool has from its configuration is left alone. Returns what changed;
+  // nothing if the pool is gone or no longer has that source (a reload).
+  DiscoveredChange set_discovered(const std::string& pool, const SrvSource& source, std::vector<BackendSpec> wanted);
 
  private:
   // Builds a pool (selector, sticky table, limits) over `backends`; caller holds change_mutex_.

@@ -32,6 +32,10 @@ Probe make_http_probe() {
     const TlsCertificate& mine = tls.certificate;
     httplib::Client client = mine.cert_file.empty() ? httplib::Client(backend.url)
                                                     : httplib::Client(backend.url, mine.cert_file, mine.key_file);
+    // To the address the checker resolved (through --resolver when given), where requests go too.
+    if (const auto addresses = backend.addresses(); addresses && !addresses->empty()) {
+      client.set_hostname_addr_map({{backend.spec.host, address_text(addresses->front())}});
+    }
     client.enable_server_certificate_verification(tls.verify);
     if (!tls.ca_file.empty()) client.set_ca_cert_path(tls.ca_file);
     client.set_connection_timeout(timeout);

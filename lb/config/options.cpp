@@ -45,6 +45,7 @@ struct RawFlags {
   double queue_timeout = 2;
   size_t queue_size = 1000;
   std::string forwarded = "x-forwarded";
+  std::vector<std::string> resolvers;  // --resolver HOST[:PORT]
 };
 
 void define_flags(CLI::App& app, Options& o, RawFlags& raw, std::shared_ptr<JsonConfig> config) {
@@ -54,6 +55,10 @@ void define_flags(CLI::App& app, Options& o, RawFlags& raw, std::shared_ptr<Json
   app.add_option("--route", raw.routes,
                  "MATCH=POOL: requests whose host and path MATCH (HOST, HOST/PATH or /PATH) go to POOL; "
                  "first match wins, none: 404; repeatable");
+  // DNS SRV discovery (README "Backends from DNS SRV")
+  app.add_option("--resolver", raw.resolvers,
+                 "DNS server HOST[:PORT] (an IP address, port 53 by default) for srv+http:// backends and backend "
+                 "host names; repeatable (default: the system's)");
   app.config_formatter(std::move(config));
   app.set_config("--config", "", "JSON file with the same settings (keys = flag names); flags override it");
   app.allow_config_extras(CLI::config_extras_mode::error);
@@ -349,6 +354,14 @@ Options parse_options(int argc, const char* const* argv) {
   o.proxy.tunnel_idle_timeout = seconds_to_millis(raw.tunnel_idle_timeout);
   o.proxy.x_forwarded_headers = raw.forwarded != "forwarded";
   o.proxy.forwarded_header = raw.forwarded != "x-forwarded";
+
+  for (const std::string& text : raw.resolvers) {
+    try {
+      o.resolvers.push_back(parse_dns_server(text));
+    } catch (const std::invalid_argument& e) {
+      throw OptionsError(std::string("--resolver: ") + e.what());
+    }
+  }
 
   PoolSettings defaults;
   defaults.policy = o.policy;

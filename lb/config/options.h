@@ -9,6 +9,7 @@
 #include "lb/balancing/balancer.h"
 #include "lb/balancing/outlier_ejector.h"
 #include "lb/proxy/proxy_context.h"
+#include "lb/transport/dns_lookup.h"
 
 namespace lb {
 
@@ -53,6 +54,7 @@ struct Options {
   ProxySettings proxy;       // timeouts, limits, forwarding headers, --request-id-header
   EjectionSettings ejection;  // --eject-after, --eject-seconds
   bool check_only = false;  // --check: validate, print, exit
+  std::vector<DnsServer> resolvers;  // --resolver: DNS servers for SRV and host names; none: the system's
 };
 
 // Thrown for bad input; `what()` is the one-line message for stderr.

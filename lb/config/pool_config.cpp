@@ -39,6 +39,21 @@ BackendSpec backend_in(const std::string& text, const std::string& where) {
   }
 }
 
+// A backend entry: a URL, or an SRV source (README "Backends from DNS SRV") that discovery fills in.
+void add_backend_entry(PoolSpec& pool, const std::string& text, const std::string& where) {
+  if (!is_srv_url(text)) {
+    pool.backends.push_back(backend_in(text, where));
+    return;
+  }
+  try {
+    const SrvSource source = parse_srv_source(text);
+    std::vector<SrvSource>& sources = pool.settings.srv_sources;
+    if (std::find(sources.begin(), sources.end(), source) == sources.end()) sources.push_back(source);
+  } catch (const std::invalid_argument& e) {
+    throw OptionsError(where + ": " + e.what());
+  }
+}
+
 std::string string_at(const json& value, const std::string& key) {
   if (!value.is_string()) throw OptionsError("config key '" + key + "': expected a string");
   return value.get<std::string>();
@@ -71,7 +86,7 @@ void read_pool_settings(const json& entry, const std::string& key, PoolSpec& poo
       for (size_t i = 0; i < value.size(); ++i) {
         const std::string item = at + "[" + std::to_string(i) + "]";
         try {
-          pool.backends.push_back(backend_in(backend_entry_text(value[i], item), "config key '" + item + "'"));
+          add_backend_entry(pool, backend_entry_text(value[i], item), "config key '" + item + "'");
         } catch (const std::invalid_argument& e) {
           throw OptionsError(e.what());
         }
@@ -277,7 +292,7 @@ std::vector<PoolSpec> build_pools(const std::vector<std::string>& backend_texts,
       url = text.substr(equals + 1);
       check_pool_name(pool, "--backend " + text);
     }
-    pool_named(result, pool, defaults).backends.push_back(backend_in(url, "--backend"));
+    add_backend_entry(pool_named(result, pool, defaults), url, "--backend");
   }
   if (!pools.is_null()) {
     if (!pools.is_object()) throw OptionsError("config key 'pools': expected an object of pool name: settings");
@@ -321,7 +336,7 @@ void check_pools_and_routes(const std::vector<PoolSpec>& pools, const std::vecto
   };
   if (pools.empty()) throw OptionsError("--backend: at least one backend is required");
   for (const auto& pool : pools) {
-    if (pool.backends.empty()) throw OptionsError("pool '" + pool.settings.name + "' has no backends");
+    if (pool.backends.empty() && pool.settings.srv_sources.empty()) throw OptionsError("pool '" + pool.settings.name + "' has no backends");
   }
   for (size_t i = 0; i < routes.size(); ++i) {
     if (find_pool(routes[i].pool) == pools.end()) {

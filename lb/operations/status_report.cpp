@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "common/log.h"
+#include "lb/operations/discovery_report.h"
 #include "lb/operations/fault_json.h"
 #include "lb/protection/access_list.h"
 
@@ -88,6 +89,7 @@ nlohmann::json backend_status(const Backend& backend) {
       {"failures", backend.failures_total.load()},
       {"fault", fault_json(backend.fault())},
       {"last_check", {{"passed", check.passed}, {"detail", check.detail}, {"time", iso8601(check.when)}}},
+      {"discovered_by", backend.spec.discovered_by},  // "srv+http://NAME", or "" when configured
   };
 }
 
@@ -111,6 +113,7 @@ nlohmann::json pool_status(const BackendPool& pool) {
       {"latency_p50_ms", tenths(times.percentile(0.5, now))},
       {"latency_p99_ms", tenths(times.percentile(0.99, now))},
       {"backends", backends},
+      {"srv_sources", discovery_status(pool)},
   };
 }
 
@@ -200,6 +203,7 @@ std::string metrics_text(const Topology& topology, const Metrics& metrics, std::
   single("lb_trace_export_failures_total", "counter",
          "Batches of spans the OTLP receiver did not accept (unreachable, non-2xx).",
          metrics.trace_export_failures.load());
+  out += discovery_metrics(topology);  // srv+http:// sources
 
   // One metric family with a sample (or several) per backend.
   auto per_backend = [&](const std::string& name, const char* type, const char* help,

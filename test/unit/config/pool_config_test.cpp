@@ -126,3 +126,28 @@ TEST_CASE("compression settings, global and per route", "[options][config][compr
   CHECK(error_of({"-b", "http://a:1", "--compress-min-size", "-1"}) ==
         "--compress-min-size: expected a number of bytes, got '-1'");
 }
+
+TEST_CASE("srv+http:// backends are SRV sources of their pool", "[options][pools][srv]") {
+  ConfigFile file(R"({"pools": {"api": {"backends": ["srv+https://_https._tcp.api.test"]}}})");
+  Options o = parse({"-b", "srv+http://_http._tcp.web.test", "-b", "srv+http://_http._tcp.web.test", "-b",
+                     "http://127.0.0.1:8001", "--config", file.path.c_str(), "--resolver", "127.0.0.1:5353",
+                     "--resolver", "::1", "--route", "api.test=api", "--route", "/=default"});
+  REQUIRE(o.pools.size() == 2);
+  CHECK(o.pools[0].backends.size() == 1);
+  REQUIRE(o.pools[0].settings.srv_sources.size() == 1);  // given twice, counted once
+  CHECK(o.pools[0].settings.srv_sources[0].url() == "srv+http://_http._tcp.web.test");
+  CHECK(o.pools[1].backends.empty());  // a pool with only an SRV source is fine: discovery may lag
+  CHECK(o.pools[1].settings.srv_sources[0].scheme == "https");
+  REQUIRE(o.resolvers.size() == 2);
+  CHECK(o.resolvers[1].text() == "[::1]:53");
+  CHECK(parse({"-b", "api=srv+http://_http._tcp.api.test", "--route", "/=api"}).pools[0].settings.name == "api");
+}
+
+TEST_CASE("malformed srv URLs and --resolver values are one-line errors", "[options][pools][srv]") {
+  CHECK_THAT(error_of({"-b", "srv+ftp://_ftp._tcp.x"}), Catch::Contains("--backend: 'srv+ftp://_ftp._tcp.x' has unsupported scheme"));
+  CHECK_THAT(error_of({"-b", "srv+http://"}), Catch::Contains("has no SRV name"));
+  CHECK_THAT(error_of({"-b", "srv+http://_http._tcp.x:80"}), Catch::Contains("no port after an SRV name"));
+  CHECK_THAT(error_of({"-b", "srv+http://_http._tcp.x", "--resolver", "dns.example"}),
+             Catch::Contains("--resolver: 'dns.example': expected an IP address"));
+  CHECK_THAT(error_of({"-b", "srv+http://_http._tcp.x", "--resolver", "127.0.0.1:0"}), Catch::Contains("port must be"));
+}

@@ -72,7 +72,7 @@ TEST_CASE("backend_status fields and values", "[status]") {
   for (const auto& item : status.items()) keys.insert(item.key());
   CHECK(keys == std::set<std::string>{"id", "pool", "url", "weight", "healthy", "draining", "circuit", "ejected",
                                       "ejected_seconds_left", "ejections", "passive", "weight_percent",
-                                      "active_requests", "in_flight", "latency_ms", "max_requests", "requests", "failures", "fault", "last_check"});
+                                      "active_requests", "in_flight", "latency_ms", "max_requests", "requests", "failures", "fault", "last_check", "discovered_by"});
   CHECK(status["id"] == backend->id);
   CHECK(status["pool"] == "default");
   CHECK(status["url"] == "http://127.0.0.1:8001");
