@@ -5,7 +5,7 @@
 
 using namespace options_test;
 
-TEST_CASE("--otlp-endpoint: off by default, an http(s) URL when given", "[options][traces]") {
+TEST_CASE("otlp flags: off by default, an http(s) URL when given", "[options][traces]") {
   const lb::Options plain = parse({"-b", "http://127.0.0.1:8001"});
   CHECK(plain.otlp_endpoint.empty());
   CHECK(plain.otlp_service_name == "cpp-lb");

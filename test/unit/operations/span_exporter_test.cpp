@@ -134,7 +134,7 @@ TEST_CASE("request spans: a server span, its attempts as children", "[spans]") {
   CHECK(attribute(hedge, "http.response.status_code")["intValue"] == "200");
 }
 
-TEST_CASE("request spans: a new trace; 5xx marks the server span; open attempts end with it", "[spans]") {
+TEST_CASE("request spans: a new trace, 5xx marks the server span, open attempts end with it", "[spans]") {
   MessageParser parser(HTTP_REQUEST, 8192);
   const std::string head = "POST /submit HTTP/1.1\r\nHost: a\r\ntracestate: x=1\r\nContent-Length: 0\r\n\r\n";
   parser.feed(head.data(), head.size());
@@ -176,7 +176,7 @@ TEST_CASE("span buffer: bounded, batched by size or interval", "[spans]") {
   CHECK(buffer.push(named("g")));
 }
 
-TEST_CASE("span exporter: a full buffer drops and counts; stop flushes; a failed batch is dropped", "[spans]") {
+TEST_CASE("span exporter: a full buffer drops and counts, stop flushes, a failed batch is dropped", "[spans]") {
   Metrics metrics;
   std::vector<std::string> bodies;
   bool accept = true;
