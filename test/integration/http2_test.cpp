@@ -37,7 +37,7 @@ std::string curl_https(int port, const std::string& target, const std::string& e
 
 }  // namespace
 
-TEST_CASE("HTTP/2 over TLS by ALPN, with curl; --no-http2 offers HTTP/1.1 only", "[integration][http2]") {
+TEST_CASE("HTTP/2 over TLS by ALPN, with curl, --no-http2 offers HTTP/1.1 only", "[integration][http2]") {
   BackendProcess backend;
   LoadBalancerProcess lb({backend.url()}, tls_flags());
   auto [status, output] = shell(curl_https(lb.port(), "/echo/x?y=1", "--http2 -w '\\n%{http_version}'"));
@@ -106,7 +106,7 @@ TEST_CASE("100 MB each way through one HTTP/2 stream in bounded memory", "[integ
   CHECK(lb.peak_rss_kib() - before < 64 * 1024);  // windows and pipes, not the bodies
 }
 
-TEST_CASE("slow streams do not hold up their siblings; errors, cookies, our JSON", "[integration][http2]") {
+TEST_CASE("slow streams do not hold up their siblings, errors, cookies, our JSON", "[integration][http2]") {
   BackendProcess backend;
   LoadBalancerProcess lb({backend.url()}, {"--h2c"});
   H2Client client(lb.port());

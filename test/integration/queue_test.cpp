@@ -30,7 +30,7 @@ std::future<RawResponse> get_async(int port) {
 
 }  // namespace
 
-TEST_CASE("requests beyond --max-requests wait their turn; a full queue is refused at once", "[integration][queue]") {
+TEST_CASE("requests beyond --max-requests wait their turn, a full queue is refused at once", "[integration][queue]") {
   RecordingBackend backend("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 400ms);
   LoadBalancerProcess lb({backend.url()}, {"--max-requests", "1", "--queue-size", "1", "--admin-port", "0"});
   auto first = get_async(lb.port());

@@ -57,7 +57,7 @@ std::string served_by(const RawResponse& response) {
 }  // namespace
 
 // The README's example: api.example.com to the API, /static/ to the files, the rest to the web app.
-TEST_CASE("host and path routes pick the pool; no route is a 404", "[integration][routing]") {
+TEST_CASE("host and path routes pick the pool, no route is a 404", "[integration][routing]") {
   BackendProcess web, api, files;
   LoadBalancerProcess lb({}, {"-b", "web=" + web.url(), "-b", "api=" + api.url(), "-b", "files=" + files.url(),
                               "--route", "api.example.com=api", "--route", "*.cdn.example.com/static/=files",
@@ -249,7 +249,7 @@ TEST_CASE("admin adds a backend to a named pool", "[integration][routing][admin]
 
 // --check prints the routing table and warns of a shadowed route, which is an
 // error (exit 2) without --check; config errors name the route.
-TEST_CASE("the routing table printed by --check; shadowed and unknown routes", "[integration][routing][config]") {
+TEST_CASE("the routing table printed by --check, shadowed and unknown routes", "[integration][routing][config]") {
   auto [ok, table] = run_load_balancer_to_exit({"-b", "web=http://127.0.0.1:9", "-b", "api=http://127.0.0.1:10", "--route",
                                   "api.example.com=api", "--route", "/=web", "--route", "/static/=web", "--check"});
   CHECK(ok == 0);

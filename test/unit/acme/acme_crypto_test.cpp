@@ -253,7 +253,7 @@ TEST_CASE("acme: csr_der is a signed PKCS#10 request for exactly the names", "[u
 }
 
 // A name too long for a CN still gets a valid CSR, named by its SAN alone.
-TEST_CASE("acme: csr_der leaves out a CN longer than 64 bytes; no names is refused", "[unit][acme]") {
+TEST_CASE("acme: csr_der leaves out a CN longer than 64 bytes, no names is refused", "[unit][acme]") {
   EcKey key = EcKey::generate();
   std::string long_name = std::string(60, 'a') + ".example.test";
   std::string der = csr_der(key, {long_name});
@@ -302,7 +302,7 @@ TEST_CASE("acme: tls_alpn_challenge_certificate carries the key authorization's 
 }
 
 // The placeholder lasts what was asked, names the host, and its key is the one returned.
-TEST_CASE("acme: self_signed_certificate honours the lifetime; validity reads it back", "[unit][acme]") {
+TEST_CASE("acme: self_signed_certificate honours the lifetime, validity reads it back", "[unit][acme]") {
   auto now = std::chrono::system_clock::now();
   PemPair pair = self_signed_certificate("placeholder.example.test", 90 * 24h);
   Validity validity = certificate_validity(pair.certificate);

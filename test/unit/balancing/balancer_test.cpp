@@ -25,7 +25,7 @@ Route route(const std::string& match, const std::string& pool_name) {
 
 }  // namespace
 
-TEST_CASE("routes resolve to their pools; each pool has its own selector", "[balancer]") {
+TEST_CASE("routes resolve to their pools, each pool has its own selector", "[balancer]") {
   Balancer balancer({}, {pool("web", {8001, 8002}), pool("api", {8003}, "least-connections")},
                     {route("api.example.com", "api"), route("/", "web")});
   auto topology = balancer.current();
@@ -66,7 +66,7 @@ TEST_CASE("reconfigure keeps backends of the same pool, URL and weight", "[balan
   CHECK(before->router.match("h", "/api/x")->pool == "api");
 }
 
-TEST_CASE("admin add names a pool; other pools keep their selector", "[balancer]") {
+TEST_CASE("admin add names a pool, other pools keep their selector", "[balancer]") {
   Balancer balancer({}, {pool("default", {8001}), pool("api", {8002})}, {});
   auto untouched = balancer.current()->pools[0];
   std::string error;

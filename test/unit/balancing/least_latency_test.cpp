@@ -129,7 +129,7 @@ TEST_CASE("least-latency moves traffic off a backend within a second of it slowi
   CHECK(share(recovered, 2) > 0.2);
 }
 
-TEST_CASE("least-latency: a backend failing fast is not preferred; a new one starts at the median", "[least-latency]") {
+TEST_CASE("least-latency: a backend failing fast is not preferred, a new one starts at the median", "[least-latency]") {
   auto backends = make_backends(3, 10000ms);
   Simulation sim(backends, [](size_t i, long) { return i == 0 ? 1.0 : 20.0; });
   sim.failing = [](size_t i) { return i == 0; };  // answers in 1 ms, with 503

@@ -21,7 +21,7 @@ TEST_CASE("backends given as POOL=URL make pools in order of first mention", "[o
   CHECK(o.routes[1].path == "/");
 }
 
-TEST_CASE("pools and routes from the config file; per-pool settings win", "[options][pools][config]") {
+TEST_CASE("pools and routes from the config file, per-pool settings win", "[options][pools][config]") {
   ConfigFile file(R"({
     "health-path": "/health",
     "pools": {

@@ -98,7 +98,7 @@ TEST_CASE("absolute-form targets: the path after the authority", "[router]") {
   CHECK(pool_for(router, "h", "http://h") == "web");
 }
 
-TEST_CASE("routes are tried in order; the first match wins", "[router]") {
+TEST_CASE("routes are tried in order, the first match wins", "[router]") {
   Router router = router_of({"api.example.com/v2=v2", "api.example.com=api", "/v2=anyhost", "/=web"});
   CHECK(pool_for(router, "api.example.com", "/v2/users") == "v2");
   CHECK(pool_for(router, "api.example.com", "/v1/users") == "api");

@@ -73,7 +73,7 @@ TEST_CASE("upstream pool: connections the backend closed or wrote on are dropped
   CHECK(pool.acquire() == nullptr);
 }
 
-TEST_CASE("upstream pool: beyond max_idle the oldest is closed; 0 pools nothing", "[unit][pool]") {
+TEST_CASE("upstream pool: beyond max_idle the oldest is closed, 0 pools nothing", "[unit][pool]") {
   lb::IdleConnections pool(1, 60s);
   Connection older, newer;
   pool.release(std::move(older.ours));
