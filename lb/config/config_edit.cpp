@@ -15,10 +15,10 @@ namespace {
 
 // The pool and canonical URL an entry names; nullopt for one that does not
 // parse (it is left as it is: validation is the reload's job).
-std::optional<std::pair<std::string, std::string>> identity(const json& entry, bool top_level) {
+// `pool`: the list's own pool ("default" for the top-level list, where "POOL=URL" names another).
+std::optional<std::pair<std::string, std::string>> identity(const json& entry, std::string pool, bool top_level) {
   try {
     std::string text = backend_entry_text(entry, "backend");
-    std::string pool = "default";
     const size_t scheme = text.find("://");
     const size_t equals = text.find('=');
     if (top_level && equals != std::string::npos && equals < scheme) {
@@ -33,10 +33,10 @@ std::optional<std::pair<std::string, std::string>> identity(const json& entry, b
 
 // The entry naming change.pool and change.url, or nullptr.
 json* find_entry(json& config, const BackendChange& change, json** list) {
-  auto search = [&](json& candidates, bool top_level) -> json* {
+  auto search = [&](json& candidates, const std::string& pool, bool top_level) -> json* {
     if (!candidates.is_array()) return nullptr;
     for (json& entry : candidates) {
-      const auto named = identity(entry, top_level);
+      const auto named = identity(entry, pool, top_level);
       if (named && named->first == change.pool && named->second == change.url) {
         *list = &candidates;
         return &entry;
@@ -46,12 +46,12 @@ json* find_entry(json& config, const BackendChange& change, json** list) {
   };
   for (const char* key : {"backends", "backend"}) {
     if (config.contains(key)) {
-      if (json* found = search(config[key], true)) return found;
+      if (json* found = search(config[key], "default", true)) return found;
     }
   }
   if (config.contains("pools") && config["pools"].is_object() && config["pools"].contains(change.pool) &&
       config["pools"][change.pool].is_object() && config["pools"][change.pool].contains("backends")) {
-    return search(config["pools"][change.pool]["backends"], false);
+    return search(config["pools"][change.pool]["backends"], change.pool, false);
   }
   return nullptr;
 }
