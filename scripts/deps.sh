@@ -21,6 +21,7 @@ PACKAGES=(
 # decode what curl --compressed cannot check alone.
 if [[ "${1:-}" == --test ]]; then
   PACKAGES+=(chromium clang libclang-rt-14-dev redis-server nghttp2-client pebble nginx-light apache2-utils zstd brotli)
+  PACKAGES+=(etcd-server)  # a real etcd for the --config-etcd tests (etcd_config_test.cpp)
 fi
 
 mapfile -t missing < <(missing_packages "${PACKAGES[@]}")
