@@ -123,7 +123,10 @@ TEST_CASE("etcd config: two instances follow one key, its admin changes, bad con
   admin(two.admin_port, "DELETE", "/backends/" + c_id);
   CHECK(eventually([&] { return backends_of(one.admin_port) == a_and_b; }, kConverge));
   CHECK(eventually([&] { return backends_of(two.admin_port) == a_and_b; }, kConverge));
-  revision = status_of(one.admin_port)["config"]["revision"];
+  revision = etcd.mod_revision(key);  // the delete's write; both have applied it
+  for (Instance* instance : {&one, &two}) {
+    CHECK(eventually([&] { return status_of(instance->admin_port)["config"]["revision"] == revision; }, kConverge));
+  }
 
   // A bad config (not JSON; JSON with an unknown key) is refused whole by
   // both, once per revision: the last good one keeps serving.

@@ -80,4 +80,14 @@ int64_t EtcdProcess::put(const std::string& key, const std::string& value) {
   return std::stoll(nlohmann::json::parse(response.body)["header"]["revision"].get<std::string>());
 }
 
+int64_t EtcdProcess::mod_revision(const std::string& key) {
+  const nlohmann::json body = {{"key", base64(key)}};
+  const RawResponse response = http_request(
+      client_port_, build_request("POST", "/v3/kv/range", {{"Content-Type", "application/json"}}, body.dump()));
+  if (response.status != 200) throw std::runtime_error("etcd range: HTTP " + std::to_string(response.status));
+  const nlohmann::json answer = nlohmann::json::parse(response.body);
+  if (!answer.contains("kvs")) return 0;
+  return std::stoll(answer["kvs"][0]["mod_revision"].get<std::string>());
+}
+
 }  // namespace test_support

@@ -26,6 +26,8 @@ class EtcdProcess {
 
   // Through the v3 JSON gateway; returns the revision the put made. Throws std::runtime_error.
   int64_t put(const std::string& key, const std::string& value);
+  // The revision of the key's latest put (0: absent).
+  int64_t mod_revision(const std::string& key);
 
   static bool installed();
 

@@ -16,7 +16,7 @@ Options parse_text(std::vector<const char*> args, const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("--config-etcd flags: defaults and refusals", "[options][etcd]") {
+TEST_CASE("config-etcd flags: defaults and refusals", "[options][etcd]") {
   Options o = parse({"--config-etcd", "http://127.0.0.1:2379"});
   CHECK(o.config_etcd == "http://127.0.0.1:2379");
   CHECK(o.config_etcd_key == "/cpp-lb/config");
