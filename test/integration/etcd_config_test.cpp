@@ -21,8 +21,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// What the contract promises: every instance on the key converges within a second.
+// What README promises: every instance on the key converges within a second
+// (one watch event and one reload each). Sanitizer builds run several times slower: they get more.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+constexpr std::chrono::milliseconds kConverge = 3000ms;
+#else
 constexpr std::chrono::milliseconds kConverge = 1000ms;
+#endif
 
 json admin(int admin_port, const std::string& method, const std::string& target, const std::string& body = "") {
   const RawResponse response = http_request(admin_port, build_request(method, target, {}, body));
