@@ -29,7 +29,7 @@ std::string EtcdClient::post(const std::string& path, const std::string& body) {
   client.set_read_timeout(kRequestSeconds, 0);
   client.set_write_timeout(kRequestSeconds, 0);
   const httplib::Result result = client.Post(path.c_str(), body, "application/json");
-  if (!result) throw EtcdError("etcd at " + url_ + ": " + httplib::to_string(result.error()));
+  if (!result) throw EtcdError("etcd at " + url_ + ": " + httplib::to_string(result.error()) + " error");
   if (result->status != 200) {
     throw EtcdError("etcd at " + url_ + path + ": HTTP " + std::to_string(result->status) + " " + result->body);
   }
@@ -89,7 +89,7 @@ EtcdClient::WatchEnd EtcdClient::watch(const std::string& key, int64_t start_rev
   if (ended_by_caller) return end;
   if (end.error.empty()) {
     end.error = result ? "watch ended (HTTP " + std::to_string(result->status) + ")"
-                       : "etcd at " + url_ + ": " + httplib::to_string(result.error());
+                       : "etcd at " + url_ + ": " + httplib::to_string(result.error()) + " error";
   }
   return end;
 }
