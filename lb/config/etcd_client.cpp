@@ -1,6 +1,7 @@
 #include "lb/config/etcd_client.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 namespace lb {
 
@@ -19,6 +20,10 @@ EtcdClient::EtcdClient(std::string url)
     : url_(std::move(url)), watch_client_(std::make_unique<httplib::Client>(url_)) {
   watch_client_->set_connection_timeout(kConnectSeconds, 0);
   watch_client_->set_read_timeout(kWatchIdleSeconds, 0);
+  watch_client_->set_socket_options([this](socket_t socket) {
+    std::lock_guard<std::mutex> lock(watch_socket_mutex_);
+    watch_socket_ = socket;
+  });
 }
 
 EtcdClient::~EtcdClient() = default;
@@ -86,6 +91,11 @@ EtcdClient::WatchEnd EtcdClient::watch(const std::string& key, int64_t start_rev
     return true;
   };
   const httplib::Result result = watch_client_->send(request);
+  {
+    // httplib closed it (no keep-alive): the number may be reused from now on.
+    std::lock_guard<std::mutex> lock(watch_socket_mutex_);
+    watch_socket_ = -1;
+  }
   if (ended_by_caller) return end;
   if (end.error.empty()) {
     end.error = result ? "watch ended (HTTP " + std::to_string(result->status) + ")"
@@ -94,6 +104,9 @@ EtcdClient::WatchEnd EtcdClient::watch(const std::string& key, int64_t start_rev
   return end;
 }
 
-void EtcdClient::stop_watch() { watch_client_->stop(); }
+void EtcdClient::stop_watch() {
+  std::lock_guard<std::mutex> lock(watch_socket_mutex_);
+  if (watch_socket_ >= 0) ::shutdown(watch_socket_, SHUT_RDWR);  // the blocked read returns at once
+}
 
 }  // namespace lb

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -50,7 +51,11 @@ class EtcdClient {
   std::string post(const std::string& path, const std::string& body);
 
   const std::string url_;
-  std::unique_ptr<httplib::Client> watch_client_;  // reused, so stop_watch() reaches the watch's socket
+  std::unique_ptr<httplib::Client> watch_client_;
+  // httplib's own Client::stop() locks inside the uninstrumented library,
+  // which ThreadSanitizer misreads; the watch's socket is shut down directly.
+  std::mutex watch_socket_mutex_;
+  int watch_socket_ = -1;  // guards: watch_socket_mutex_; the watch's connection while one runs
 };
 
 }  // namespace lb
