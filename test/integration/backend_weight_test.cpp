@@ -13,7 +13,7 @@
 using namespace test_support;
 using nlohmann::json;
 
-TEST_CASE("admin weight: PUT /backends/{id}/weight changes the share; 400 and 404 otherwise", "[admin][weight]") {
+TEST_CASE("admin weight: PUT /backends/{id}/weight changes the share, 400 and 404 otherwise", "[admin][weight]") {
   BackendProcess a, b;
   LoadBalancerProcess lb({a.url(), b.url()}, {"--admin-port", "0"});
   const int admin = lb.admin_port();

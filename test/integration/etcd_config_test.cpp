@@ -172,7 +172,7 @@ TEST_CASE("etcd config: two instances follow one key, its admin changes, bad con
 }
 
 // Where an instance starts from when etcd has no config for it yet, or does not answer.
-TEST_CASE("etcd config: start on the flags without a key or without etcd; wait when there are no flags",
+TEST_CASE("etcd config: start on the flags without a key or without etcd, wait when there are no flags",
           "[etcd][integration]") {
   REQUIRE(EtcdProcess::installed());  // scripts/deps.sh --test installs etcd-server
   EtcdProcess etcd;
