@@ -16,6 +16,7 @@
 #include "lb/balancing/srv_discovery.h"
 #include "lb/config/live_config.h"
 #include "lb/config/options.h"
+#include "lb/config/shared_config.h"
 #include "lb/http/response_compressor.h"
 #include "lb/operations/admin_server.h"
 #include "lb/operations/binary_upgrade.h"
@@ -93,21 +94,23 @@ void install_certificates(RunningOptions& running, lb::ProxyContext& context) {
 // and client certificate. Everything is checked first (a bad file or
 // certificate changes nothing); then the pools and routes (with their backend
 // TLS contexts), and the live settings, are each swapped in one step.
-void reload(const std::vector<std::string>& arguments, const lb::Options& started, RunningOptions& running,
-            lb::ProxyContext& context, lb::HealthChecker& health_checker) {
+// `config_text`: the config from etcd instead of --config's file. True if applied.
+bool reload(const std::vector<std::string>& arguments, const lb::Options& started, RunningOptions& running,
+            lb::ProxyContext& context, lb::HealthChecker& health_checker, const std::string* config_text = nullptr) {
   std::vector<const char*> argv;
   for (const auto& argument : arguments) argv.push_back(argument.c_str());
   lb::Options fresh;
   std::lock_guard<std::mutex> lock(running.mutex);
   try {
-    fresh = lb::parse_options(static_cast<int>(argv.size()), argv.data());
+    fresh = lb::parse_options(static_cast<int>(argv.size()), argv.data(), config_text);
+    if (fresh.pools.empty()) throw std::runtime_error("no backends (--config-etcd has no config yet)");
     auto live = lb::build_live_settings(fresh, context.live.current().get(), context.metrics, running.acme);
     lb::load_backend_tls(fresh.pools);
     context.balancer.reconfigure(fresh.backend, fresh.pools, fresh.routes);
     context.live.replace(live);
   } catch (const std::exception& e) {
     common::log_line(std::string("[Reload] rejected: ") + e.what() + "; keeping the running configuration");
-    return;
+    return false;
   }
   running.options = fresh;
   context.retry_budget.set_percent(fresh.proxy.retry_budget_percent);
@@ -125,6 +128,7 @@ void reload(const std::vector<std::string>& arguments, const lb::Options& starte
     common::log_line("[Reload] listening and admin addresses, --max-connections, --access-log and --acme-* "
                      "settings need a restart");
   }
+  return true;
 }
 
 // SIGUSR2: start the binary again on our listening sockets; once it serves,
@@ -255,7 +259,12 @@ int main(int argc, char** argv) {
   lb::Metrics metrics;
   std::shared_ptr<const lb::LiveSettings> live;
   std::unique_ptr<lb::acme::CertificateManager> acme;
+  std::unique_ptr<lb::SharedConfig> shared_config;  // --config-etcd
   try {
+    if (!options.config_etcd.empty()) {
+      shared_config = std::make_unique<lb::SharedConfig>(options.config_etcd, options.config_etcd_key, metrics);
+      options = shared_config->starting_options(argc, argv, std::move(options));
+    }
     if (options.acme.enabled() && options.check_only) lb::acme::AcmeState(options.acme.state_dir).prepare();
     if (options.acme.enabled() && !options.check_only) {
       acme = std::make_unique<lb::acme::CertificateManager>(options.acme, lb::acme::make_acme_http(options.acme.ca_file));
@@ -351,7 +360,8 @@ int main(int argc, char** argv) {
   if (options.admin_port >= 0) {
     admin = std::make_unique<lb::AdminServer>(
         lb::AdminContext{balancer, context.metrics, context.registry, std::chrono::steady_clock::now(),
-                         [&health_checker] { health_checker.check_soon(); }, request_log, acme.get()},
+                         [&health_checker] { health_checker.check_soon(); }, request_log, acme.get(),
+                         shared_config ? shared_config->hooks() : lb::SharedConfigHooks{}},
         options.admin_token);
     int admin_port = admin->start(options.admin_bind, options.admin_port, error, inherited.admin);
     if (admin_port < 0) {
@@ -371,11 +381,17 @@ int main(int argc, char** argv) {
       },
       [&] {
         lb::notify_service_manager("RELOADING=1");
-        reload(arguments, options, running, context, health_checker);
+        const std::optional<std::string> etcd_config = shared_config ? shared_config->current_text() : std::nullopt;
+        reload(arguments, options, running, context, health_checker, etcd_config ? &*etcd_config : nullptr);
         lb::notify_service_manager("READY=1");
       },
       [&] { return upgrade_binary(upgrade, server, admin.get(), redirect.get()); });
 
+  if (shared_config) {
+    shared_config->start([&](const std::string& text) {
+      return reload(arguments, options, running, context, health_checker, &text);
+    });
+  }
   common::log_line("[Load Balancer] " + describe(options));
   for (const auto& warning : options.warnings) common::log_line("[Load Balancer] warning: " + warning);
   std::printf("load_balancer listening on %s:%d%s\n", options.bind.c_str(), port, https ? " (HTTPS)" : "");
@@ -391,6 +407,7 @@ int main(int argc, char** argv) {
 
   server.serve();  // returns once stopped and drained (or the drain timed out)
   if (acme) acme->stop();
+  if (shared_config) shared_config->stop();
   signals.join();  // it called shutdown(); let it finish before anything is destroyed
   request_log.stop();  // ends the request streams, so the admin server can stop
   if (admin) admin->stop();

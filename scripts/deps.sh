@@ -25,6 +25,7 @@ if [[ "${1:-}" == --test ]]; then
   PACKAGES+=(chromium clang libclang-rt-14-dev redis-server nghttp2-client pebble nginx-light apache2-utils zstd brotli
              systemd)
   PACKAGES+=(dnsmasq-base)  # a DNS server with SRV records for the discovery tests
+  PACKAGES+=(etcd-server)  # a real etcd for the --config-etcd tests (etcd_config_test.cpp)
 fi
 
 mapfile -t missing < <(missing_packages "${PACKAGES[@]}")

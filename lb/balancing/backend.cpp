@@ -42,7 +42,10 @@ Backend::Backend(BackendSpec backend_spec, const BackendSettings& settings, std:
       health_(settings.rise, settings.fall),
       idle_connections_(settings.max_idle_connections, settings.max_idle_time),
       passive_(settings.circuit),
-      latency_(settings.latency_decay) {}
+      latency_(settings.latency_decay) {
+  weight_.store(spec.weight, std::memory_order_relaxed);
+  draining.store(spec.draining.value_or(false), std::memory_order_relaxed);
+}
 
 bool Backend::record_check(bool passed, const std::string& detail) {
   bool flipped;
@@ -94,7 +97,7 @@ std::optional<FaultSettings> Backend::fault() const {
 }
 
 long Backend::selection_weight(Clock::time_point now) const {
-  const long full = static_cast<long>(spec.weight) * 100;
+  const long full = static_cast<long>(weight()) * 100;
   const int64_t from = ramp_from_.load(std::memory_order_relaxed);
   const int64_t ramp = slow_start_.load(std::memory_order_relaxed);
   if (ramp == 0 || from == kNoRamp) return full;

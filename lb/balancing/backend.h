@@ -63,7 +63,9 @@ class Backend {
   const std::string id;   // short stable opaque id derived from the pool and URL
   const std::string host_header;  // "host[:port]", sent when a request has no Host (HTTP/1.0)
 
-  int weight() const { return spec.weight; }
+  // Its weight now: spec.weight until an admin change or a reload sets another.
+  int weight() const { return weight_.load(std::memory_order_relaxed); }
+  void set_weight(int weight) { weight_.store(weight, std::memory_order_relaxed); }
   bool healthy() const { return healthy_.load(std::memory_order_acquire); }
 
   // Records an active health-check result. Returns true when the backend's
@@ -154,6 +156,7 @@ class Backend {
 
  private:
   static constexpr int64_t kNoRamp = INT64_MIN;
+  std::atomic<int> weight_{1};               // 1..1000
   std::atomic<int64_t> slow_start_;          // steady_clock ticks of --slow-start; 0: off
   std::atomic<int64_t> ramp_from_{kNoRamp};  // steady_clock ticks the slow-start ramp began
   std::atomic<bool> checked_before_;         // false until the first check of a start-up backend

@@ -35,7 +35,7 @@ BackendSpec parse_backend_spec(const std::string& text) {
     const auto next = text.find(',', comma + 1);
     const std::string option = text.substr(comma + 1, next == std::string::npos ? std::string::npos : next - comma - 1);
     comma = next;
-    const std::string weight = "weight=", limit = "max_requests=";
+    const std::string weight = "weight=", limit = "max_requests=", drain = "drain=";
     if (option.compare(0, weight.size(), weight) == 0) {
       spec.weight = parse_int_in_range(option.substr(weight.size()), 1, 1000, "weight");
     } else if (option.compare(0, limit.size(), limit) == 0) {
@@ -43,9 +43,11 @@ BackendSpec parse_backend_spec(const std::string& text) {
       if (!spec.max_requests) {
         throw std::invalid_argument("max_requests in '" + text + "' must be 0-100000 or auto");
       }
+    } else if (option == drain + "true" || option == drain + "false") {
+      spec.draining = option == drain + "true";
     } else {
       throw std::invalid_argument("unknown backend option '" + option + "' in '" + text +
-                                  "' (expected weight=N or max_requests=N|auto)");
+                                  "' (expected weight=N, max_requests=N|auto or drain=true|false)");
     }
   }
 

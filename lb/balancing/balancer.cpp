@@ -53,7 +53,9 @@ void Balancer::reconfigure(BackendSettings settings, const std::vector<PoolSpec>
   std::lock_guard<std::mutex> lock(change_mutex_);
   auto old = std::atomic_load(&topology_);
   std::vector<std::shared_ptr<const BackendPool>> pools;
-  BackendList carried;  // they take the new settings once the change is sure
+  BackendList carried;  // they take the new settings, weight and drain once the change is sure
+  std::vector<const BackendSpec*> carried_specs;  // what the new configuration says of each
+  BackendList discovered;  // kept from DNS SRV sources still configured: they take the new settings
   BackendList retargeted;  // carried https:// backends whose pool now reaches them with other TLS files
   for (const auto& spec : specs) {
     const BackendPool* old_pool = old ? old->find(spec.settings.name) : nullptr;
@@ -63,13 +65,15 @@ void Balancer::reconfigure(BackendSettings settings, const std::vector<PoolSpec>
       if (old_pool) {
         for (const auto& existing : old_pool->backends) {
           if (existing->spec.discovered_by.empty() && existing->url == backend_spec.url() &&
-              existing->weight() == backend_spec.weight &&
               existing->spec.max_requests == backend_spec.max_requests) {
             kept = existing;
           }
         }
       }
-      if (kept) carried.push_back(kept);
+      if (kept) {
+        carried.push_back(kept);
+        carried_specs.push_back(&backend_spec);
+      }
       if (kept && kept->spec.scheme == "https" && old_pool->settings.backend_tls != spec.settings.backend_tls) {
         retargeted.push_back(kept);
       }
@@ -78,11 +82,17 @@ void Balancer::reconfigure(BackendSettings settings, const std::vector<PoolSpec>
                               : std::make_shared<Backend>(backend_spec, settings, spec.settings.name,
                                                           /*joins_at_runtime=*/old != nullptr));
     }
-    if (old_pool) carry_discovered(*old_pool, spec.settings, backends, carried, retargeted);
+    if (old_pool) carry_discovered(*old_pool, spec.settings, backends, discovered, retargeted);
     pools.push_back(make_pool(spec.settings, std::move(backends)));
   }
   install(std::move(pools), Router(std::move(routes)));
-  for (const auto& backend : carried) backend->apply(settings);
+  for (const auto& backend : discovered) backend->apply(settings);  // DNS, not the configuration, sets their weight
+  for (size_t i = 0; i < carried.size(); ++i) {
+    carried[i]->apply(settings);
+    carried[i]->set_weight(carried_specs[i]->weight);
+    // Only a configuration that says "drain" changes it: one silent on it keeps an admin drain.
+    if (carried_specs[i]->draining) carried[i]->draining = *carried_specs[i]->draining;
+  }
   // Their idle connections were made with the old CA or client certificate: new ones use the new.
   for (const auto& backend : retargeted) backend->idle_connections().clear();
   settings_ = settings;

@@ -108,8 +108,9 @@ class Balancer {
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
   // Replaces pools and routes in one step (SIGHUP). Backends with an unchanged
-  // pool, URL and weight are carried over with their state and take the new
-  // BackendSettings (Backend::apply()); an https:// one whose pool's TLS files
+  // pool, URL and max_requests are carried over with their state and take the
+  // new BackendSettings (Backend::apply()), weight and, when the spec says so,
+  // drain; an https:// one whose pool's TLS files
   // changed loses its idle connections (made with the old ones). Throws
   // std::invalid_argument, changing nothing, if a route names an unknown pool.
   void reconfigure(BackendSettings settings, const std::vector<PoolSpec>& pools, std::vector<Route> routes);

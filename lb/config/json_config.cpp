@@ -36,8 +36,12 @@ std::string backend_entry_text(const json& entry, const std::string& path) {
         throw std::invalid_argument("config key '" + path + ".max_requests': expected a number or \"auto\"");
       }
       text += ",max_requests=" + (value.is_string() ? value.get<std::string>() : std::to_string(value.get<long long>()));
+    } else if (key == "drain") {
+      if (!value.is_boolean()) throw std::invalid_argument("config key '" + path + ".drain': expected true or false");
+      text += std::string(",drain=") + (value.get<bool>() ? "true" : "false");
     } else {
-      throw std::invalid_argument("config key '" + path + "." + key + "': unknown key (use url, weight, max_requests)");
+      throw std::invalid_argument("config key '" + path + "." + key +
+                                  "': unknown key (use url, weight, max_requests, drain)");
     }
   }
   if (text.empty() || text.front() == ',') throw std::invalid_argument("config key '" + path + "': missing url");

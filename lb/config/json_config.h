@@ -4,6 +4,7 @@
 // repeatable flag takes an array. Backends may also be given as objects with
 // per-backend settings:
 //   {"backends": [{"url": "http://127.0.0.1:8001", "weight": 3}, "http://127.0.0.1:8002"]}
+// ("drain": true takes one out of rotation, as POST /backends/{id}/drain does.)
 // This plugs into CLI11 as a config formatter, so flags on the command line
 // override the file, and unknown keys or bad values are errors naming the key.
 // "pools" and "routes" have no flag of the same shape: they are kept as JSON
@@ -29,7 +30,7 @@ class JsonConfig : public CLI::Config {
   mutable nlohmann::ordered_json structured_ = nlohmann::ordered_json::object();
 };
 
-// One backend entry, "URL" or {"url": "URL", "weight": N}, as --backend's text.
+// One backend entry, "URL" or {"url": "URL", "weight": N, "drain": true}, as --backend's text.
 // Throws std::invalid_argument naming `path`.
 std::string backend_entry_text(const nlohmann::ordered_json& entry, const std::string& path);
 

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "lb/balancing/selector.h"
+#include "lb/config/config_text.h"
 #include "lb/config/json_config.h"
 #include "lb/config/pool_config.h"
 #include "lb/http/http_headers.h"
@@ -48,7 +49,8 @@ struct RawFlags {
   std::vector<std::string> resolvers;  // --resolver HOST[:PORT]
 };
 
-void define_flags(CLI::App& app, Options& o, RawFlags& raw, std::shared_ptr<JsonConfig> config) {
+void define_flags(CLI::App& app, Options& o, RawFlags& raw, std::shared_ptr<JsonConfig> config,
+                  const std::string& given_config_file) {
   app.add_option("-b,--backend", raw.backends,
                  "Backend [POOL=]URL[,weight=N]: http://host:port or https://host:port, weight 1-1000, "
                  "in pool POOL (default: default); repeatable");
@@ -60,7 +62,7 @@ void define_flags(CLI::App& app, Options& o, RawFlags& raw, std::shared_ptr<Json
                  "DNS server HOST[:PORT] (an IP address, port 53 by default) for srv+http:// backends and backend "
                  "host names; repeatable (default: the system's)");
   app.config_formatter(std::move(config));
-  app.set_config("--config", "", "JSON file with the same settings (keys = flag names); flags override it");
+  app.set_config("--config", given_config_file, "JSON file with the same settings (keys = flag names); flags override it");
   app.allow_config_extras(CLI::config_extras_mode::error);
   app.add_flag("--check", o.check_only, "Validate flags and config, print what would run, exit 0 (or 2)");
   app.add_option("-p,--port", o.port, "Listening port (0 picks a free one)")
@@ -248,6 +250,12 @@ void define_flags(CLI::App& app, Options& o, RawFlags& raw, std::shared_ptr<Json
           },
           "BYTES"))
       ->capture_default_str();
+  // Shared configuration (README "One configuration in etcd")
+  app.add_option("--config-etcd", o.config_etcd,
+                 "http://HOST:PORT of etcd: the JSON config is read from --config-etcd-key there, applied at every "
+                 "change, and admin backend changes are written to it");
+  app.add_option("--config-etcd-key", o.config_etcd_key, "The etcd key holding the JSON config")->capture_default_str();
+
   app.add_option("--request-id-header", o.proxy.request_id_header,
                  "Header carrying a request id (X-Request-ID is usual): kept if sent, else a random one; "
                  "forwarded, returned and logged (off when unset)");
@@ -255,12 +263,28 @@ void define_flags(CLI::App& app, Options& o, RawFlags& raw, std::shared_ptr<Json
 
 }  // namespace
 
-Options parse_options(int argc, const char* const* argv) {
+Options parse_options(int argc, const char* const* argv, const std::string* config_text) {
   Options o;
   RawFlags raw;
   CLI::App app{"load_balancer: an HTTP/1.1 load balancer (thread per connection)", "load_balancer"};
   auto config = std::make_shared<JsonConfig>();
-  define_flags(app, o, raw, config);
+  // A config from etcd is read by CLI11 as a default --config file would be.
+  std::unique_ptr<PrivateConfigFile> given;
+  std::vector<std::string> arguments;
+  std::vector<const char*> kept;
+  const std::string source = config_text ? "the config in etcd" : "--config";
+  if (config_text) {
+    try {
+      given = std::make_unique<PrivateConfigFile>(*config_text);
+    } catch (const std::runtime_error& e) {
+      throw OptionsError(e.what());
+    }
+    arguments = without_backends_and_routes(argc, argv);
+    for (const std::string& argument : arguments) kept.push_back(argument.c_str());
+    argc = static_cast<int>(kept.size());
+    argv = kept.data();
+  }
+  define_flags(app, o, raw, config, given ? given->path() : "");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -271,13 +295,20 @@ Options parse_options(int argc, const char* const* argv) {
     std::string message = e.what();
     const std::string prefix = "INI was not able to parse ";
     if (message.rfind(prefix, 0) == 0) message = "unknown key '" + message.substr(prefix.size()) + "'";
-    throw OptionsError("--config: " + message);
+    throw OptionsError(source + ": " + message);
   } catch (const CLI::FileError& e) {
-    throw OptionsError(std::string("--config: ") + e.what());
+    throw OptionsError(source + ": " + e.what());
   } catch (const CLI::ParseError& e) {
     throw OptionsError(e.what());
   }
 
+  if (!o.config_etcd.empty()) {
+    if (!config_text && app.count("--config")) throw OptionsError("--config-etcd: the config comes from etcd; drop --config");
+    if (o.config_etcd.rfind("http://", 0) != 0 || o.config_etcd.size() <= 7) {
+      throw OptionsError("--config-etcd: '" + o.config_etcd + "' is not http://HOST:PORT");
+    }
+    if (o.config_etcd_key.empty()) throw OptionsError("--config-etcd-key: must not be empty");
+  }
   if (o.health_path.empty() || o.health_path.front() != '/') throw OptionsError("--health-path: must start with '/'");
   if (app.count("--sticky-cookie") && !is_token(o.policy.sticky_cookie)) {
     throw OptionsError("--sticky-cookie: '" + o.policy.sticky_cookie + "' is not a valid cookie name");
@@ -375,7 +406,10 @@ Options parse_options(int argc, const char* const* argv) {
   defaults.backend_tls = {!o.backend_insecure, o.backend_ca, {o.backend_cert, o.backend_key}};
   o.pools = build_pools(raw.backends, config->structured("pools"), defaults);
   o.routes = build_routes(raw.routes, config->structured("routes"));
-  check_pools_and_routes(o.pools, o.routes, o.check_only, o.warnings);
+  // With --config-etcd the backends may all come from etcd: none yet is no error here.
+  if (!(o.pools.empty() && !o.config_etcd.empty() && !config_text)) {
+    check_pools_and_routes(o.pools, o.routes, o.check_only, o.warnings);
+  }
   return o;
 }
 

@@ -55,6 +55,10 @@ struct Options {
   EjectionSettings ejection;  // --eject-after, --eject-seconds
   bool check_only = false;  // --check: validate, print, exit
   std::vector<DnsServer> resolvers;  // --resolver: DNS servers for SRV and host names; none: the system's
+  // --config-etcd URL, --config-etcd-key KEY: the JSON config lives in etcd
+  // (lb/config/shared_config.h); "" off.
+  std::string config_etcd;
+  std::string config_etcd_key = "/cpp-lb/config";
 };
 
 // Thrown for bad input; `what()` is the one-line message for stderr.
@@ -66,6 +70,9 @@ struct OptionsError : std::runtime_error {
 struct HelpRequested {};
 
 // Parses argv. Throws OptionsError (exit 2) or HelpRequested (exit 0).
-Options parse_options(int argc, const char* const* argv);
+// `config_text`: the JSON config from etcd, read as --config's file would be
+// (its backends and routes replace argv's). Without it, --config-etcd lets
+// argv name no backends (none yet: lb/config/shared_config.h waits for etcd).
+Options parse_options(int argc, const char* const* argv, const std::string* config_text = nullptr);
 
 }  // namespace lb

@@ -40,6 +40,32 @@ AdminServer::AdminServer(AdminContext context, std::string token)
   install_fault_routes();
   install_pool_routes();
   install_request_view_routes();
+  install_weight_route();
+}
+
+void AdminServer::share(const BackendChange& change, nlohmann::json& body) {
+  if (!context_.shared_config.write) return;
+  const std::string error = context_.shared_config.write(change);
+  if (!error.empty()) body["shared_config_error"] = error;
+}
+
+// PUT /backends/{id}/weight: its share of the pool's requests from now on.
+void AdminServer::install_weight_route() {
+  http_.server().Put(R"(/backends/([0-9a-f]+)/weight)", [this](const httplib::Request& req, httplib::Response& res) {
+    auto backend = context_.balancer.find(req.matches[1]);
+    if (!backend) return reply_json(res, 404, {{"error", "no such backend"}});
+    const nlohmann::json body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+    const bool valid = body.is_object() && body.size() == 1 && body.contains("weight") &&
+                       body["weight"].is_number_integer() && body["weight"].get<long long>() >= 1 &&
+                       body["weight"].get<long long>() <= 1000;
+    if (!valid) return reply_json(res, 400, {{"error", "body must be JSON like {\"weight\": 5} (1-1000)"}});
+    const int weight = body["weight"].get<int>();
+    backend->set_weight(weight);
+    common::log_line("[Admin] " + backend->url + " weight " + std::to_string(weight));
+    nlohmann::json reply = backend_status(*backend);
+    share({BackendChange::Kind::Weight, backend->pool_name, backend->url, weight}, reply);
+    reply_json(res, 200, reply);
+  });
 }
 
 void AdminServer::install_routes() {
@@ -65,6 +91,7 @@ void AdminServer::install_routes() {
     if (context_.certificates) {
       status["certificates"] = certificates_json(*context_.certificates, std::chrono::system_clock::now());
     }
+    if (context_.shared_config.status) status["config"] = context_.shared_config.status();
     reply_json(res, 200, status);
   });
 
@@ -105,14 +132,18 @@ void AdminServer::install_routes() {
     }
     common::log_line("[Admin] added backend " + spec.url() + " to pool " + pool);
     if (context_.check_health_soon) context_.check_health_soon();
-    reply_json(res, 201, backend_status(*added));
+    nlohmann::json reply = backend_status(*added);
+    share({BackendChange::Kind::Add, pool, spec.url(), body.contains("weight") ? spec.weight : 0}, reply);
+    reply_json(res, 201, reply);
   });
 
   server.Delete(R"(/backends/([0-9a-f]+))", [this](const httplib::Request& req, httplib::Response& res) {
     auto backend = context_.balancer.find(req.matches[1]);
     if (!backend || !context_.balancer.remove(backend->id)) return reply_json(res, 404, {{"error", "no such backend"}});
     common::log_line("[Admin] removed backend " + backend->url + " (in-flight requests finish)");
-    reply_json(res, 200, backend_status(*backend));
+    nlohmann::json reply = backend_status(*backend);
+    share({BackendChange::Kind::Remove, backend->pool_name, backend->url}, reply);
+    reply_json(res, 200, reply);
   });
 
   // Content-reader handlers: a POST without Content-Length (`curl -X POST URL`)
@@ -128,7 +159,10 @@ void AdminServer::install_routes() {
       if (!backend) return reply_json(res, 404, {{"error", "no such backend"}});
       backend->draining = draining;
       common::log_line("[Admin] " + backend->url + (draining ? " draining" : " enabled"));
-      reply_json(res, 200, backend_status(*backend));
+      nlohmann::json reply = backend_status(*backend);
+      share({draining ? BackendChange::Kind::Drain : BackendChange::Kind::Enable, backend->pool_name, backend->url},
+            reply);
+      reply_json(res, 200, reply);
     };
   };
   server.Post(R"(/backends/([0-9a-f]+)/drain)", set_draining(true));

@@ -6,6 +6,7 @@
 //   DELETE /backends/{id}           remove (in-flight requests finish)
 //   POST /backends/{id}/drain       stop sending new requests
 //   POST /backends/{id}/enable      undo drain
+//   PUT  /backends/{id}/weight      {"weight": N}, 1-1000
 //   PUT  /backends/{id}/fault       inject a fault {"abort_percent", "abort_status", "delay_ms",
 //                                   "delay_percent", "fail_health"}; DELETE clears it
 //   GET  /requests                  the last 200 requests, newest first, with their decision trace
@@ -20,6 +21,7 @@
 
 #include "lb/acme/certificate_manager.h"
 #include "lb/balancing/balancer.h"
+#include "lb/operations/backend_change.h"
 #include "lb/operations/background_http_server.h"
 #include "lb/operations/connection_registry.h"
 #include "lb/operations/metrics.h"
@@ -36,6 +38,7 @@ struct AdminContext {
   std::function<void()> check_health_soon;  // a new backend is probed now, not after an interval
   const RequestLog& requests;               // the live request view
   const acme::CertificateManager* certificates = nullptr;  // --acme-domain's; nullptr without ACME
+  SharedConfigHooks shared_config{};  // --config-etcd: backend changes are written there too
 };
 
 class AdminServer {
@@ -55,6 +58,9 @@ class AdminServer {
   void install_fault_routes();
   void install_pool_routes();
   void install_request_view_routes();
+  void install_weight_route();
+  // With --config-etcd, writes `change` there too; a failure is added to `body` as "shared_config_error".
+  void share(const BackendChange& change, nlohmann::json& body);
 
   AdminContext context_;
   std::string token_;

@@ -60,6 +60,13 @@ class Metrics {
   std::atomic<uint64_t> trace_spans_exported{0};
   std::atomic<uint64_t> trace_spans_dropped{0};
   std::atomic<uint64_t> trace_export_failures{0};
+  // --config-etcd (README "One configuration in etcd"): lb_config_etcd_errors_total{kind}
+  // (etcd not answering, a revision refused, a write that lost a compare-and-swap
+  // race) and lb_config_revision (the etcd revision applied; 0: none yet).
+  std::atomic<uint64_t> config_etcd_unreachable{0};
+  std::atomic<uint64_t> config_etcd_rejected{0};
+  std::atomic<uint64_t> config_etcd_conflicts{0};
+  std::atomic<int64_t> config_revision{0};
 
  private:
   static constexpr std::memory_order kRelaxed = std::memory_order_relaxed;

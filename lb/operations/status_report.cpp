@@ -204,6 +204,13 @@ std::string metrics_text(const Topology& topology, const Metrics& metrics, std::
          "Batches of spans the OTLP receiver did not accept (unreachable, non-2xx).",
          metrics.trace_export_failures.load());
   out += discovery_metrics(topology);  // srv+http:// sources
+  line("# HELP lb_config_etcd_errors_total --config-etcd: etcd not answering, a revision rejected, a write conflict.");
+  line("# TYPE lb_config_etcd_errors_total counter");
+  line("lb_config_etcd_errors_total{kind=\"unreachable\"} " + std::to_string(metrics.config_etcd_unreachable.load()));
+  line("lb_config_etcd_errors_total{kind=\"rejected\"} " + std::to_string(metrics.config_etcd_rejected.load()));
+  line("lb_config_etcd_errors_total{kind=\"conflict\"} " + std::to_string(metrics.config_etcd_conflicts.load()));
+  single("lb_config_revision", "gauge", "The etcd revision of the configuration applied (--config-etcd; 0: none).",
+         static_cast<uint64_t>(metrics.config_revision.load()));
 
   // One metric family with a sample (or several) per backend.
   auto per_backend = [&](const std::string& name, const char* type, const char* help,

@@ -66,6 +66,31 @@ TEST_CASE("reconfigure keeps backends of the same pool, URL and weight", "[balan
   CHECK(before->router.match("h", "/api/x")->pool == "api");
 }
 
+// A weight change keeps the backend (its health and counters); "drain" is
+// applied only when the configuration says it, so a silent one keeps an admin drain.
+TEST_CASE("reconfigure takes a new weight and a stated drain on a kept backend", "[balancer]") {
+  Balancer balancer({}, {pool("default", {8001, 8002})}, {});
+  auto first = balancer.current()->find("default")->backends[0];
+  auto second = balancer.current()->find("default")->backends[1];
+  second->draining = true;  // an admin drain
+  PoolSpec changed = pool("default", {8001, 8002});
+  changed.backends[0].weight = 5;
+  changed.backends[0].draining = true;
+  balancer.reconfigure({}, {changed}, {});
+  CHECK(balancer.current()->find("default")->backends[0] == first);
+  CHECK(first->weight() == 5);
+  CHECK(first->draining);
+  CHECK(second->draining);  // the configuration said nothing of it
+  changed.backends[0].draining = false;
+  balancer.reconfigure({}, {changed}, {});
+  CHECK_FALSE(first->draining);
+  PoolSpec added = pool("default", {8001, 8002, 8003});
+  added.backends[2].draining = true;
+  balancer.reconfigure({}, {added}, {});
+  CHECK(balancer.current()->find("default")->backends[2]->draining);
+  CHECK(first->weight() == 1);
+}
+
 TEST_CASE("admin add names a pool, other pools keep their selector", "[balancer]") {
   Balancer balancer({}, {pool("default", {8001}), pool("api", {8002})}, {});
   auto untouched = balancer.current()->pools[0];
