@@ -16,6 +16,7 @@
 #include "lb/balancing/srv_discovery.h"
 #include "lb/config/live_config.h"
 #include "lb/config/options.h"
+#include "lb/config/restart_settings.h"
 #include "lb/config/shared_config.h"
 #include "lb/http/response_compressor.h"
 #include "lb/operations/admin_server.h"
@@ -117,16 +118,11 @@ bool reload(const std::vector<std::string>& arguments, const lb::Options& starte
   context.ejector.set_settings(fresh.ejection);
   health_checker.run_round();  // new backends join rotation now, not after an interval
   common::log_line("[Reload] applied: " + describe(fresh));
-  const lb::acme::AcmeSettings& acme = fresh.acme;
-  const lb::acme::AcmeSettings& acme_started = started.acme;
-  if (fresh.port != started.port || fresh.bind != started.bind || fresh.admin_port != started.admin_port ||
-      fresh.admin_bind != started.admin_bind || fresh.redirect_http_port != started.redirect_http_port ||
-      fresh.max_connections != started.max_connections || fresh.access_log != started.access_log ||
-      acme.names != acme_started.names || acme.directory_url != acme_started.directory_url ||
-      acme.email != acme_started.email || acme.state_dir != acme_started.state_dir ||
-      acme.ca_file != acme_started.ca_file) {
-    common::log_line("[Reload] listening and admin addresses, --max-connections, --access-log and --acme-* "
-                     "settings need a restart");
+  const std::vector<std::string> not_applied = lb::settings_needing_restart(started, fresh);
+  if (!not_applied.empty()) {
+    std::string flags;
+    for (const std::string& flag : not_applied) flags += (flags.empty() ? "" : ", ") + flag;
+    common::log_line("[Reload] " + flags + " changed: they need a restart (or SIGUSR2)");
   }
   return true;
 }
