@@ -49,7 +49,11 @@ std::string describe(const lb::Options& options) {
   if (first.hedge.mode != lb::HedgePolicy::Mode::Off) {
     text += ", hedge after " + first.hedge.text() + (first.hedge.mode == lb::HedgePolicy::Mode::Fixed ? " ms" : "");
   }
-  if (options.rate_limit > 0) text += ", rate limit " + std::to_string(options.rate_limit) + "/s per client";
+  if (options.rate_limit > 0) {
+    char rate[32];
+    std::snprintf(rate, sizeof rate, "%g", options.rate_limit);
+    text += std::string(", rate limit ") + rate + "/s per client";
+  }
   char interval[32];
   std::snprintf(interval, sizeof interval, "%g", first.health_interval.count() / 1000.0);
   return text + ", health check " + first.health_path + " every " + interval + " s";

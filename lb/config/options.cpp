@@ -261,6 +261,29 @@ void define_flags(CLI::App& app, Options& o, RawFlags& raw, std::shared_ptr<Json
                  "forwarded, returned and logged (off when unset)");
 }
 
+// Settings that need another one: a certificate its key, a limit's store or
+// burst the limit, the client CA a certificate to be asked over.
+void check_pairs(const CLI::App& app, const Options& o) {
+  if (o.tls_certs.size() != o.tls_keys.size()) {
+    throw OptionsError("--tls-cert/--tls-key: give one key per certificate (" + std::to_string(o.tls_certs.size()) +
+                       " certificates, " + std::to_string(o.tls_keys.size()) + " keys)");
+  }
+  if (o.redirect_http_port >= 0 && o.tls_certs.empty() && !o.acme.enabled()) {
+    throw OptionsError("--redirect-http: needs --tls-cert or --acme-domain");
+  }
+  if (!o.tls_client_ca.empty() && o.tls_certs.empty() && !o.acme.enabled()) {
+    throw OptionsError("--tls-client-ca: needs --tls-cert or --acme-domain");
+  }
+  if (app.count("--tls-client-verify") && o.tls_client_ca.empty()) {
+    throw OptionsError("--tls-client-verify: needs --tls-client-ca");
+  }
+  if (o.backend_cert.empty() != o.backend_key.empty()) {
+    throw OptionsError("--backend-cert/--backend-key: give both, the certificate and its key");
+  }
+  if (app.count("--rate-burst") && !app.count("--rate-limit")) throw OptionsError("--rate-burst: needs --rate-limit");
+  if (!o.rate_limit_redis.empty() && o.rate_limit <= 0) throw OptionsError("--rate-limit-redis: needs --rate-limit");
+}
+
 }  // namespace
 
 Options parse_options(int argc, const char* const* argv, const std::string* config_text) {
@@ -313,22 +336,9 @@ Options parse_options(int argc, const char* const* argv, const std::string* conf
   if (app.count("--sticky-cookie") && !is_token(o.policy.sticky_cookie)) {
     throw OptionsError("--sticky-cookie: '" + o.policy.sticky_cookie + "' is not a valid cookie name");
   }
-  if (o.tls_certs.size() != o.tls_keys.size()) {
-    throw OptionsError("--tls-cert/--tls-key: give one key per certificate (" + std::to_string(o.tls_certs.size()) +
-                       " certificates, " + std::to_string(o.tls_keys.size()) + " keys)");
-  }
-  if (o.redirect_http_port >= 0 && o.tls_certs.empty() && !o.acme.enabled()) {
-    throw OptionsError("--redirect-http: needs --tls-cert or --acme-domain");
-  }
-  if (!o.tls_client_ca.empty() && o.tls_certs.empty() && !o.acme.enabled()) {
-    throw OptionsError("--tls-client-ca: needs --tls-cert or --acme-domain");
-  }
-  if (app.count("--tls-client-verify") && o.tls_client_ca.empty()) {
-    throw OptionsError("--tls-client-verify: needs --tls-client-ca");
-  }
-  if (o.backend_cert.empty() != o.backend_key.empty()) {
-    throw OptionsError("--backend-cert/--backend-key: give both, the certificate and its key");
-  }
+  // Flags only, with the rest of the config still to come from etcd: a
+  // setting may need one that is there (checked again once it is read).
+  if (o.config_etcd.empty() || config_text) check_pairs(app, o);
   o.acme.http01 = o.redirect_http_port >= 0;
   if (const std::string problem = acme::acme_settings_problem(o.acme); !problem.empty()) throw OptionsError(problem);
   if (!is_token(o.proxy.via_name)) throw OptionsError("--via-name: must be a single token");
@@ -343,9 +353,7 @@ Options parse_options(int argc, const char* const* argv, const std::string* conf
     }
   }
   if (o.otlp_service_name.empty()) throw OptionsError("--otlp-service-name: must not be empty");
-  if (app.count("--rate-burst") && !app.count("--rate-limit")) throw OptionsError("--rate-burst: needs --rate-limit");
   if (!o.rate_limit_redis.empty()) {
-    if (o.rate_limit <= 0) throw OptionsError("--rate-limit-redis: needs --rate-limit");
     try {
       parse_redis_url(o.rate_limit_redis);
     } catch (const std::invalid_argument& e) {

@@ -56,3 +56,21 @@ TEST_CASE("without_backends_and_routes keeps every other flag", "[options][etcd]
   CHECK(without_backends_and_routes(12, argv) ==
         std::vector<std::string>{"load_balancer", "--port", "0", "--admin-port", "0"});
 }
+
+// A flag may need a setting that only the key has (--rate-limit-redis the
+// --rate-limit every instance shares): checked once the key is read.
+TEST_CASE("flags that need a setting from etcd wait for it", "[options][etcd]") {
+  const std::vector<const char*> flags = {"--config-etcd", "http://e:1", "--rate-limit-redis", "redis://127.0.0.1:6379",
+                                          "--tls-client-verify", "optional"};
+  CHECK(parse(flags).rate_limit_redis == "redis://127.0.0.1:6379");
+  const Options combined = parse_text(flags, R"({"backends": ["http://a:1"], "rate-limit": 100,
+      "tls-cert": ["test/certs/localhost.crt"], "tls-key": ["test/certs/localhost.key"], "tls-client-ca": "ca.crt"})");
+  CHECK(combined.rate_limit == 100);
+  CHECK_THROWS_WITH(parse_text(flags, R"({"backends": ["http://a:1"], "tls-client-ca": "ca.crt"})"),
+                    Catch::Contains("--tls-client-ca: needs --tls-cert"));
+  CHECK_THROWS_WITH(parse_text({"--config-etcd", "http://e:1", "--rate-limit-redis", "redis://127.0.0.1:6379"},
+                               R"({"backends": ["http://a:1"]})"),
+                    Catch::Contains("--rate-limit-redis: needs --rate-limit"));
+  CHECK_THROWS_WITH(parse({"--rate-limit-redis", "redis://127.0.0.1:6379", "-b", "http://a:1"}),
+                    Catch::Contains("--rate-limit-redis: needs --rate-limit"));  // without etcd, at once
+}
