@@ -7,6 +7,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "common/http_client_error.h"
+
 namespace lb::acme {
 
 namespace {
@@ -17,17 +19,6 @@ struct SplitUrl {
   std::string origin;  // scheme://host[:port]
   std::string path;    // from the first '/' after the host, "/" when none
 };
-
-std::string describe(httplib::Error error) {
-  switch (error) {
-    case httplib::Error::Connection: return "connection refused";
-    case httplib::Error::ConnectionTimeout: return "connect timeout";
-    case httplib::Error::Read: return "timeout or read error";
-    case httplib::Error::SSLConnection: return "TLS handshake failed";
-    case httplib::Error::SSLServerVerification: return "TLS certificate verification failed (see --acme-ca)";
-    default: return httplib::to_string(error);
-  }
-}
 
 SplitUrl split(const std::string& url) {
   const auto scheme_end = url.find("://");
@@ -67,7 +58,8 @@ class HttplibAcmeHttp : public AcmeHttp {
     client.set_write_timeout(kTimeout);
     client.set_keep_alive(false);
     httplib::Result result = send_request(client, parts.path);
-    if (!result) throw AcmeError("cannot reach " + parts.origin + ": " + describe(result.error()));
+    if (!result) throw AcmeError("cannot reach " + parts.origin + ": " + common::describe_client_error(result.error()) +
+                                  (result.error() == httplib::Error::SSLServerVerification ? " (see --acme-ca)" : ""));
     AcmeResponse response;
     response.status = result->status;
     response.body = result->body;

@@ -5,26 +5,11 @@
 #include <algorithm>
 #include <vector>
 
+#include "common/http_client_error.h"
 #include "common/log.h"
 #include "lb/balancing/event_log.h"
 
 namespace lb {
-
-namespace {
-
-std::string describe(httplib::Error error) {
-  switch (error) {
-    case httplib::Error::Connection: return "connection refused";
-    case httplib::Error::ConnectionTimeout: return "connect timeout";
-    case httplib::Error::Read: return "timeout or read error";
-    case httplib::Error::Write: return "write error";
-    case httplib::Error::SSLConnection: return "TLS handshake failed";
-    case httplib::Error::SSLServerVerification: return "TLS certificate verification failed";
-    default: return httplib::to_string(error);
-  }
-}
-
-}  // namespace
 
 Probe make_http_probe() {
   return [](const Backend& backend, const std::string& path, std::chrono::milliseconds timeout,
@@ -43,7 +28,7 @@ Probe make_http_probe() {
     client.set_write_timeout(timeout);
     client.set_keep_alive(false);
     auto response = client.Get(path.c_str());
-    if (!response) return ProbeResult{false, describe(response.error())};
+    if (!response) return ProbeResult{false, common::describe_client_error(response.error())};
     bool passed = response->status >= 200 && response->status < 300;
     return ProbeResult{passed, passed ? std::to_string(response->status)
                                       : "status " + std::to_string(response->status)};

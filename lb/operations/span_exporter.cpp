@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "common/http_client_error.h"
 #include "common/log.h"
 
 namespace lb {
@@ -22,17 +23,6 @@ nlohmann::json attribute_json(const SpanAttribute& attribute) {
   return {{"key", attribute.key}, {"value", std::move(value)}};
 }
 
-std::string describe(httplib::Error error) {
-  switch (error) {
-    case httplib::Error::Connection: return "connection refused";
-    case httplib::Error::ConnectionTimeout: return "connect timeout";
-    case httplib::Error::Read: return "timeout or read error";
-    case httplib::Error::SSLConnection: return "TLS handshake failed";
-    case httplib::Error::SSLServerVerification: return "TLS certificate verification failed";
-    default: return httplib::to_string(error);
-  }
-}
-
 // The default Send: one POST per batch, a new connection each time (a batch
 // a second at most: not worth a kept-alive connection's failure modes).
 SpanExporter::Send http_sender(const std::string& endpoint) {
@@ -45,7 +35,7 @@ SpanExporter::Send http_sender(const std::string& endpoint) {
     client.set_keep_alive(false);
     httplib::Result result = client.Post(target.path.c_str(), body, "application/json");
     if (!result) {
-      error = describe(result.error());
+      error = common::describe_client_error(result.error());
       return false;
     }
     if (result->status / 100 != 2) {
