@@ -19,14 +19,14 @@ namespace lb {
 
 namespace {
 
-constexpr int kFirstDescriptor = 3;
 constexpr const char kReady[] = "READY";
 constexpr const char kPidVariable[] = "LISTEN_PID=";
 constexpr int kPidDigits = 20;
 
 bool is_handover_variable(const char* entry) {
-  for (const char* name : {"LISTEN_PID=", "LISTEN_FDS=", "LISTEN_FDNAMES=", "LB_UPGRADE_READY_FD="}) {
-    if (std::strncmp(entry, name, std::strlen(name)) == 0) return true;
+  for (const char* name : kHandoverVariables) {
+    const size_t length = std::strlen(name);
+    if (std::strncmp(entry, name, length) == 0 && entry[length] == '=') return true;
   }
   return false;
 }
@@ -59,7 +59,8 @@ ExecPlan plan_exec(const std::vector<std::string>& arguments, const std::vector<
   }
   plan.environment_texts.push_back("LISTEN_FDS=" + std::to_string(listeners.size()));
   plan.environment_texts.push_back("LISTEN_FDNAMES=" + names);
-  plan.environment_texts.push_back("LB_UPGRADE_READY_FD=" + std::to_string(kFirstDescriptor + listeners.size()));
+  const size_t ready_fd = kFirstInheritedDescriptor + listeners.size();  // after the listeners
+  plan.environment_texts.push_back("LB_UPGRADE_READY_FD=" + std::to_string(ready_fd));
   plan.environment_texts.push_back(std::string(kPidVariable) + std::string(kPidDigits, '\0'));
   for (std::string& text : plan.argument_texts) plan.argv.push_back(text.data());
   plan.argv.push_back(nullptr);
@@ -78,16 +79,19 @@ ExecPlan plan_exec(const std::vector<std::string>& arguments, const std::vector<
 // backend connections must not live on in the new process).
 [[noreturn]] void exec_successor(const std::string& path, ExecPlan& plan) {
   const int count = static_cast<int>(plan.sources.size());
-  const int above = kFirstDescriptor + count;  // copies first, out of the way of the targets
+  const int above = kFirstInheritedDescriptor + count;  // copies first, out of the way of the targets
   int copies[64];
   for (int i = 0; i < count && i < 64; ++i) copies[i] = ::fcntl(plan.sources[i], F_DUPFD, above);
-  for (int i = 0; i < count && i < 64; ++i) ::dup2(copies[i], kFirstDescriptor + i);  // dup2: not close-on-exec
+  // dup2's copies are not close-on-exec.
+  for (int i = 0; i < count && i < 64; ++i) ::dup2(copies[i], kFirstInheritedDescriptor + i);
   if (::close_range(above, ~0U, 0) != 0) {
     for (int fd = above; fd < plan.max_descriptor; ++fd) ::close(fd);
   }
   char digits[kPidDigits];
   int length = 0;
-  for (pid_t pid = ::getpid(); pid > 0 && length < kPidDigits; pid /= 10) digits[length++] = static_cast<char>('0' + pid % 10);
+  for (pid_t pid = ::getpid(); pid > 0 && length < kPidDigits; pid /= 10) {
+    digits[length++] = static_cast<char>('0' + pid % 10);
+  }
   for (int i = 0; i < length; ++i) plan.pid_digits[i] = digits[length - 1 - i];
   ::execve(path.c_str(), plan.argv.data(), plan.envp.data());
   ::_exit(127);
@@ -98,7 +102,8 @@ std::string wait_until_ready(int read_end, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string received;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    using std::chrono::milliseconds;
+    const auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return "not ready within " + std::to_string(timeout.count() / 1000) + " s";
     pollfd wait{read_end, POLLIN, 0};
     const int ready = ::poll(&wait, 1, static_cast<int>(left.count()));

@@ -12,7 +12,6 @@ namespace lb {
 
 namespace {
 
-constexpr int kFirstDescriptor = 3;  // SD_LISTEN_FDS_START
 constexpr long kMaxDescriptors = 16;
 
 // A decimal number, every byte of it, within [low, high].
@@ -59,7 +58,7 @@ InheritedDescriptors parse_inherited_descriptors(const char* listen_pid, const c
                                 std::to_string(count) + " descriptors");
   }
   for (long i = 0; i < count; ++i) {
-    const int fd = kFirstDescriptor + static_cast<int>(i);
+    const int fd = kFirstInheritedDescriptor + static_cast<int>(i);
     const std::string name = names.empty() ? "" : names[i];
     int* slot = name == "admin" ? &inherited.admin : name == "redirect" ? &inherited.redirect : &inherited.proxy;
     if (name != "proxy" && name != "admin" && name != "redirect" && count > 1) {
@@ -70,7 +69,8 @@ InheritedDescriptors parse_inherited_descriptors(const char* listen_pid, const c
     *slot = fd;
   }
   if (ready_fd != nullptr) {
-    inherited.ready_pipe = static_cast<int>(whole_number(ready_fd, kFirstDescriptor, 1L << 20, "LB_UPGRADE_READY_FD"));
+    inherited.ready_pipe =
+        static_cast<int>(whole_number(ready_fd, kFirstInheritedDescriptor, 1L << 20, "LB_UPGRADE_READY_FD"));
   }
   return inherited;
 }
@@ -79,7 +79,7 @@ InheritedDescriptors take_inherited_descriptors() {
   const InheritedDescriptors inherited =
       parse_inherited_descriptors(std::getenv("LISTEN_PID"), std::getenv("LISTEN_FDS"), std::getenv("LISTEN_FDNAMES"),
                                   std::getenv("LB_UPGRADE_READY_FD"), ::getpid());
-  for (const char* name : {"LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "LB_UPGRADE_READY_FD"}) ::unsetenv(name);
+  for (const char* name : kHandoverVariables) ::unsetenv(name);
   for (int fd : {inherited.proxy, inherited.admin, inherited.redirect, inherited.ready_pipe}) {
     if (fd >= 0) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   }

@@ -10,6 +10,12 @@
 
 namespace lb {
 
+// Where the handed-over descriptors begin (systemd's SD_LISTEN_FDS_START).
+constexpr int kFirstInheritedDescriptor = 3;
+// The variables that hand descriptors over: a process takes them all and
+// unsets them; one that starts another sets them all anew.
+constexpr const char* kHandoverVariables[] = {"LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "LB_UPGRADE_READY_FD"};
+
 struct InheritedDescriptors {
   int proxy = -1;     // the load balancer's listener
   int admin = -1;     // --admin-port's
