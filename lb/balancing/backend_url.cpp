@@ -37,7 +37,7 @@ BackendSpec parse_backend_spec(const std::string& text) {
     comma = next;
     const std::string weight = "weight=", limit = "max_requests=", drain = "drain=";
     if (option.compare(0, weight.size(), weight) == 0) {
-      spec.weight = parse_int_in_range(option.substr(weight.size()), 1, 1000, "weight");
+      spec.weight = parse_int_in_range(option.substr(weight.size()), 1, kMaxBackendWeight, "weight");
     } else if (option.compare(0, limit.size(), limit) == 0) {
       spec.max_requests = RequestLimit::parse(option.substr(limit.size()));
       if (!spec.max_requests) {

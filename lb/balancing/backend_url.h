@@ -9,12 +9,16 @@
 
 namespace lb {
 
+// A backend's weight is 1..kMaxBackendWeight, wherever it comes from (a flag,
+// the config, the admin API, an SRV record).
+constexpr int kMaxBackendWeight = 1000;
+
 // What one --backend flag (or config entry) says about a backend.
 struct BackendSpec {
   std::string scheme;  // "http" or "https"
   std::string host;    // without brackets for IPv6 literals
   uint16_t port = 0;
-  int weight = 1;      // 1..1000
+  int weight = 1;      // 1..kMaxBackendWeight
   std::optional<RequestLimit> max_requests{};  // its own --max-requests; none: its pool's
   std::string discovered_by{};  // "srv+http://NAME" when DNS SRV records gave it; empty: configured
   // drain=true|false (a config's "drain"): taken out of rotation or put back

@@ -41,7 +41,7 @@ SrvSource parse_srv_source(const std::string& text) {
   return source;
 }
 
-int weight_from_srv(int srv_weight) { return std::clamp(srv_weight, 1, 1000); }
+int weight_from_srv(int srv_weight) { return std::clamp(srv_weight, 1, kMaxBackendWeight); }
 
 std::vector<BackendSpec> backends_from_srv(const SrvSource& source, const std::vector<SrvRecord>& records,
                                            const std::function<bool(const std::string& target)>& resolves,

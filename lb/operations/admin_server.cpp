@@ -57,7 +57,7 @@ void AdminServer::install_weight_route() {
     const nlohmann::json body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
     const bool valid = body.is_object() && body.size() == 1 && body.contains("weight") &&
                        body["weight"].is_number_integer() && body["weight"].get<long long>() >= 1 &&
-                       body["weight"].get<long long>() <= 1000;
+                       body["weight"].get<long long>() <= kMaxBackendWeight;
     if (!valid) return reply_json(res, 400, {{"error", "body must be JSON like {\"weight\": 5} (1-1000)"}});
     const int weight = body["weight"].get<int>();
     backend->set_weight(weight);
